@@ -1,0 +1,103 @@
+#include <gtest/gtest.h>
+
+#include "impl/core/crypto/aes.hpp"
+#include "impl/core/crypto/digest.hpp"
+#include "impl/core/crypto/pkey.hpp"
+#include "impl/core/crypto/rsa_cipher.hpp"
+#include "impl/core/crypto/sign.hpp"
+#include "impl/core/encoding.hpp"
+
+namespace parley::core {
+namespace {
+
+const pkey& rsa_key() {
+  static const pkey key = *pkey::generate_rsa(2048);
+  return key;
+}
+
+TEST(Hkdf, MatchesRfc5869TestCase1) {
+  auto ikm = *from_hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
+  auto salt = *from_hex("000102030405060708090a0b0c");
+  auto info = *from_hex("f0f1f2f3f4f5f6f7f8f9");
+  auto okm = hkdf_sha256(ikm, salt, info, 42);
+  ASSERT_TRUE(okm);
+  EXPECT_EQ(to_hex(*okm),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
+TEST(Sha256, MatchesKnownDigest) {
+  EXPECT_EQ(to_hex(sha256(as_bytes("abc"))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(AesGcm, RoundTripsAndDetectsTampering) {
+  auto key = random_bytes(32);
+  auto nonce = random_bytes(gcm_nonce_size);
+  auto sealed = aes_gcm_seal(key, nonce, as_bytes("aad"), as_bytes("secret text"));
+  ASSERT_TRUE(sealed);
+  EXPECT_EQ(sealed->size(), 11 + gcm_tag_size);
+  EXPECT_EQ(to_string(*aes_gcm_open(key, nonce, as_bytes("aad"), *sealed)), "secret text");
+
+  EXPECT_EQ(aes_gcm_open(key, nonce, as_bytes("AAD"), *sealed).error(), errc::authentication_failed);
+  auto flipped = *sealed;
+  flipped[0] ^= 1;
+  EXPECT_EQ(aes_gcm_open(key, nonce, as_bytes("aad"), flipped).error(), errc::authentication_failed);
+  EXPECT_EQ(aes_gcm_open(key, nonce, {}, bytes(5)).error(), errc::authentication_failed);
+  EXPECT_EQ(aes_gcm_seal(bytes(7), nonce, {}, {}).error(), errc::invalid_key);
+}
+
+TEST(AesEcb, RoundTripsWithPkcs7Padding) {
+  auto key = random_bytes(16);
+  auto ct = aes_ecb_encrypt(key, as_bytes("sixteen byte msg"));
+  ASSERT_TRUE(ct);
+  EXPECT_EQ(ct->size(), 32u);  // a full block of padding
+  EXPECT_EQ(to_string(*aes_ecb_decrypt(key, *ct)), "sixteen byte msg");
+  EXPECT_FALSE(aes_ecb_decrypt(key, bytes(15)));
+}
+
+TEST(Rsa, OaepAndPkcs1RoundTripAndRejectWrongKey) {
+  auto other = *pkey::generate_rsa(1024);
+  for (auto padding : {rsa_padding::oaep_sha256, rsa_padding::pkcs1_v15}) {
+    auto ct = rsa_encrypt(rsa_key(), padding, as_bytes("session key"));
+    ASSERT_TRUE(ct);
+    EXPECT_EQ(to_string(*rsa_decrypt(rsa_key(), padding, *ct)), "session key");
+    EXPECT_FALSE(rsa_decrypt(other, padding, *ct));
+  }
+  auto too_long = bytes(300);
+  EXPECT_EQ(rsa_encrypt(rsa_key(), rsa_padding::oaep_sha256, too_long).error(), errc::crypto_failure);
+}
+
+TEST(Sign, RsaAndEd25519VerifyAndRejectForgeries) {
+  auto ed = *pkey::generate_ed25519();
+  struct {
+    const pkey* key;
+    signature_scheme scheme;
+  } cases[] = {{&rsa_key(), signature_scheme::rsa_pkcs1_sha256}, {&ed, signature_scheme::ed25519}};
+  for (auto c : cases) {
+    auto sig = sign(*c.key, c.scheme, as_bytes("{\"name\": \"alice\"}"));
+    ASSERT_TRUE(sig);
+    auto pub = *pkey::from_public_pem(c.key->public_pem());
+    EXPECT_TRUE(verify(pub, c.scheme, as_bytes("{\"name\": \"alice\"}"), *sig));
+    EXPECT_EQ(verify(pub, c.scheme, as_bytes("{\"name\": \"mallory\"}"), *sig).error(),
+              errc::authentication_failed);
+    EXPECT_EQ(sign(pub, c.scheme, as_bytes("x")).error(), errc::invalid_key);  // public half cannot sign
+  }
+  EXPECT_EQ(sign(ed, signature_scheme::rsa_pkcs1_sha256, as_bytes("x")).error(), errc::invalid_key);
+}
+
+TEST(Pkey, PublicDerAndPemRoundTrip) {
+  auto der = rsa_key().public_der();
+  auto back = pkey::from_public_der(der);
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->has_private());
+  EXPECT_EQ(back->public_der(), der);
+  EXPECT_EQ(back->bits(), 2048);
+  EXPECT_EQ(back->fingerprint(), rsa_key().fingerprint());
+  auto trailing = der;
+  trailing.push_back(0);
+  EXPECT_EQ(pkey::from_public_der(trailing).error(), errc::invalid_key);
+  EXPECT_EQ(pkey::from_public_pem("not a key").error(), errc::invalid_key);
+  EXPECT_TRUE(pkey::from_private_pem(rsa_key().private_pem())->has_private());
+}
+
+}  // namespace
+}  // namespace parley::core

@@ -1,0 +1,57 @@
+// The shape every server hub has (ARCHITECTURE: the sans-IO core): events in, actions out, time passed in.
+// The generic host (impl/server/host) runs any hub over Asio; fuzzers and unit tests drive hubs directly.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "impl/core/clock.hpp"
+
+namespace parley::core {
+
+using conn_id = std::uint64_t;
+
+struct send_action {
+  conn_id conn;
+  std::string bytes;  // one complete wire unit (a line, a frame, a WebSocket message)
+};
+
+// Close after everything queued for the connection has been written.
+struct close_action {
+  conn_id conn;
+  std::string reason;  // for the log only; the wire reason, if any, was sent before
+};
+
+using action = std::variant<send_action, close_action>;
+
+// Collects what a hub wants done. Appending is all a hub may do to the outside world.
+class actions {
+public:
+  void send(conn_id conn, std::string bytes) { list_.push_back(send_action{conn, std::move(bytes)}); }
+  void close(conn_id conn, std::string reason) { list_.push_back(close_action{conn, std::move(reason)}); }
+  const std::vector<action>& list() const noexcept { return list_; }
+  std::vector<action> take() { return std::exchange(list_, {}); }
+  bool empty() const noexcept { return list_.empty(); }
+
+private:
+  std::vector<action> list_;
+};
+
+class hub {
+public:
+  virtual ~hub() = default;
+  virtual void on_connect(conn_id conn, std::string_view peer, time_point now, actions& out) = 0;
+  virtual void on_data(conn_id conn, std::string_view data, time_point now, actions& out) = 0;
+  virtual void on_timer(time_point now, actions& out) = 0;
+  // The connection is gone (peer closed, reset, or the host closed it after a close_action).
+  virtual void on_close(conn_id conn, time_point now, actions& out) = 0;
+  // When on_timer must next be called; nullopt when no timer is pending.
+  virtual std::optional<time_point> next_wake() const = 0;
+};
+
+}  // namespace parley::core

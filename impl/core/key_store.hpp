@@ -1,0 +1,39 @@
+// A directory of PEM keys, one pair per user: `<name>.pem` (private, PKCS#8) and `<name>.public.pem` (SPKI).
+// securechat's seed names `<name>.pem`; its original reads `<name>.public.pem`; Parley writes both.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "impl/core/crypto/pkey.hpp"
+
+namespace parley::core {
+
+class key_store {
+public:
+  explicit key_store(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  // User names become file names, so only [A-Za-z0-9_.-] is allowed and no leading dot.
+  static bool valid_name(std::string_view name) noexcept;
+
+  // errc::key_not_found when the file is missing, errc::invalid_key when it does not parse.
+  result<pkey> load_private(std::string_view name) const;
+  // `<name>.public.pem`, or the public half of `<name>.pem` when only that exists.
+  result<pkey> load_public(std::string_view name) const;
+  // Writes both files (the private one with mode 0600). errc::io_failure on any write error.
+  std::error_code save(std::string_view name, const pkey& key) const;
+  // Names of users with a public or private key file, sorted.
+  std::vector<std::string> names() const;
+
+  const std::filesystem::path& dir() const noexcept { return dir_; }
+
+private:
+  std::filesystem::path dir_;
+};
+
+// Whole-file helpers shared by the key store and the command-line tools.
+result<std::string> read_file(const std::filesystem::path& path);
+std::error_code write_file(const std::filesystem::path& path, std::string_view content, bool owner_only);
+
+}  // namespace parley::core

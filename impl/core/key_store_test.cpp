@@ -1,0 +1,39 @@
+#include "impl/core/key_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace parley::core {
+namespace {
+
+TEST(KeyStore, SavesBothFilesAndLoadsThemBack) {
+  auto dir = std::filesystem::temp_directory_path() / ("parley-keys-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  std::filesystem::remove_all(dir);
+  key_store store(dir);
+  auto key = *pkey::generate_ed25519();
+  ASSERT_FALSE(store.save("alice", key));
+  EXPECT_TRUE(std::filesystem::exists(dir / "alice.pem"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "alice.public.pem"));
+  EXPECT_EQ(store.load_public("alice")->fingerprint(), key.fingerprint());
+  EXPECT_TRUE(store.load_private("alice")->has_private());
+  EXPECT_EQ(store.names(), std::vector<std::string>{"alice"});
+  EXPECT_EQ(store.load_public("bob").error(), errc::key_not_found);
+
+  // Only the private file: the public key is derived from it.
+  std::filesystem::remove(dir / "alice.public.pem");
+  EXPECT_EQ(store.load_public("alice")->fingerprint(), key.fingerprint());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KeyStore, RefusesNamesThatEscapeTheDirectory) {
+  EXPECT_FALSE(key_store::valid_name("../etc/passwd"));
+  EXPECT_FALSE(key_store::valid_name(".hidden"));
+  EXPECT_FALSE(key_store::valid_name("a/b"));
+  EXPECT_FALSE(key_store::valid_name(""));
+  EXPECT_TRUE(key_store::valid_name("alice_1.backup"));
+  EXPECT_EQ(key_store("/tmp").load_private("../x").error(), errc::key_not_found);
+}
+
+}  // namespace
+}  // namespace parley::core

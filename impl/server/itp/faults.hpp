@@ -1,0 +1,37 @@
+// Deliberate bugs the reference server can plant (`parley-server itp --fault NAME`), so that every
+// conformance case is shown to fail against a server that breaks its rule. Never enabled by default.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace parley::itp {
+
+enum class fault {
+  none,
+  no_joined,         // never sends JOINED                               ITP-IDENT-05
+  wrong_fail_code,   // a name in use gets FAIL04 instead of FAIL01      ITP-IDENT-03
+  accept_long_name,  // accepts 15-character names                       ITP-IDENT-02
+  never_ping,        // never sends PING                                 ITP-PING-01/02/03
+  ignore_pong,       // PONG is ignored: no FAIL05, no reset of the timer ITP-PING-02/04
+  echo_bcst,         // sends BCST back to its sender as well            ITP-BCST-03
+  split_command,     // treats the end of each TCP read as end of line   ITP-FRAME-02
+  drop_pm,           // acknowledges PM but never delivers NPM           ITP-PM-01
+  no_left,           // never sends LEFT                                 ITP-LEFT-01/02
+  users_dash,        // separates USERS with '-'                         ITP-USERS-01
+  pm_to_self,        // delivers PM to the sender itself, no FAIL08      ITP-PM-03
+  stale_pubkey,      // keeps the keys of users who left                 ITP-KEY-05
+  no_crlf,           // keeps the '\r' of CRLF as part of the line       ITP-FRAME-01
+};
+
+struct fault_info {
+  fault value;
+  std::string_view name;
+  std::string_view description;
+};
+
+std::span<const fault_info> all_faults() noexcept;
+std::optional<fault> fault_from_name(std::string_view name) noexcept;
+
+}  // namespace parley::itp
