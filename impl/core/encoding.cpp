@@ -100,4 +100,20 @@ result<bytes> from_base64(std::string_view text) {
   return out;
 }
 
+std::string printable(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (unsigned char c : bytes) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\\') out += "\\\\";
+    else if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += hex_digits[c >> 4];
+      out += hex_digits[c & 15];
+    } else out += static_cast<char>(c);
+  }
+  return out;
+}
+
 }  // namespace parley::core

@@ -16,4 +16,8 @@ std::string to_base64(byte_view data);
 // errc::invalid_base64 unless `text` is canonical padded base64 (the empty string decodes to nothing).
 result<bytes> from_base64(std::string_view text);
 
+// Wire bytes made safe for logs and terminals: \n, \r and \\ named, other control characters and
+// bytes >= 0x7f as \xNN, so a peer cannot inject escape sequences or fake log lines.
+std::string printable(std::string_view bytes);
+
 }  // namespace parley::core

@@ -1,0 +1,235 @@
+#include "impl/client/itp/agent.hpp"
+
+namespace parley::itp {
+namespace {
+
+event make(std::string type, std::vector<std::pair<std::string, std::string>> fields = {}) {
+  return event{std::move(type), std::move(fields), {}};
+}
+
+std::string fail_name(int code) {
+  std::string s = "FAIL";
+  s += static_cast<char>('0' + (code / 10) % 10);
+  s += static_cast<char>('0' + code % 10);
+  return s;
+}
+
+}  // namespace
+
+std::string event::field(std::string_view name) const {
+  for (const auto& [k, v] : fields)
+    if (k == name) return v;
+  return {};
+}
+
+agent::agent(agent_options options)
+    : options_(std::move(options)), framer_({.max_line = 64 * 1024, .lone_cr_terminates = false}) {}
+
+void agent::on_data(std::string_view bytes, agent_output& out) {
+  framer_.feed(bytes);
+  for (;;) {
+    auto next = framer_.next();
+    if (!next) {
+      out.events.push_back(make("error", {{"code", "protocol"}, {"text", "server sent an overlong line"}}));
+      out.close = true;
+      finished_ = true;
+      return;
+    }
+    if (!*next) return;
+    handle_line((*next)->text, out);
+    if (finished_) return;
+  }
+}
+
+void agent::handle_line(std::string_view line, agent_output& out) {
+  auto parsed = parse_server_line(line);
+  if (!parsed) {
+    // ITP-CLIENT-06: a line we do not know is shown and otherwise ignored.
+    if (!line.empty()) out.events.push_back(make("unknown", {{"line", std::string(line)}}));
+    return;
+  }
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, s2c::init>) {
+          if (greeted_) return;
+          greeted_ = true;  // ITP-CLIENT-01: IDENT only after the greeting
+          out.events.push_back(make("connected", {{"text", m.text}}));
+          send(c2s::ident{options_.name}, out);
+        } else if constexpr (std::is_same_v<T, s2c::ok_ident>) {
+          logged_in_ = true;
+          out.events.push_back(make("logged_in", {{"name", m.name}, {"fingerprint", options_.key.fingerprint()}}));
+          send(c2s::pubkey{encode_public_key(options_.key)}, out);  // ITP-CLIENT-03
+          while (!queued_commands_.empty() && !finished_) {
+            std::string command = std::move(queued_commands_.front());
+            queued_commands_.pop_front();
+            run_command(command, out);
+          }
+        } else if constexpr (std::is_same_v<T, s2c::ping>) {
+          send(c2s::pong{}, out);  // ITP-CLIENT-02
+          out.events.push_back(make("ping"));
+        } else if constexpr (std::is_same_v<T, s2c::joined>) {
+          out.events.push_back(make("joined", {{"name", m.name}}));
+        } else if constexpr (std::is_same_v<T, s2c::left>) {
+          forget_user(m.name);  // ITP-CRYPTO-07
+          out.events.push_back(make("left", {{"name", m.name}}));
+        } else if constexpr (std::is_same_v<T, s2c::bcst>) {
+          out.events.push_back(make("broadcast", {{"from", m.from}, {"text", m.text}}));
+        } else if constexpr (std::is_same_v<T, s2c::ok_bcst>) {
+          out.events.push_back(make("broadcast_sent", {{"text", m.text}}));
+        } else if constexpr (std::is_same_v<T, s2c::ok_users>) {
+          event e = make("users");
+          e.list = m.names;
+          out.events.push_back(std::move(e));
+        } else if constexpr (std::is_same_v<T, s2c::ok_pm>) {
+          out.events.push_back(make("pm_sent", {{"to", m.to}}));
+        } else if constexpr (std::is_same_v<T, s2c::pubkey>) {
+          auto key = decode_public_key(m.key);
+          if (!key) {
+            out.events.push_back(make("error", {{"code", "bad_key"}, {"text", "unusable public key from " + m.from}}));
+            return;
+          }
+          auto old = public_keys_.find(m.from);
+          if (old != public_keys_.end() && old->second.fingerprint() != key->fingerprint()) {
+            // A new key for a known user: never keep using a session key wrapped for the old one.
+            sending_keys_.erase(m.from);
+            out.events.push_back(make("key_changed", {{"name", m.from}, {"fingerprint", key->fingerprint()}}));
+          } else {
+            out.events.push_back(make("pubkey", {{"name", m.from}, {"fingerprint", key->fingerprint()}}));
+          }
+          public_keys_.insert_or_assign(m.from, std::move(*key));
+          if (options_.send_acks) send(c2s::ack{"PM_PUBKEY"}, out);
+        } else if constexpr (std::is_same_v<T, s2c::sessionkey>) {
+          auto key = unwrap_session_key(options_.key, m.key);
+          if (!key) {
+            out.events.push_back(
+                make("error", {{"code", "bad_session_key"}, {"text", "cannot unwrap the session key from " + m.from}}));
+            return;
+          }
+          receiving_keys_.insert_or_assign(m.from, std::move(*key));
+          if (options_.send_acks) send(c2s::ack{"PM_SESSIONKEY"}, out);
+        } else if constexpr (std::is_same_v<T, s2c::npm>) {
+          auto key = receiving_keys_.find(m.from);
+          if (key == receiving_keys_.end()) {
+            out.events.push_back(make("error", {{"code", "undecryptable"}, {"from", m.from},
+                                                {"text", "private message from " + m.from + " without a session key"}}));
+            return;
+          }
+          auto text = open_body(key->second, m.from, options_.name, m.body);
+          if (!text) {  // ITP-CRYPTO-06: never shown as a message
+            out.events.push_back(make("error", {{"code", "undecryptable"}, {"from", m.from},
+                                                {"text", "private message from " + m.from + " failed to decrypt"}}));
+            return;
+          }
+          out.events.push_back(make("pm", {{"from", m.from}, {"text", *text},
+                                           {"authenticated", key->second.legacy ? "false" : "true"}}));
+        } else if constexpr (std::is_same_v<T, s2c::fail>) {
+          if (m.code == static_cast<int>(fail_code::unknown_user) && !last_pm_target_.empty())
+            sending_keys_.erase(last_pm_target_);  // the key never reached anyone: send a fresh one next time
+          out.events.push_back(make("error", {{"code", fail_name(m.code)}, {"text", m.text}}));
+          if (!logged_in_ && (m.code == 1 || m.code == 2)) {
+            finished_ = true;  // the name was refused: nothing else can work
+            out.close = true;
+          }
+        } else if constexpr (std::is_same_v<T, s2c::dscn>) {
+          out.events.push_back(make("disconnected", {{"reason", m.reason}}));
+          finished_ = true;
+          out.close = true;
+        } else if constexpr (std::is_same_v<T, s2c::ok_goodbye>) {
+          out.events.push_back(make("goodbye"));
+          finished_ = true;
+          out.close = true;
+        }
+        // ok_pubkey, ok_sessionkey, ok_other: acknowledgements with nothing to show.
+      },
+      *parsed);
+}
+
+void agent::on_command(std::string_view line, agent_output& out) {
+  if (finished_) return;
+  if (!logged_in_ && line != "/quit" && line != "/help") {
+    queued_commands_.emplace_back(line);
+    return;
+  }
+  run_command(line, out);
+}
+
+void agent::run_command(std::string_view line, agent_output& out) {
+  if (line.empty()) return;
+  if (line.front() != '/') return send(c2s::bcst{std::string(line)}, out);
+  auto space = line.find(' ');
+  std::string_view command = line.substr(0, space);
+  std::string_view rest = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
+  if (command == "/users") return send(c2s::users{}, out);
+  if (command == "/quit") {
+    if (!logged_in_ && !greeted_) {
+      finished_ = true;
+      out.close = true;
+      return;
+    }
+    return send(c2s::quit{}, out);  // ITP-CLIENT-05: the server answers, then closes
+  }
+  if (command == "/raw") {
+    out.sends.push_back(std::string(rest) + "\n");
+    return;
+  }
+  if (command == "/pm") {
+    auto to_end = rest.find(' ');
+    if (to_end == std::string_view::npos || to_end + 1 >= rest.size()) {
+      out.events.push_back(make("error", {{"code", "usage"}, {"text", "usage: /pm NAME TEXT"}}));
+      return;
+    }
+    return send_pm(std::string(rest.substr(0, to_end)), rest.substr(to_end + 1), out);
+  }
+  if (command == "/keys") {
+    for (const auto& [name, key] : public_keys_)
+      out.events.push_back(make("pubkey", {{"name", name}, {"fingerprint", key.fingerprint()}}));
+    return;
+  }
+  if (command == "/help") {
+    out.events.push_back(make("help", {{"text", "TEXT broadcasts; /users; /pm NAME TEXT (end-to-end encrypted); "
+                                                 "/keys; /raw LINE; /quit"}}));
+    return;
+  }
+  out.events.push_back(make("error", {{"code", "usage"}, {"text", "unknown command " + std::string(command)}}));
+}
+
+void agent::send_pm(const std::string& to, std::string_view text, agent_output& out) {
+  auto pub = public_keys_.find(to);
+  if (pub == public_keys_.end()) {
+    out.events.push_back(make("error", {{"code", "no_key"}, {"text", "no public key for " + to + " yet"}}));
+    return;
+  }
+  auto key = sending_keys_.find(to);
+  if (key == sending_keys_.end()) {
+    // ITP-CRYPTO-02: a fresh session key goes out before the first PM, and only then.
+    session_key fresh = make_session_key();
+    auto wrapped = wrap_session_key(pub->second, fresh);
+    if (!wrapped) {
+      out.events.push_back(make("error", {{"code", "crypto"}, {"text", "cannot wrap a session key for " + to}}));
+      return;
+    }
+    send(c2s::sessionkey{to, *wrapped}, out);
+    key = sending_keys_.emplace(to, std::move(fresh)).first;
+  }
+  auto body = seal_body(key->second, options_.name, to, text);
+  if (!body) {
+    out.events.push_back(make("error", {{"code", "crypto"}, {"text", "cannot encrypt for " + to}}));
+    return;
+  }
+  last_pm_target_ = to;
+  send(c2s::pm{to, *body}, out);
+}
+
+void agent::forget_user(const std::string& name) {
+  public_keys_.erase(name);
+  sending_keys_.erase(name);
+  receiving_keys_.erase(name);
+}
+
+void agent::on_closed(agent_output& out) {
+  if (!finished_) out.events.push_back(make("disconnected", {{"reason", "connection closed"}}));
+  finished_ = true;
+}
+
+}  // namespace parley::itp

@@ -1,0 +1,71 @@
+// The itp client as a pure state machine: user commands and received bytes in; bytes to send and display
+// events out. It does the key exchange and the end-to-end encryption of private messages
+// (spec/itp/spec.md, ITP-CLIENT-* and ITP-CRYPTO-*). The I/O driver is impl/client/main.cpp.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "impl/core/crypto/pkey.hpp"
+#include "impl/core/line_framer.hpp"
+#include "impl/proto/itp/codec.hpp"
+#include "impl/proto/itp/pm_crypto.hpp"
+
+namespace parley::itp {
+
+// What the user is shown. In script mode each event is printed as one JSON object:
+// {"event": type, <fields>..., "users": [list] when type == "users"}.
+struct event {
+  std::string type;
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::vector<std::string> list;
+  std::string field(std::string_view name) const;
+};
+
+struct agent_output {
+  std::vector<std::string> sends;  // complete lines, in order
+  std::vector<event> events;
+  bool close = false;  // the session is over: close the connection after sending
+};
+
+struct agent_options {
+  std::string name;
+  core::pkey key;  // the user's RSA key pair; PM_PUBKEY announces its public half
+  bool send_acks = true;  // ITP-CRYPTO-08: acknowledge PM_PUBKEY / PM_SESSIONKEY as the seed shows
+};
+
+class agent {
+public:
+  explicit agent(agent_options options);
+
+  void on_data(std::string_view bytes, agent_output& out);
+  // One line the user typed: text broadcasts; /users, /pm NAME TEXT, /raw LINE, /keys, /quit, /help.
+  // Commands typed before the login completes wait for it.
+  void on_command(std::string_view line, agent_output& out);
+  void on_closed(agent_output& out);
+
+  bool logged_in() const noexcept { return logged_in_; }
+  bool finished() const noexcept { return finished_; }
+
+private:
+  void handle_line(std::string_view line, agent_output& out);
+  void run_command(std::string_view line, agent_output& out);
+  void send_pm(const std::string& to, std::string_view text, agent_output& out);
+  void forget_user(const std::string& name);
+  void send(const client_message& message, agent_output& out) { out.sends.push_back(serialize(message)); }
+
+  agent_options options_;
+  core::line_framer framer_;
+  bool greeted_ = false;
+  bool logged_in_ = false;
+  bool finished_ = false;
+  std::deque<std::string> queued_commands_;
+  std::map<std::string, core::pkey> public_keys_;
+  std::map<std::string, session_key> sending_keys_;    // mine, per recipient (R13: keys are directional)
+  std::map<std::string, session_key> receiving_keys_;  // theirs, per sender
+  std::string last_pm_target_;
+};
+
+}  // namespace parley::itp

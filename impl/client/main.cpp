@@ -1,0 +1,58 @@
+// parley-client PROTOCOL [flags]: Parley's reference clients, interactive or scripted.
+#include <iostream>
+
+#include "impl/cli/args.hpp"
+#include "impl/client/programs.hpp"
+
+namespace {
+
+constexpr const char* usage = R"(usage: parley-client PROTOCOL --name NAME [options]
+
+protocols:
+  itp     text lines over TCP (default port 1337)
+
+options:
+  --name NAME        user name to log in with (required)
+  --host HOST        server address (default 127.0.0.1)
+  --port N           server port (default: the protocol's)
+  --key PEM          private RSA key to use (default: a fresh 2048-bit key for this run)
+  --script FILE|-    read commands from FILE or standard input instead of a terminal, and print
+                     every event as one JSON object per line; at end of input the client quits
+  --log-wire         print every line sent and received to stderr
+  --help             this text
+
+commands (itp):
+  TEXT               broadcast TEXT to everyone
+  /users             list the users online
+  /pm NAME TEXT      private message, end-to-end encrypted (session key via PM_SESSIONKEY)
+  /keys              the public keys received so far, with their SHA-256 fingerprints
+  /raw LINE          send LINE as it is (for poking at servers)
+  /sleep MS          pause the script for MS milliseconds (script mode)
+  /quit              leave
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace parley;
+  std::vector<std::string> argv_list(argv + 1, argv + argc);
+  try {
+    if (argv_list.empty() || argv_list[0] == "--help" || argv_list[0] == "-h") {
+      std::cout << usage;
+      return argv_list.empty() ? 2 : 0;
+    }
+    std::string protocol = argv_list[0];
+    argv_list.erase(argv_list.begin());
+    cli::args args(argv_list, {"--log-wire", "--help"}, {"--name", "--host", "--port", "--key", "--script"});
+    if (args.has("--help")) {
+      std::cout << usage;
+      return 0;
+    }
+    if (!args.positional().empty()) throw cli::usage_error("unexpected argument '" + args.positional()[0] + "'");
+    if (protocol == "itp") return client_main::run_itp(args);
+    throw cli::usage_error("unknown protocol '" + protocol + "'");
+  } catch (const cli::usage_error& e) {
+    std::cerr << "parley-client: " << e.what() << "\n(parley-client --help lists the options)\n";
+    return 2;
+  }
+}

@@ -1,0 +1,9 @@
+#pragma once
+
+#include "impl/cli/args.hpp"
+
+namespace parley::client_main {
+
+int run_itp(const cli::args& args);
+
+}  // namespace parley::client_main

@@ -1,0 +1,186 @@
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <charconv>
+
+#include "impl/net/stream.hpp"
+
+namespace parley::net {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+// Runs the io_context until the operation completes or the deadline passes; on timeout the operation is
+// cancelled and its handler is drained so that nothing refers to stack objects afterwards.
+template <class Done>
+bool run_until(asio::io_context& io, time_point deadline, Done&& done, asio::basic_socket<tcp>& socket) {
+  io.restart();
+  while (!done()) {
+    if (io.run_one_until(deadline) == 0) {
+      if (done()) break;
+      if (clock_type::now() >= deadline) {
+        boost::system::error_code ignored;
+        socket.cancel(ignored);
+        io.restart();
+        io.run();
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+class tcp_stream final : public stream {
+public:
+  tcp_stream(std::unique_ptr<asio::io_context> io, tcp::socket socket)
+      : io_(std::move(io)), socket_(std::move(socket)) {
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    auto ep = socket_.remote_endpoint(ec);
+    if (!ec) peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  ~tcp_stream() override { close(); }
+
+  std::error_code write(std::string_view bytes, time_point deadline) override {
+    bool finished = false;
+    boost::system::error_code result;
+    asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
+                      [&](boost::system::error_code ec, std::size_t) {
+                        result = ec;
+                        finished = true;
+                      });
+    if (!run_until(*io_, deadline, [&] { return finished; }, socket_))
+      return std::make_error_code(std::errc::timed_out);
+    return result;
+  }
+
+  read_result read_some(time_point deadline) override {
+    bool finished = false;
+    boost::system::error_code result;
+    std::size_t got = 0;
+    socket_.async_read_some(asio::buffer(buffer_), [&](boost::system::error_code ec, std::size_t n) {
+      result = ec;
+      got = n;
+      finished = true;
+    });
+    if (!run_until(*io_, deadline, [&] { return finished; }, socket_)) return {read_status::timeout, {}, {}};
+    if (got > 0) return {read_status::data, std::string(buffer_.data(), got), {}};
+    if (result == asio::error::eof) return {read_status::closed, {}, {}};
+    if (result == asio::error::connection_reset) return {read_status::reset, {}, {}};
+    return {read_status::error, {}, result};
+  }
+
+  void shutdown_send() override {
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+  void close() override {
+    boost::system::error_code ignored;
+    if (socket_.is_open()) socket_.close(ignored);
+  }
+  void reset() override {
+    boost::system::error_code ignored;
+    if (!socket_.is_open()) return;
+    socket_.set_option(asio::socket_base::linger(true, 0), ignored);  // linger 0: close sends RST
+    socket_.close(ignored);
+  }
+  std::string peer() const override { return peer_; }
+
+private:
+  std::unique_ptr<asio::io_context> io_;
+  tcp::socket socket_;
+  std::array<char, 65536> buffer_{};
+  std::string peer_;
+};
+
+class tcp_listener final : public listener {
+public:
+  tcp_listener(std::unique_ptr<asio::io_context> io, tcp::acceptor acceptor)
+      : io_(std::move(io)), acceptor_(std::move(acceptor)) {}
+
+  unsigned short port() const override { return acceptor_.local_endpoint().port(); }
+
+  result<std::unique_ptr<stream>> accept(time_point deadline) override {
+    auto io = std::make_unique<asio::io_context>();
+    tcp::socket socket(*io);
+    bool finished = false;
+    boost::system::error_code result;
+    acceptor_.async_accept(socket, [&](boost::system::error_code ec) {
+      result = ec;
+      finished = true;
+    });
+    io_->restart();
+    while (!finished) {
+      if (io_->run_one_until(deadline) == 0 && !finished && clock_type::now() >= deadline) {
+        boost::system::error_code ignored;
+        acceptor_.cancel(ignored);
+        io_->restart();
+        io_->run();
+        return std::make_error_code(std::errc::timed_out);
+      }
+    }
+    if (result) return std::error_code(result);
+    // The socket was made on its own io_context (async_accept allows that), so the stream owns it alone.
+    return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::move(socket)));
+  }
+
+private:
+  std::unique_ptr<asio::io_context> io_;
+  tcp::acceptor acceptor_;
+};
+
+}  // namespace
+
+bool split_host_port(std::string_view text, std::string& host, unsigned short& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view h = text.substr(0, colon);
+  std::string_view p = text.substr(colon + 1);
+  if (h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (ec != std::errc{} || end != p.data() + p.size() || value == 0 || value > 65535 || h.empty()) return false;
+  host.assign(h);
+  port = static_cast<unsigned short>(value);
+  return true;
+}
+
+result<std::unique_ptr<stream>> connect_tcp(const std::string& host, unsigned short port, time_point deadline) {
+  auto io = std::make_unique<asio::io_context>();
+  tcp::resolver resolver(*io);
+  boost::system::error_code ec;
+  auto endpoints = resolver.resolve(host, std::to_string(port), ec);
+  if (ec) return std::error_code(ec);
+  tcp::socket socket(*io);
+  bool finished = false;
+  boost::system::error_code result;
+  asio::async_connect(socket, endpoints, [&](boost::system::error_code e, const tcp::endpoint&) {
+    result = e;
+    finished = true;
+  });
+  if (!run_until(*io, deadline, [&] { return finished; }, socket))
+    return std::make_error_code(std::errc::timed_out);
+  if (result) return std::error_code(result);
+  return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::move(socket)));
+}
+
+result<std::unique_ptr<listener>> listen_tcp(const std::string& host, unsigned short port) {
+  auto io = std::make_unique<asio::io_context>();
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return std::error_code(ec);
+  tcp::acceptor acceptor(*io);
+  tcp::endpoint ep(address, port);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return std::error_code(ec);
+  return std::unique_ptr<listener>(std::make_unique<tcp_listener>(std::move(io), std::move(acceptor)));
+}
+
+}  // namespace parley::net

@@ -1,0 +1,227 @@
+#include "impl/server/host/host.hpp"
+
+#include "impl/core/encoding.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <deque>
+#include <iostream>
+#include <map>
+
+namespace parley::host {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+class tcp_server final : public server {
+public:
+  tcp_server(core::hub& hub, host_options options)
+      : hub_(hub), options_(std::move(options)), acceptor_(io_), timer_(io_) {
+    if (!options_.log) options_.log = [](std::string_view line) { std::clog << line << std::endl; };
+  }
+
+  std::error_code listen() {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(options_.bind, ec);
+    if (ec) return ec;
+    tcp::endpoint ep(address, options_.port);
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    return ec;
+  }
+
+  unsigned short port() const override { return acceptor_.local_endpoint().port(); }
+
+  void run() override {
+    accept();
+    io_.run();
+  }
+
+  void stop() override {
+    asio::post(io_, [this] {
+      stopping_ = true;
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+      timer_.cancel();
+      for (auto& [id, c] : connections_) c->socket.close(ignored);
+    });
+  }
+
+private:
+  struct connection {
+    explicit connection(tcp::socket s) : socket(std::move(s)) {}
+    tcp::socket socket;
+    std::array<char, 4096> buffer{};
+    std::deque<std::string> output;
+    std::size_t pending = 0;
+    bool writing = false;
+    bool closing = false;  // the hub asked to close: flush, then close; ignore further input
+  };
+  using conn_ptr = std::shared_ptr<connection>;
+
+  void log(std::string line) { options_.log(line); }
+
+  void accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (stopping_) return;
+      if (!ec) {
+        if (connections_.size() >= options_.max_connections) {
+          log("refused a connection: " + std::to_string(connections_.size()) + " already open");
+        } else {
+          open(std::move(socket));
+        }
+      } else if (ec != asio::error::operation_aborted) {
+        log("accept failed: " + ec.message());
+      }
+      accept();
+    });
+  }
+
+  void open(tcp::socket socket) {
+    boost::system::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);  // replies within 100 ms (ITP-CMD-04) need no Nagle delay
+    auto ep = socket.remote_endpoint(ec);
+    std::string peer = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    core::conn_id id = ++last_id_;
+    auto c = std::make_shared<connection>(std::move(socket));
+    connections_.emplace(id, c);
+    log("conn " + std::to_string(id) + " open " + peer);
+    core::actions out;
+    hub_.on_connect(id, peer, clock_type::now(), out);
+    apply(out);
+    read(id, c);
+  }
+
+  void read(core::conn_id id, const conn_ptr& c) {
+    c->socket.async_read_some(asio::buffer(c->buffer), [this, id, c](boost::system::error_code ec, std::size_t n) {
+      if (c->closing || !connections_.contains(id)) return;
+      if (ec) {
+        gone(id, ec == asio::error::eof ? "peer closed" : ec.message());
+        return;
+      }
+      std::string_view data(c->buffer.data(), n);
+      if (options_.log_wire) log("conn " + std::to_string(id) + " > " + core::printable(data));
+      core::actions out;
+      hub_.on_data(id, data, clock_type::now(), out);
+      apply(out);
+      if (!c->closing && connections_.contains(id)) read(id, c);
+    });
+  }
+
+  // The peer went away (or misbehaved at the transport level): tell the hub, drop the connection.
+  void gone(core::conn_id id, const std::string& why) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) return;
+    boost::system::error_code ignored;
+    it->second->socket.close(ignored);
+    connections_.erase(it);
+    log("conn " + std::to_string(id) + " closed: " + why);
+    core::actions out;
+    hub_.on_close(id, clock_type::now(), out);
+    apply(out);
+  }
+
+  void apply(core::actions& out) {
+    for (auto& a : out.take()) {
+      if (auto* send = std::get_if<core::send_action>(&a)) queue(send->conn, std::move(send->bytes));
+      else {
+        auto& close = std::get<core::close_action>(a);
+        auto it = connections_.find(close.conn);
+        if (it == connections_.end()) continue;
+        log("conn " + std::to_string(close.conn) + " closing: " + close.reason);
+        it->second->closing = true;
+        if (!it->second->writing) finish(close.conn);
+      }
+    }
+    schedule();
+  }
+
+  void queue(core::conn_id id, std::string bytes) {
+    auto it = connections_.find(id);
+    if (it == connections_.end() || it->second->closing) return;
+    auto& c = it->second;
+    if (options_.log_wire) log("conn " + std::to_string(id) + " < " + core::printable(bytes));
+    c->pending += bytes.size();
+    c->output.push_back(std::move(bytes));
+    if (c->pending > options_.max_pending_output) {
+      gone(id, "slow reader: more than " + std::to_string(options_.max_pending_output) + " bytes queued");
+      return;
+    }
+    if (!c->writing) write(id, c);
+  }
+
+  void write(core::conn_id id, const conn_ptr& c) {
+    c->writing = true;
+    asio::async_write(c->socket, asio::buffer(c->output.front()),
+                      [this, id, c](boost::system::error_code ec, std::size_t) {
+                        c->writing = false;
+                        if (!connections_.contains(id)) return;
+                        if (ec) {
+                          gone(id, "write failed: " + ec.message());
+                          return;
+                        }
+                        c->pending -= c->output.front().size();
+                        c->output.pop_front();
+                        if (!c->output.empty()) write(id, c);
+                        else if (c->closing) finish(id);
+                      });
+  }
+
+  // Everything the hub queued has been written: send FIN and release the socket. The hub already forgot
+  // the connection when it asked for the close, so it is not told again.
+  void finish(core::conn_id id) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) return;
+    boost::system::error_code ignored;
+    it->second->socket.shutdown(tcp::socket::shutdown_both, ignored);
+    it->second->socket.close(ignored);
+    connections_.erase(it);
+  }
+
+  void schedule() {
+    auto wake = hub_.next_wake();
+    if (!wake || stopping_) {
+      timer_.cancel();
+      scheduled_.reset();
+      return;
+    }
+    if (scheduled_ && *scheduled_ == *wake) return;
+    scheduled_ = *wake;
+    timer_.expires_at(*wake);
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec || stopping_) return;
+      scheduled_.reset();
+      core::actions out;
+      hub_.on_timer(clock_type::now(), out);
+      apply(out);
+    });
+  }
+
+  core::hub& hub_;
+  host_options options_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer timer_;
+  std::optional<time_point> scheduled_;
+  std::map<core::conn_id, conn_ptr> connections_;
+  core::conn_id last_id_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+result<std::unique_ptr<server>> server::start(core::hub& hub, host_options options) {
+  auto s = std::make_unique<tcp_server>(hub, std::move(options));
+  if (auto ec = s->listen()) return ec;
+  return std::unique_ptr<server>(std::move(s));
+}
+
+}  // namespace parley::host

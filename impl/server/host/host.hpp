@@ -1,0 +1,39 @@
+// Runs any core::hub over TCP (ARCHITECTURE: one generic host). Single-threaded: every hub call happens
+// on the host's thread, so hubs need no locks. Asio stays in host.cpp.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "impl/core/hub.hpp"
+#include "impl/core/result.hpp"
+
+namespace parley::host {
+
+struct host_options {
+  std::string bind = "127.0.0.1";
+  unsigned short port = 0;  // 0: an ephemeral port, see host::port()
+  bool log_wire = false;    // log every frame in both directions
+  // A peer that does not read lets the server's output for it pile up; past this many queued bytes the
+  // connection is closed so one slow reader cannot exhaust memory.
+  std::size_t max_pending_output = 4 * 1024 * 1024;
+  std::size_t max_connections = 1024;
+  std::function<void(std::string_view)> log;  // one line, no newline; default: stderr
+};
+
+class server {
+public:
+  // Binds and listens; errors (address in use, bad address) come back here, not from run().
+  static result<std::unique_ptr<server>> start(core::hub& hub, host_options options);
+  virtual ~server() = default;
+
+  virtual unsigned short port() const = 0;
+  // Serves until stop(); returns after every connection is closed.
+  virtual void run() = 0;
+  // Safe from any thread and from signal-handling code paths that post to the host.
+  virtual void stop() = 0;
+};
+
+}  // namespace parley::host

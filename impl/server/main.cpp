@@ -1,0 +1,97 @@
+// parley-server PROTOCOL [flags]: Parley's reference servers.
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <pthread.h>
+
+#include "impl/server/host/host.hpp"
+#include "impl/server/programs.hpp"
+
+namespace parley::server_main {
+namespace {
+
+constexpr const char* usage = R"(usage: parley-server PROTOCOL [options]
+
+protocols:
+  itp     text lines over TCP (default port 1337)
+
+common options:
+  --bind ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+  --port N               TCP port (default: the protocol's; 0 picks a free port)
+  --log-wire             log every connection and every frame, both directions, to stderr
+  --max-connections N    refuse connections beyond N (default 1024)
+  --fault NAME           plant one deliberate bug, to prove conformance cases can fail
+  --list-faults          list the faults of PROTOCOL and exit
+  --help                 this text
+
+itp options:
+  --ping-interval MS     PING this long after login and then periodically (default 10000)
+  --pong-timeout MS      disconnect when PONG has not arrived this long after PING (default 3000)
+  --max-line BYTES       longest accepted line, terminator excluded (default 1024)
+)";
+
+}  // namespace
+
+int serve(core::hub& hub, const char* protocol, const cli::args& args, unsigned short default_port) {
+  host::host_options options;
+  options.bind = args.get_or("--bind", "127.0.0.1");
+  options.port = static_cast<unsigned short>(args.number("--port", default_port, 0, 65535));
+  options.log_wire = args.has("--log-wire");
+  options.max_connections = static_cast<std::size_t>(args.number("--max-connections", 1024, 1, 1'000'000));
+
+  // Signals are taken by one thread with sigwait, so stopping never runs inside a signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto server = host::server::start(hub, options);
+  if (!server) {
+    std::cerr << "parley-server: cannot listen on " << options.bind << ":" << options.port << ": "
+              << server.error().message() << "\n";
+    return 2;
+  }
+  std::cout << "parley-server " << protocol << " listening on " << options.bind << ":" << (*server)->port()
+            << std::endl;
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    (*server)->stop();
+  });
+  (*server)->run();
+  // run() returned without a signal only on a fatal error; wake the waiter so it can be joined.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  return 0;
+}
+
+}  // namespace parley::server_main
+
+int main(int argc, char** argv) {
+  using namespace parley;
+  std::vector<std::string> argv_list(argv + 1, argv + argc);
+  try {
+    if (argv_list.empty() || argv_list[0] == "--help" || argv_list[0] == "-h") {
+      std::cout << server_main::usage;
+      return argv_list.empty() ? 2 : 0;
+    }
+    std::string protocol = argv_list[0];
+    argv_list.erase(argv_list.begin());
+    cli::args args(argv_list, {"--log-wire", "--list-faults", "--help"},
+                   {"--bind", "--port", "--max-connections", "--fault", "--ping-interval", "--pong-timeout",
+                    "--max-line"});
+    if (args.has("--help")) {
+      std::cout << server_main::usage;
+      return 0;
+    }
+    if (!args.positional().empty()) throw cli::usage_error("unexpected argument '" + args.positional()[0] + "'");
+    if (protocol == "itp") return server_main::run_itp(args);
+    throw cli::usage_error("unknown protocol '" + protocol + "'");
+  } catch (const cli::usage_error& e) {
+    std::cerr << "parley-server: " << e.what() << "\n(parley-server --help lists the options)\n";
+    return 2;
+  }
+}

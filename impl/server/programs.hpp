@@ -1,0 +1,15 @@
+// What parley-server's protocol entry points share: the host's flags and the serve loop.
+#pragma once
+
+#include "impl/cli/args.hpp"
+#include "impl/core/hub.hpp"
+
+namespace parley::server_main {
+
+// Runs `hub` on the generic host until SIGINT/SIGTERM. Reads --bind, --port, --log-wire,
+// --max-connections. Prints "parley-server <protocol> listening on ADDR:PORT" on stdout once listening.
+int serve(core::hub& hub, const char* protocol, const cli::args& args, unsigned short default_port);
+
+int run_itp(const cli::args& args);
+
+}  // namespace parley::server_main
