@@ -29,14 +29,9 @@ result<std::optional<framed_line>> line_framer::next() {
     if (end > 0 && rest[end - 1] == '\r') content = end - 1;
   } else if (end + 1 < rest.size() && rest[end + 1] == '\n') {
     terminator_size = 2;  // '\r' found first by find_first_of, and it is a CRLF
-  } else if (end + 1 == rest.size()) {
-    // A lone '\r' at the end of the buffer: wait and see whether '\n' follows.
-    if (end > options_.max_line) {
-      poisoned_ = true;
-      return errc::line_too_long;
-    }
-    return std::optional<framed_line>{};
   }
+  // Otherwise a lone '\r' ends the line now, even at the end of the buffer: waiting for a '\n' that may
+  // never come would leave the command unanswered. If the '\n' arrives later it makes an empty line.
   if (content > options_.max_line) {
     poisoned_ = true;
     return errc::line_too_long;

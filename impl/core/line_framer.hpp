@@ -15,7 +15,9 @@ namespace parley::core {
 
 struct line_framer_options {
   std::size_t max_line = 1024;     // bytes per line, terminator excluded
-  bool lone_cr_terminates = false; // treat "\r" not followed by "\n" as a terminator too
+  // Treat "\r" not followed by "\n" as a terminator too. A CRLF split between two reads then yields the
+  // line and an empty line, so users of this mode ignore empty lines.
+  bool lone_cr_terminates = false;
 };
 
 struct framed_line {

@@ -1,0 +1,202 @@
+// The itp adapter: lines over TCP, the reference hub as built-in server, and the steps that make and
+// check the end-to-end encrypted tokens of private messages (spec/itp/spec.md, ITP-CRYPTO-*).
+#include <thread>
+
+#include "conformance/engine/adapter.hpp"
+#include "conformance/engine/runner.hpp"
+#include "impl/core/crypto/digest.hpp"
+#include "impl/core/line_framer.hpp"
+#include "impl/proto/itp/codec.hpp"
+#include "impl/proto/itp/pm_crypto.hpp"
+#include "impl/server/host/host.hpp"
+#include "impl/server/itp/hub.hpp"
+
+namespace parley::conform {
+namespace {
+
+class line_messages final : public message_framer {
+public:
+  // Lines from a server under test may be longer than what the server itself accepts (PM_PUBKEY relays).
+  line_messages() : framer_({.max_line = 256 * 1024, .lone_cr_terminates = false}) {}
+  void feed(std::string_view bytes) override { framer_.feed(bytes); }
+  std::optional<std::string> next(std::string& error) override {
+    auto line = framer_.next();
+    if (!line) {
+      error = "a line longer than 256 KiB";
+      return std::nullopt;
+    }
+    if (!*line) return std::nullopt;
+    if ((*line)->terminator != "\n") ++crlf_lines;
+    return std::move((*line)->text);
+  }
+  int crlf_lines = 0;
+
+private:
+  core::line_framer framer_;
+};
+
+class builtin_itp final : public builtin_server {
+public:
+  explicit builtin_itp(const timing& t)
+      : hub_({.ping_interval = millis(static_cast<long long>(t.vars.at("ping"))),
+              .pong_timeout = millis(static_cast<long long>(t.vars.at("pong")))}) {
+    auto s = host::server::start(hub_, {.bind = "127.0.0.1", .port = 0, .log = [](std::string_view) {}});
+    if (!s) throw case_error("cannot start the built-in itp server: " + s.error().message());
+    server_ = std::move(*s);
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~builtin_itp() override {
+    server_->stop();
+    thread_.join();
+  }
+  unsigned short port() const override { return server_->port(); }
+
+private:
+  itp::hub hub_;
+  std::unique_ptr<host::server> server_;
+  std::thread thread_;
+};
+
+std::string arg(const step& s, const case_context& ctx, const char* key, bool required = true) {
+  if (!s.args.IsMap() || !s.args[key]) {
+    if (required) throw case_error(s.op + " needs '" + key + "' (line " + std::to_string(s.line) + ")");
+    return {};
+  }
+  return ctx.substitute(s.args[key].as<std::string>());
+}
+
+class itp_adapter final : public adapter {
+public:
+  std::string protocol() const override { return "itp"; }
+  unsigned short default_port() const override { return itp::default_port; }
+  std::unique_ptr<message_framer> make_framer() const override { return std::make_unique<line_messages>(); }
+  std::string encode(const std::string& text) const override { return text + "\n"; }
+  timing real_timing() const override { return {{{"ping", 10000}, {"pong", 3000}}}; }
+  timing fast_timing() const override { return {{{"ping", 300}, {"pong", 300}}}; }
+  std::unique_ptr<builtin_server> start_builtin(const timing& t) const override {
+    return std::make_unique<builtin_itp>(t);
+  }
+  std::string reference_client_command(const std::string& bin_dir) const override {
+    return "'" + bin_dir + "/parley-client' itp --host 127.0.0.1 --port {port} --name {name} --script -";
+  }
+
+  std::string run_step(const step& s, case_context& ctx) const override {
+    std::string name = s.op.substr(4);
+    if (name == "login") return login(s, ctx);
+    if (name == "keypair") return keypair(s, ctx);
+    if (name == "unwrap") return unwrap(s, ctx);
+    if (name == "open") return open(s, ctx);
+    if (name == "wrap") return wrap(s, ctx);
+    if (name == "seal") return seal(s, ctx);
+    if (name == "distinct") {
+      std::string a = arg(s, ctx, "a"), b = arg(s, ctx, "b");
+      return a == b ? "two encryptions of the same text gave the same token (nonce reuse?): " + a : std::string{};
+    }
+    if (name == "no_crlf") {
+      auto* f = dynamic_cast<line_messages*>(ctx.framer_of(s.conn));
+      if (f && f->crlf_lines > 0)
+        return std::to_string(f->crlf_lines) + " line(s) on " + s.conn + " ended in CRLF instead of a bare LF";
+      return {};
+    }
+    throw case_error("unknown itp step " + s.op);
+  }
+
+  bool is_noise(const std::string& message, const case_context& ctx) const override {
+    // JOINED/LEFT/BCST/PM_PUBKEY about a user this case never made came from a neighbouring case.
+    for (std::string_view command : {"JOINED ", "LEFT ", "BCST ", "PM_PUBKEY "}) {
+      if (!message.starts_with(command)) continue;
+      std::string_view rest = std::string_view(message).substr(command.size());
+      return !ctx.is_case_user(rest.substr(0, rest.find(' ')));
+    }
+    return false;
+  }
+
+private:
+  // connect, greeting, IDENT, OK IDENT: the prologue of most server cases.
+  static std::string login(const step& s, case_context& ctx) {
+    std::string user = arg(s, ctx, "name");
+    auto within = [&](double ms) { return ctx.deadline({}, ms); };
+    if (auto f = ctx.connect(s.conn, within(5000)); !f.empty()) return f;
+    if (auto f = ctx.expect(s.conn, {"^INIT "}, within(2000)); !f.empty()) return f;
+    if (auto f = ctx.send(s.conn, "IDENT " + user + "\n"); !f.empty()) return f;
+    std::string escaped;
+    for (char c : user) escaped += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? std::string(1, c) : "\\" + std::string(1, c);
+    return ctx.expect(s.conn, {"^OK IDENT " + escaped + "$"}, within(2000));
+  }
+
+  static std::string keypair(const step& s, case_context& ctx) {
+    std::string who = arg(s, ctx, "save");
+    int bits = s.args["bits"] ? s.args["bits"].as<int>() : 2048;
+    auto key = core::pkey::generate_rsa(bits);
+    if (!key) throw case_error("RSA key generation failed");
+    ctx.set("key_" + who, itp::encode_public_key(*key));
+    ctx.objects()["key:" + who] = *key;
+    return {};
+  }
+
+  static std::string unwrap(const step& s, case_context& ctx) {
+    std::string who = arg(s, ctx, "key");
+    std::string token = arg(s, ctx, "token");
+    auto it = ctx.objects().find("key:" + who);
+    if (it == ctx.objects().end()) throw case_error("itp.unwrap: no key pair saved as " + who);
+    auto key = itp::unwrap_session_key(std::any_cast<core::pkey&>(it->second), token);
+    if (!key) return "the session key token is not an RSA-OAEP-SHA256 wrap for " + who + "'s key: " + key.error().message();
+    if (key->legacy && !(s.args["legacy"] && s.args["legacy"].as<bool>()))
+      return "the client sent a legacy (PKCS#1 v1.5) session key; Parley clients must send oaep256. tokens";
+    ctx.objects()["session:" + arg(s, ctx, "save")] = *key;
+    return {};
+  }
+
+  static std::string open(const step& s, case_context& ctx) {
+    auto it = ctx.objects().find("session:" + arg(s, ctx, "session"));
+    if (it == ctx.objects().end()) throw case_error("itp.open: unknown session");
+    std::string from = arg(s, ctx, "from"), to = arg(s, ctx, "to"), token = arg(s, ctx, "token");
+    auto text = itp::open_body(std::any_cast<itp::session_key&>(it->second), from, to, token);
+    if (!text) return "the PM body does not decrypt as AES-256-GCM with AAD 'itp-pm " + from + " " + to + "': " + text.error().message();
+    std::string expected = arg(s, ctx, "text");
+    if (*text != expected) return "the PM body decrypts to '" + *text + "', expected '" + expected + "'";
+    return {};
+  }
+
+  static std::string wrap(const step& s, case_context& ctx) {
+    auto pub = itp::decode_public_key(arg(s, ctx, "public"));
+    if (!pub) return "the announced public key is not base64 DER of an RSA key: " + pub.error().message();
+    bool legacy = s.args["legacy"] && s.args["legacy"].as<bool>();
+    itp::session_key key = itp::make_session_key();
+    result<std::string> token = std::string{};
+    if (legacy) {
+      key = {core::random_bytes(16), true};
+      token = itp::wrap_legacy_session_key(*pub, key.key);
+    } else {
+      token = itp::wrap_session_key(*pub, key);
+    }
+    if (!token) throw case_error("wrapping failed");
+    ctx.set(arg(s, ctx, "var"), *token);
+    ctx.objects()["session:" + arg(s, ctx, "save")] = key;
+    return {};
+  }
+
+  static std::string seal(const step& s, case_context& ctx) {
+    auto it = ctx.objects().find("session:" + arg(s, ctx, "session"));
+    if (it == ctx.objects().end()) throw case_error("itp.seal: unknown session");
+    auto& key = std::any_cast<itp::session_key&>(it->second);
+    std::string text = arg(s, ctx, "text");
+    auto token = key.legacy ? itp::seal_legacy_body(key.key, text)
+                            : itp::seal_body(key, arg(s, ctx, "from"), arg(s, ctx, "to"), text);
+    if (!token) throw case_error("sealing failed");
+    std::string body = *token;
+    if (s.args["tamper"] && s.args["tamper"].as<bool>()) {
+      // Flip one ciphertext character well inside the token: still valid base64, no longer authentic.
+      char& c = body[body.size() - 8];
+      c = c == 'A' ? 'B' : 'A';
+    }
+    ctx.set(arg(s, ctx, "var"), body);
+    return {};
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<adapter> make_itp_adapter() { return std::make_unique<itp_adapter>(); }
+
+}  // namespace parley::conform

@@ -1,0 +1,14 @@
+#include "conformance/engine/adapter.hpp"
+
+namespace parley::conform {
+
+std::unique_ptr<adapter> make_itp_adapter();
+
+const std::map<std::string, std::function<std::unique_ptr<adapter>()>>& adapters() {
+  static const std::map<std::string, std::function<std::unique_ptr<adapter>()>> all = {
+      {"itp", make_itp_adapter},
+  };
+  return all;
+}
+
+}  // namespace parley::conform

@@ -1,0 +1,65 @@
+// What the generic engine needs to know about one protocol: how its bytes become messages, how a case's
+// `send` text becomes bytes, its timing variables, its built-in reference server and client, and the
+// protocol's own steps (signing, encrypting, corrupting). One adapter per conformance/adapters/<p>/.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "conformance/engine/case.hpp"
+
+namespace parley::conform {
+
+class case_context;  // runner.hpp
+
+// Splits one connection's byte stream into messages. A framing error ends the connection's stream.
+class message_framer {
+public:
+  virtual ~message_framer() = default;
+  virtual void feed(std::string_view bytes) = 0;
+  // The next whole message as text to match against; nullopt when more bytes are needed.
+  // Throws nothing: a framing error is returned as an error string in `error`.
+  virtual std::optional<std::string> next(std::string& error) = 0;
+};
+
+// A reference server running inside the engine (no arguments needed: `parley-conform itp`).
+class builtin_server {
+public:
+  virtual ~builtin_server() = default;
+  virtual unsigned short port() const = 0;
+};
+
+struct timing {
+  std::map<std::string, double> vars;  // e.g. ping, pong: milliseconds
+};
+
+class adapter {
+public:
+  virtual ~adapter() = default;
+  virtual std::string protocol() const = 0;
+  virtual unsigned short default_port() const = 0;
+  virtual std::unique_ptr<message_framer> make_framer() const = 0;
+  // A case's `send` text to wire bytes (itp: append "\n").
+  virtual std::string encode(const std::string& text) const = 0;
+  // The spec's timings, and the short ones used where the engine controls the server.
+  virtual timing real_timing() const = 0;
+  virtual timing fast_timing() const = 0;
+  // Starts the reference server with the given timing; the returned object stops it when destroyed.
+  virtual std::unique_ptr<builtin_server> start_builtin(const timing& t) const = 0;
+  // The reference client's command, with {port} and {name} placeholders, given the engine's own folder.
+  virtual std::string reference_client_command(const std::string& bin_dir) const = 0;
+  // Runs a protocol step ("itp.login"). Returns an empty string on success, else what went wrong.
+  // Throws case_error for a malformed step.
+  virtual std::string run_step(const step& s, case_context& ctx) const = 0;
+  // True for a message that belongs to another case sharing the same target (a broadcast about a user
+  // this case did not create). Such messages are logged and never matched.
+  virtual bool is_noise(const std::string& message, const case_context& ctx) const = 0;
+};
+
+// Every adapter the engine knows, by protocol name.
+const std::map<std::string, std::function<std::unique_ptr<adapter>()>>& adapters();
+
+}  // namespace parley::conform

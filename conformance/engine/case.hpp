@@ -1,0 +1,66 @@
+// A conformance case: a scripted exchange over named connections that checks one or more spec rules
+// (conformance/cases/<protocol>/*.yaml). Loading validates every step, so a typo in a case file is a
+// load error with file and line, never a silent PASS.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace parley::conform {
+
+struct case_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class role { server, client };  // what the implementation under test is
+
+// A duration written in a case: a number of milliseconds, or a sum of terms "[factor*]name|number"
+// over the protocol's timing variables, e.g. "ping + pong + 500" or "1.1*ping".
+struct duration_expr {
+  std::string text;
+  bool empty() const { return text.empty(); }
+};
+
+struct step {
+  std::string op;                   // connect, send, send_raw, expect, expect_silence, expect_close, close,
+                                    // reset, wait, accept, launch_client, client_input, close_client_input,
+                                    // expect_event, expect_no_event, or "<protocol>.<name>" for adapter steps
+  std::string conn;                 // named connection (default "a")
+  std::string text;                 // send: message text; send_raw: exact bytes; client_input: command
+  std::vector<std::string> matches; // expect: regexes, any may match (any_of)
+  std::vector<std::string> capture; // variable names for the regex groups 1..n
+  std::vector<std::string> skip;    // expect: messages matching these are passed over (optional acks)
+  bool icase = false;
+  std::size_t repeat = 1;           // send_raw: the bytes this many times
+  std::vector<std::size_t> split_at;// send/send_raw: write in pieces cut at these offsets
+  duration_expr within;             // deadline for the step, from its start
+  duration_expr not_before;         // expect: fail if the message came sooner than this
+  duration_expr gap;                // pause between split pieces
+  std::string close_kind = "any";   // expect_close: fin, rst or any
+  YAML::Node args;                  // the step's own map, for adapter steps
+  int line = 0;
+};
+
+struct test_case {
+  std::string id;
+  std::vector<std::string> rules;
+  std::string description;
+  conform::role role = conform::role::server;
+  bool fresh = false;   // needs a server nobody else is using (counts users, e.g. FAIL06 when alone)
+  bool timers = false;  // waits for the protocol's timers: needs controllable or real timings
+  std::vector<std::string> faults;  // faults of the reference server this case must catch
+  std::vector<step> steps;
+  std::string file;
+};
+
+// Parses one YAML document (a case) or a sequence of them. `origin` names the file in errors.
+std::vector<test_case> load_cases(const std::string& yaml_text, const std::string& origin);
+
+// Evaluates a duration in milliseconds; throws case_error for unknown names or malformed text.
+double evaluate(const duration_expr& d, const std::map<std::string, double>& vars, double fallback);
+
+}  // namespace parley::conform

@@ -1,0 +1,131 @@
+#include "conformance/engine/process.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <thread>
+
+namespace parley::conform {
+
+process::process(const std::string& command, bool pipe_stdin, bool pipe_stdout, const std::string& log_path) {
+  int in[2] = {-1, -1};
+  int out[2] = {-1, -1};
+  if (pipe_stdin && pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (pipe_stdout && pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    setpgid(0, 0);
+    int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int null = open("/dev/null", O_RDONLY);
+    dup2(pipe_stdin ? in[0] : null, 0);
+    dup2(pipe_stdout ? out[1] : log, 1);
+    dup2(log, 2);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  setpgid(pid_, pid_);
+  if (pipe_stdin) {
+    close(in[0]);
+    stdin_fd_ = in[1];
+  }
+  if (pipe_stdout) {
+    close(out[1]);
+    stdout_fd_ = out[0];
+  }
+}
+
+process::~process() {
+  stop();
+  if (stdin_fd_ >= 0) close(stdin_fd_);
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+}
+
+bool process::running() {
+  if (status_ || pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return true;
+}
+
+std::optional<int> process::exit_code() {
+  running();
+  return status_;
+}
+
+bool process::write_stdin(std::string_view bytes) {
+  if (stdin_fd_ < 0) return false;
+  // A client that died must not kill the engine with SIGPIPE (ignored in main); EPIPE is a failed write.
+  while (!bytes.empty()) {
+    ssize_t n = write(stdin_fd_, bytes.data(), bytes.size());
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+void process::close_stdin() {
+  if (stdin_fd_ >= 0) close(stdin_fd_);
+  stdin_fd_ = -1;
+}
+
+std::optional<std::string> process::read_line(time_point deadline) {
+  for (;;) {
+    if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return line;
+    }
+    if (stdout_fd_ < 0) return std::nullopt;
+    auto left = std::chrono::duration_cast<millis>(deadline - clock_type::now()).count();
+    if (left <= 0) return std::nullopt;
+    pollfd p{stdout_fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char chunk[4096];
+    ssize_t n = read(stdout_fd_, chunk, sizeof chunk);
+    if (n <= 0) {
+      close(stdout_fd_);
+      stdout_fd_ = -1;
+      continue;
+    }
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+void process::stop(millis grace) {
+  if (!running()) return;
+  kill(-pid_, SIGTERM);
+  auto deadline = clock_type::now() + grace;
+  while (running() && clock_type::now() < deadline) std::this_thread::sleep_for(millis(10));
+  if (running()) {
+    kill(-pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    status_ = 128 + SIGKILL;
+  }
+}
+
+unsigned short free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  unsigned short port = 0;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  if (fd >= 0) close(fd);
+  return port;
+}
+
+}  // namespace parley::conform

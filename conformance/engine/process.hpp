@@ -1,0 +1,40 @@
+// Child processes for --launch and for client-role cases: started through /bin/sh in their own process
+// group (so the whole tree can be stopped), with optional pipes to stdin and from stdout.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "impl/core/clock.hpp"
+
+namespace parley::conform {
+
+class process {
+public:
+  // stderr (and stdout unless piped) go to `log_path`. Throws std::runtime_error if fork fails.
+  process(const std::string& command, bool pipe_stdin, bool pipe_stdout, const std::string& log_path);
+  ~process();
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  bool running();
+  std::optional<int> exit_code();  // once it has exited
+  bool write_stdin(std::string_view bytes);
+  void close_stdin();
+  // One line from stdout without its "\n"; nullopt on timeout or end of output.
+  std::optional<std::string> read_line(time_point deadline);
+  // SIGTERM to the group, then SIGKILL after `grace`.
+  void stop(millis grace = millis(1000));
+
+private:
+  int pid_ = -1;
+  int stdin_fd_ = -1;
+  int stdout_fd_ = -1;
+  std::string buffer_;
+  std::optional<int> status_;
+};
+
+// A TCP port that was free a moment ago (bind to 0, read, close).
+unsigned short free_port();
+
+}  // namespace parley::conform

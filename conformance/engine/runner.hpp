@@ -1,0 +1,118 @@
+// Runs cases against a target and turns each into a verdict with its wire log.
+#pragma once
+
+#include <any>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "conformance/engine/adapter.hpp"
+#include "conformance/engine/rules.hpp"
+#include "conformance/engine/verdict.hpp"
+#include "impl/net/stream.hpp"
+
+namespace parley::conform {
+
+enum class target_kind { builtin, address, launch };
+
+struct run_settings {
+  target_kind kind = target_kind::builtin;
+  std::string host = "127.0.0.1";
+  unsigned short port = 0;
+  std::string launch_command;  // with {port} and optional timing placeholders such as {ping}
+  bool fresh = false;          // a new launched instance per case
+  bool real_time = false;      // the spec's own timings everywhere
+  bool strict = false;         // SHOULD failures are FAIL, not WARN
+  double time_scale = 1.0;     // stretches every deadline
+  bool test_servers = true;    // run server-role cases
+  bool test_clients = true;    // run client-role cases
+  std::string client_command;  // client under test, with {port} and {name}; empty: the reference client
+  std::string bin_dir;         // where parley-conform lives (to find parley-client)
+  std::string record_dir;      // when set, the bytes of every case are written there as fuzz seeds
+  std::string log_dir;         // where launched processes write their output
+};
+
+// One named connection of a case.
+struct connection {
+  std::unique_ptr<net::stream> stream;
+  std::unique_ptr<message_framer> framer;
+  std::deque<std::pair<time_point, std::string>> inbox;  // framed messages not yet expected
+  net::read_status end = net::read_status::data;          // data while open; closed/reset/error once ended
+  std::string framing_error;
+  int index = 0;  // creation order, for the recorded fuzz seeds
+};
+
+class process;
+
+// What a step sees: the case's connections, variables and timing. Adapter steps use the same methods.
+class case_context {
+public:
+  case_context(const adapter& a, const run_settings& s, const timing& t, std::string host, unsigned short port);
+  ~case_context();
+
+  // ${name} -> value. With regex = true the values are escaped so they match literally.
+  std::string substitute(const std::string& text, bool regex = false) const;
+  void set(const std::string& name, std::string value) { vars_[name] = std::move(value); }
+  std::string get(const std::string& name) const;
+  double ms(const duration_expr& d, double fallback) const;     // evaluated, not scaled
+  time_point deadline(const duration_expr& d, double fallback_ms) const;  // scaled, from now
+
+  // Each returns "" on success, else the failure text.
+  std::string connect(const std::string& name, time_point deadline);
+  std::string send(const std::string& name, std::string_view bytes, const std::vector<std::size_t>& split_at = {},
+                   millis gap = millis(0));
+  // The next message on the connection must match one of `patterns` (already substituted regexes).
+  std::string expect(const std::string& name, const std::vector<std::string>& patterns, time_point deadline,
+                     const std::vector<std::string>& capture = {}, bool icase = false,
+                     std::optional<time_point> not_before = std::nullopt, const std::vector<std::string>& skip = {});
+  // Whether `name` is one of the user names this case made (${alice} ... ${erin}, ${name3}, ...).
+  bool is_case_user(std::string_view name) const;
+  std::string expect_silence(const std::string& name, time_point until);
+  std::string expect_close(const std::string& name, const std::string& kind, time_point deadline);
+  // The engine ends the connection: orderly (FIN) or abortive (RST). Its name stays known.
+  std::string close(const std::string& name, bool reset);
+
+  void note(const std::string& conn, char direction, std::string_view text);
+  message_framer* framer_of(const std::string& name) { return conn(name).framer.get(); }
+  std::map<std::string, std::any>& objects() { return objects_; }  // adapter-private state (keys, ...)
+
+  // Client-role plumbing.
+  std::string listen();
+  std::string accept(const std::string& name, time_point deadline);
+  std::string launch_client(const std::string& user);
+  process* client() { return client_.get(); }
+  std::vector<wire_entry> take_wire() { return std::move(wire_); }
+  std::string take_record();  // the case's bytes in the hub fuzzer's record format
+
+  const adapter& protocol() const { return adapter_; }
+  // Only a server under test is shared with other cases, so only then is foreign traffic filtered.
+  bool filter_noise = true;
+  const run_settings& settings() const { return settings_; }
+
+private:
+  connection& conn(const std::string& name);
+  bool read_more(connection& c, const std::string& name, time_point deadline);
+  void record(int op, int conn_index, std::string_view data);
+
+  const adapter& adapter_;
+  const run_settings& settings_;
+  timing timing_;
+  std::string host_;
+  unsigned short port_;
+  time_point started_;
+  std::map<std::string, std::string> vars_;
+  std::map<std::string, connection> conns_;
+  std::map<std::string, std::any> objects_;
+  std::vector<wire_entry> wire_;
+  std::unique_ptr<net::listener> listener_;
+  std::unique_ptr<process> client_;
+  std::string record_;
+  time_point last_record_;
+};
+
+// Runs every case (in parallel with `jobs` workers) and returns results in the cases' order.
+std::vector<case_result> run_suite(const adapter& a, const std::vector<test_case>& cases, const rule_book& rules,
+                                   const run_settings& settings, int jobs);
+
+}  // namespace parley::conform

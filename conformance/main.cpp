@@ -1,0 +1,185 @@
+// parley-conform PROTOCOL [options]: runs a protocol's conformance suite against the built-in reference
+// implementation, a running server (--target) or a command it starts (--launch).
+#include <csignal>
+#include <filesystem>
+#include <fnmatch.h>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+#include "conformance/engine/report.hpp"
+#include "conformance/engine/runner.hpp"
+#include "conformance/engine/suite_files.hpp"
+#include "impl/cli/args.hpp"
+
+namespace {
+
+constexpr const char* usage = R"(usage: parley-conform PROTOCOL [options]
+
+Runs PROTOCOL's conformance suite and prints a report by rule. Exit code 0 only when no case FAILs or
+ERRORs (1 otherwise, 2 for usage errors).
+
+protocols:
+  itp
+
+target (default: the built-in reference server, a fresh one per case):
+  --target HOST:PORT     a server that is already running; cases that need an empty server are skipped,
+                         timer cases need --real-time
+  --launch 'CMD'         start the implementation under test; CMD may use {port} (required), and the
+                         timing placeholders {ping} {pong} (milliseconds) to let timer cases run fast
+  --fresh                with --launch: a new instance for every case (default: one shared instance,
+                         plus a private one for cases that need it)
+  --role server|client   what --launch starts (default server). A client command gets {port} (the
+                         engine's listening port) and {name}; it must read commands on stdin and print
+                         Parley's JSON events for cases that check what the user sees
+  --real-time            use the spec's own timings (itp: PING 10 s, pong timeout 3 s)
+  --time-scale F         stretch every deadline by F, for slow targets (default 1)
+
+selection and output:
+  --list                 list the cases and the rules they check, then exit
+  --case GLOB[,GLOB]     run only the cases whose id matches
+  -j N, --jobs N         run N cases in parallel (default 4)
+  --strict               a broken SHOULD rule is a FAIL, not a WARN
+  --report-json FILE     write the report as JSON
+  --junit FILE           write the report as JUnit XML
+  --record-corpus DIR    write the bytes each case sent, as seeds for the hub fuzzer
+  --cases DIR            load cases from DIR instead of the built-in ones
+  --rules FILE           load rules from FILE instead of the built-in ones
+  --coverage             check that every MUST/SHOULD rule is covered by a case, then exit
+  --no-color             plain console output
+)";
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  while (from <= text.size()) {
+    auto comma = text.find(',', from);
+    out.push_back(text.substr(from, comma - from));
+    if (comma == std::string::npos) break;
+    from = comma + 1;
+  }
+  return out;
+}
+
+std::string own_directory() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : self.parent_path().string();
+}
+
+int run(const std::string& protocol, const parley::cli::args& args) {
+  using namespace parley::conform;
+  auto factory = adapters().find(protocol);
+  if (factory == adapters().end()) throw parley::cli::usage_error("unknown protocol '" + protocol + "'");
+  auto adapter = factory->second();
+  rule_book rules = rules_for(protocol, args.get_or("--rules", ""));
+  std::vector<test_case> cases = cases_for(protocol, args.get_or("--cases", ""));
+
+  if (args.has("--coverage")) {
+    coverage c = check_coverage(rules, cases);
+    for (const auto& id : c.uncovered) std::cout << "not covered: " << id << "\n";
+    for (const auto& u : c.unknown) std::cout << "unknown rule: " << u << "\n";
+    std::cout << cases.size() << " cases, " << rules.rules.size() << " rules, " << c.uncovered.size()
+              << " uncovered MUST/SHOULD rules\n";
+    return c.uncovered.empty() && c.unknown.empty() ? 0 : 1;
+  }
+  if (auto globs = args.get("--case")) {
+    std::vector<test_case> chosen;
+    for (auto& c : cases)
+      for (const auto& g : split_commas(*globs))
+        if (fnmatch(g.c_str(), c.id.c_str(), 0) == 0) {
+          chosen.push_back(c);
+          break;
+        }
+    if (chosen.empty()) throw parley::cli::usage_error("no case matches --case " + *globs);
+    cases = std::move(chosen);
+  }
+  if (args.has("--list")) {
+    for (const auto& c : cases) {
+      std::cout << c.id << "  [" << (c.role == role::server ? "server" : "client") << "]";
+      for (const auto& r : c.rules) std::cout << " " << r;
+      std::cout << "\n    " << c.description << "\n";
+    }
+    return 0;
+  }
+
+  run_settings settings;
+  settings.bin_dir = own_directory();
+  settings.strict = args.has("--strict");
+  settings.real_time = args.has("--real-time");
+  settings.fresh = args.has("--fresh");
+  settings.time_scale = args.real("--time-scale", 1.0, 0.1, 100.0);
+  settings.record_dir = args.get_or("--record-corpus", "");
+  std::string role = args.get_or("--role", "server");
+  if (role != "server" && role != "client") throw parley::cli::usage_error("--role is server or client");
+  std::string target_name = "the built-in reference implementation";
+  if (args.has("--target") && args.has("--launch")) throw parley::cli::usage_error("--target and --launch exclude each other");
+  if (auto t = args.get("--target")) {
+    if (role == "client") throw parley::cli::usage_error("--target is a server; use --launch with --role client");
+    if (!parley::net::split_host_port(*t, settings.host, settings.port))
+      throw parley::cli::usage_error("--target must be HOST:PORT, not '" + *t + "'");
+    settings.kind = target_kind::address;
+    settings.test_clients = false;
+    target_name = *t;
+  } else if (auto l = args.get("--launch")) {
+    if (role == "server") {
+      if (l->find("{port}") == std::string::npos) throw parley::cli::usage_error("--launch needs {port} in the command");
+      settings.kind = target_kind::launch;
+      settings.launch_command = *l;
+      settings.test_clients = false;
+    } else {
+      settings.client_command = *l;
+      settings.test_servers = false;
+    }
+    target_name = "'" + *l + "'";
+  }
+  auto log_dir = std::filesystem::temp_directory_path() / ("parley-conform-" + std::to_string(getpid()));
+  std::filesystem::create_directories(log_dir);
+  settings.log_dir = log_dir.string();
+
+  int jobs = static_cast<int>(args.number("--jobs", 4, 1, 64));
+  auto started = parley::clock_type::now();
+  auto results = run_suite(*adapter, cases, rules, settings, jobs);
+  double seconds = std::chrono::duration<double>(parley::clock_type::now() - started).count();
+
+  bool color = !args.has("--no-color") && isatty(STDOUT_FILENO);
+  print_console(std::cout, target_name, rules, results, seconds, color);
+  if (auto f = args.get("--report-json")) std::ofstream(*f) << to_json(target_name, rules, results);
+  if (auto f = args.get("--junit")) std::ofstream(*f) << to_junit(protocol, results);
+  std::error_code ignored;
+  std::filesystem::remove_all(log_dir, ignored);
+  totals t = count(results);
+  return t.failed == 0 && t.errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a client under test that dies must not take the engine with it
+  std::vector<std::string> list(argv + 1, argv + argc);
+  for (auto& a : list)
+    if (a == "-j") a = "--jobs";
+  try {
+    if (list.empty() || list[0] == "--help" || list[0] == "-h") {
+      std::cout << usage;
+      return list.empty() ? 2 : 0;
+    }
+    std::string protocol = list[0];
+    list.erase(list.begin());
+    parley::cli::args args(list, {"--fresh", "--real-time", "--list", "--strict", "--coverage", "--no-color", "--help"},
+                           {"--target", "--launch", "--role", "--time-scale", "--case", "--jobs", "--report-json",
+                            "--junit", "--record-corpus", "--cases", "--rules"});
+    if (args.has("--help")) {
+      std::cout << usage;
+      return 0;
+    }
+    if (!args.positional().empty()) throw parley::cli::usage_error("unexpected argument '" + args.positional()[0] + "'");
+    return run(protocol, args);
+  } catch (const parley::cli::usage_error& e) {
+    std::cerr << "parley-conform: " << e.what() << "\n(parley-conform --help lists the options)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "parley-conform: " << e.what() << "\n";
+    return 2;
+  }
+}
