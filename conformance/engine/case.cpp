@@ -25,7 +25,8 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
   step s;
   s.op = entry->first.as<std::string>();
   s.line = node.Mark().line + 1;
-  const YAML::Node& value = entry->second;
+  // A copy: yaml-cpp's iterator hands out a temporary proxy, so a reference to its member would dangle.
+  const YAML::Node value = entry->second;
   bool adapter_op = s.op.find('.') != std::string::npos;
   if (!adapter_op && !engine_ops.contains(s.op)) fail(origin, node, "unknown operation '" + s.op + "'");
   s.args = value;

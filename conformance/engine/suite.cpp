@@ -39,7 +39,7 @@ bool launch_controls_timing(const adapter& a, const std::string& command) {
   return false;
 }
 
-std::string launch(const adapter& a, const run_settings& s, const timing& t, launched& out, const std::string& tag) {
+std::string launch(const run_settings& s, const timing& t, launched& out, const std::string& tag) {
   out.port = free_port();
   std::string command = replace_all(s.launch_command, "{port}", std::to_string(out.port));
   for (const auto& [name, value] : t.vars)
@@ -166,7 +166,7 @@ public:
         port = builtin->port();
       } else if (settings_.kind == target_kind::launch) {
         bool own_instance = settings_.fresh || c.fresh || c.timers;
-        std::string problem = own_instance ? launch(adapter_, settings_, t, own, c.id) : shared(port);
+        std::string problem = own_instance ? launch(settings_, t, own, c.id) : shared(port);
         if (!problem.empty()) {
           r.outcome = verdict::error;
           r.message = problem;
@@ -249,7 +249,7 @@ private:
 
   std::string shared(unsigned short& port) {
     std::lock_guard lock(shared_mutex_);
-    if (!shared_.proc) shared_problem_ = launch(adapter_, settings_, adapter_.real_timing(), shared_, "shared");
+    if (!shared_.proc) shared_problem_ = launch(settings_, adapter_.real_timing(), shared_, "shared");
     port = shared_.port;
     return shared_problem_;
   }
