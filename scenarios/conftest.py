@@ -100,7 +100,6 @@ class Server:
 
     def log(self):
         """The wire log so far (stderr)."""
-        self._stderr.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode(errors="replace")
 
@@ -337,6 +336,29 @@ class RawConn:
 
     def send_line(self, text):
         self.send_bytes(text.encode() + b"\n")
+
+    def send_flood(self, data, timeout=5.0):
+        """Sends `data` while reading whatever comes back (into the line buffer), so a server that answers
+        and closes part-way cannot deadlock us; stops early when the peer closes or resets. Returns the
+        number of bytes the kernel accepted."""
+        sent = 0
+        deadline = time.monotonic() + timeout
+        while sent < len(data) and not self.closed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"could not send {len(data)} bytes within {timeout}s (sent {sent}); "
+                                     f"received: {self.buffer[:200]!r}")
+            readable, writable, _ = select.select([self.sock], [self.sock], [], min(left, 0.2))
+            if readable:
+                got = self._recv(0)
+                if got:
+                    self.buffer += got
+            if writable and not self.closed:
+                try:
+                    sent += self.sock.send(data[sent:sent + 65536])
+                except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                    break
+        return sent
 
     def _recv(self, timeout):
         """One recv of up to 64 KiB within `timeout`: bytes, b"" at EOF/reset, None on timeout."""

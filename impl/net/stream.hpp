@@ -45,6 +45,40 @@ public:
 };
 result<std::unique_ptr<listener>> listen_tcp(const std::string& host, unsigned short port);
 
+// How a TLS client decides to trust the server. The seeds' servers use self-signed certificates, so
+// besides a CA file a client can pin the certificate's SHA-256, or (for testing only) trust anything.
+struct tls_client_options {
+  std::string ca_file;     // PEM of trusted certificates; the server name is verified against it
+  std::string pin_sha256;  // hex SHA-256 of the server's DER certificate (core::certificate_pin)
+  bool insecure = false;   // no verification at all
+  std::string server_name; // SNI and name to verify; default: the host connected to
+};
+
+// TLS 1.2 or newer over TCP. Exactly one of ca_file, pin_sha256 and insecure must be set, else
+// errc::invalid_argument. A pin or name mismatch fails the connect with a clear error.
+result<std::unique_ptr<stream>> connect_tls(const std::string& host, unsigned short port,
+                                            const tls_client_options& trust, time_point deadline);
+// A TLS listener with a PEM certificate chain and private key (as text). The handshake of each accepted
+// connection is bounded by accept()'s deadline.
+result<std::unique_ptr<listener>> listen_tls(const std::string& host, unsigned short port,
+                                             const std::string& certificate_pem, const std::string& key_pem);
+
+// One UDP socket bound to a local address, for the peer-to-peer protocols.
+struct datagram {
+  std::string data;
+  std::string host;
+  unsigned short port = 0;
+};
+class udp_socket {
+public:
+  virtual ~udp_socket() = default;
+  virtual unsigned short port() const = 0;
+  virtual std::error_code send_to(std::string_view data, const std::string& host, unsigned short port) = 0;
+  // The next datagram, or errc::timed_out at the deadline. Datagrams longer than 65507 bytes cannot exist.
+  virtual result<datagram> receive(time_point deadline) = 0;
+};
+result<std::unique_ptr<udp_socket>> bind_udp(const std::string& host, unsigned short port);
+
 // "host:port" -> parts; nullopt-like error when malformed. IPv6 literals go in brackets: [::1]:1337.
 bool split_host_port(std::string_view text, std::string& host, unsigned short& port);
 

@@ -6,7 +6,7 @@
 
 #include <charconv>
 
-#include "impl/net/stream.hpp"
+#include "impl/net/detail/asio_stream.hpp"
 
 namespace parley::net {
 namespace asio = boost::asio;
@@ -14,88 +14,9 @@ using asio::ip::tcp;
 
 namespace {
 
-// Runs the io_context until the operation completes or the deadline passes; on timeout the operation is
-// cancelled and its handler is drained so that nothing refers to stack objects afterwards.
-template <class Done>
-bool run_until(asio::io_context& io, time_point deadline, Done&& done, asio::basic_socket<tcp>& socket) {
-  io.restart();
-  while (!done()) {
-    if (io.run_one_until(deadline) == 0) {
-      if (done()) break;
-      if (clock_type::now() >= deadline) {
-        boost::system::error_code ignored;
-        socket.cancel(ignored);
-        io.restart();
-        io.run();
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-class tcp_stream final : public stream {
-public:
-  tcp_stream(std::unique_ptr<asio::io_context> io, tcp::socket socket)
-      : io_(std::move(io)), socket_(std::move(socket)) {
-    boost::system::error_code ec;
-    socket_.set_option(tcp::no_delay(true), ec);
-    auto ep = socket_.remote_endpoint(ec);
-    if (!ec) peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
-  }
-  ~tcp_stream() override { close(); }
-
-  std::error_code write(std::string_view bytes, time_point deadline) override {
-    bool finished = false;
-    boost::system::error_code result;
-    asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
-                      [&](boost::system::error_code ec, std::size_t) {
-                        result = ec;
-                        finished = true;
-                      });
-    if (!run_until(*io_, deadline, [&] { return finished; }, socket_))
-      return std::make_error_code(std::errc::timed_out);
-    return result;
-  }
-
-  read_result read_some(time_point deadline) override {
-    bool finished = false;
-    boost::system::error_code result;
-    std::size_t got = 0;
-    socket_.async_read_some(asio::buffer(buffer_), [&](boost::system::error_code ec, std::size_t n) {
-      result = ec;
-      got = n;
-      finished = true;
-    });
-    if (!run_until(*io_, deadline, [&] { return finished; }, socket_)) return {read_status::timeout, {}, {}};
-    if (got > 0) return {read_status::data, std::string(buffer_.data(), got), {}};
-    if (result == asio::error::eof) return {read_status::closed, {}, {}};
-    if (result == asio::error::connection_reset) return {read_status::reset, {}, {}};
-    return {read_status::error, {}, result};
-  }
-
-  void shutdown_send() override {
-    boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
-  }
-  void close() override {
-    boost::system::error_code ignored;
-    if (socket_.is_open()) socket_.close(ignored);
-  }
-  void reset() override {
-    boost::system::error_code ignored;
-    if (!socket_.is_open()) return;
-    socket_.set_option(asio::socket_base::linger(true, 0), ignored);  // linger 0: close sends RST
-    socket_.close(ignored);
-  }
-  std::string peer() const override { return peer_; }
-
-private:
-  std::unique_ptr<asio::io_context> io_;
-  tcp::socket socket_;
-  std::array<char, 65536> buffer_{};
-  std::string peer_;
-};
+using detail::asio_stream;
+using detail::run_until;
+using tcp_stream = asio_stream<tcp::socket>;
 
 class tcp_listener final : public listener {
 public:
@@ -125,7 +46,7 @@ public:
     }
     if (result) return std::error_code(result);
     // The socket was made on its own io_context (async_accept allows that), so the stream owns it alone.
-    return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::move(socket)));
+    return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::make_unique<tcp::socket>(std::move(socket))));
   }
 
 private:
@@ -165,7 +86,7 @@ result<std::unique_ptr<stream>> connect_tcp(const std::string& host, unsigned sh
   if (!run_until(*io, deadline, [&] { return finished; }, socket))
     return std::make_error_code(std::errc::timed_out);
   if (result) return std::error_code(result);
-  return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::move(socket)));
+  return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::make_unique<tcp::socket>(std::move(socket))));
 }
 
 result<std::unique_ptr<listener>> listen_tcp(const std::string& host, unsigned short port) {

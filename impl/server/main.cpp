@@ -19,7 +19,7 @@ protocols:
 common options:
   --bind ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --port N               TCP port (default: the protocol's; 0 picks a free port)
-  --log-wire             log every connection and every frame, both directions, to stderr
+  --log-wire             log every connection, every chunk received and every message sent, to stderr
   --max-connections N    refuse connections beyond N (default 1024)
   --fault NAME           plant one deliberate bug, to prove conformance cases can fail
   --list-faults          list the faults of PROTOCOL and exit

@@ -147,7 +147,9 @@ void agent::handle_line(std::string_view line, agent_output& out) {
 
 void agent::on_command(std::string_view line, agent_output& out) {
   if (finished_) return;
-  if (!logged_in_ && line != "/quit" && line != "/help") {
+  // Before the login completes every command waits its turn, /quit included: a script that ends right
+  // away must still have its earlier lines sent, in order.
+  if (!logged_in_ && line != "/help") {
     queued_commands_.emplace_back(line);
     return;
   }
@@ -161,14 +163,7 @@ void agent::run_command(std::string_view line, agent_output& out) {
   std::string_view command = line.substr(0, space);
   std::string_view rest = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
   if (command == "/users") return send(c2s::users{}, out);
-  if (command == "/quit") {
-    if (!logged_in_ && !greeted_) {
-      finished_ = true;
-      out.close = true;
-      return;
-    }
-    return send(c2s::quit{}, out);  // ITP-CLIENT-05: the server answers, then closes
-  }
+  if (command == "/quit") return send(c2s::quit{}, out);  // ITP-CLIENT-05: the server answers, then closes
   if (command == "/raw") {
     out.sends.push_back(std::string(rest) + "\n");
     return;

@@ -42,7 +42,7 @@ public:
 
   void on_data(std::string_view bytes, agent_output& out);
   // One line the user typed: text broadcasts; /users, /pm NAME TEXT, /raw LINE, /keys, /quit, /help.
-  // Commands typed before the login completes wait for it.
+  // Commands typed before the login completes (/quit too) wait for it, in order.
   void on_command(std::string_view line, agent_output& out);
   void on_closed(agent_output& out);
 

@@ -15,7 +15,7 @@ namespace parley::host {
 struct host_options {
   std::string bind = "127.0.0.1";
   unsigned short port = 0;  // 0: an ephemeral port, see host::port()
-  bool log_wire = false;    // log every frame in both directions
+  bool log_wire = false;    // log each chunk received and each message sent
   // A peer that does not read lets the server's output for it pile up; past this many queued bytes the
   // connection is closed so one slow reader cannot exhaust memory.
   std::size_t max_pending_output = 4 * 1024 * 1024;

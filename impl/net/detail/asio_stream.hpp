@@ -1,0 +1,107 @@
+// Private to impl/net: the deadline loop and the stream template shared by TCP and TLS. Includes Asio, so
+// only impl/net's .cpp files include it.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <memory>
+
+#include "impl/net/stream.hpp"
+
+namespace parley::net::detail {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// Runs `io` until `done()` or the deadline; on timeout cancels the socket's operations and drains their
+// handlers, so nothing completes later into stack objects of the caller.
+template <class Done>
+bool run_until(asio::io_context& io, time_point deadline, Done&& done, tcp::socket& socket) {
+  io.restart();
+  while (!done()) {
+    if (io.run_one_until(deadline) == 0 && !done() && clock_type::now() >= deadline) {
+      boost::system::error_code ignored;
+      socket.cancel(ignored);
+      io.restart();
+      io.run();
+      return false;
+    }
+  }
+  return true;
+}
+
+inline tcp::socket& lowest(tcp::socket& s) { return s; }
+template <class Next>
+tcp::socket& lowest(Next& s) { return s.next_layer(); }
+
+// A blocking-with-deadline stream over an Asio stream (tcp::socket or ssl::stream<tcp::socket>).
+template <class AsioStream>
+class asio_stream final : public stream {
+public:
+  asio_stream(std::unique_ptr<asio::io_context> io, std::unique_ptr<AsioStream> s)
+      : io_(std::move(io)), stream_(std::move(s)) {
+    boost::system::error_code ec;
+    socket().set_option(tcp::no_delay(true), ec);
+    auto ep = socket().remote_endpoint(ec);
+    if (!ec) peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  ~asio_stream() override { close(); }
+
+  std::error_code write(std::string_view bytes, time_point deadline) override {
+    bool finished = false;
+    boost::system::error_code result;
+    asio::async_write(*stream_, asio::buffer(bytes.data(), bytes.size()), [&](boost::system::error_code ec, std::size_t) {
+      result = ec;
+      finished = true;
+    });
+    if (!run_until(*io_, deadline, [&] { return finished; }, socket())) return std::make_error_code(std::errc::timed_out);
+    return result;
+  }
+
+  read_result read_some(time_point deadline) override {
+    bool finished = false;
+    boost::system::error_code result;
+    std::size_t got = 0;
+    stream_->async_read_some(asio::buffer(buffer_), [&](boost::system::error_code ec, std::size_t n) {
+      result = ec;
+      got = n;
+      finished = true;
+    });
+    if (!run_until(*io_, deadline, [&] { return finished; }, socket())) return {read_status::timeout, {}, {}};
+    if (got > 0) return {read_status::data, std::string(buffer_.data(), got), {}};
+    // A TLS peer that closes TCP without close_notify is a truncation; for verdicts it is a close.
+    if (result == asio::error::eof || result == asio::ssl::error::stream_truncated) return {read_status::closed, {}, {}};
+    if (result == asio::error::connection_reset) return {read_status::reset, {}, {}};
+    return {read_status::error, {}, result};
+  }
+
+  void shutdown_send() override {
+    boost::system::error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+  void close() override {
+    boost::system::error_code ignored;
+    if (socket().is_open()) socket().close(ignored);
+  }
+  void reset() override {
+    boost::system::error_code ignored;
+    if (!socket().is_open()) return;
+    socket().set_option(asio::socket_base::linger(true, 0), ignored);  // linger 0: close sends RST
+    socket().close(ignored);
+  }
+  std::string peer() const override { return peer_; }
+
+  tcp::socket& socket() { return lowest(*stream_); }
+
+private:
+  std::unique_ptr<asio::io_context> io_;
+  std::unique_ptr<AsioStream> stream_;
+  std::array<char, 65536> buffer_{};
+  std::string peer_;
+};
+
+}  // namespace parley::net::detail

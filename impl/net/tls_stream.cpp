@@ -1,0 +1,141 @@
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include "impl/core/crypto/digest.hpp"
+#include "impl/core/encoding.hpp"
+#include "impl/net/detail/asio_stream.hpp"
+
+namespace parley::net {
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using asio::ip::tcp;
+using tls_stream = detail::asio_stream<ssl::stream<tcp::socket>>;
+
+namespace {
+
+// TLS 1.2 is the floor: the older versions have known practical attacks.
+constexpr auto floor_options = ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                               ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1;
+
+std::string leaf_pin(ssl::stream<tcp::socket>& s) {
+  X509* cert = SSL_get1_peer_certificate(s.native_handle());
+  if (!cert) return {};
+  unsigned char* der = nullptr;
+  int size = i2d_X509(cert, &der);
+  X509_free(cert);
+  if (size <= 0) return {};
+  auto digest = core::sha256(byte_view(der, static_cast<std::size_t>(size)));
+  OPENSSL_free(der);
+  return core::to_hex(digest);
+}
+
+template <class Op>
+std::error_code run_op(asio::io_context& io, tcp::socket& socket, time_point deadline, Op&& start) {
+  bool finished = false;
+  boost::system::error_code result;
+  start([&](boost::system::error_code ec) {
+    result = ec;
+    finished = true;
+  });
+  if (!detail::run_until(io, deadline, [&] { return finished; }, socket)) return std::make_error_code(std::errc::timed_out);
+  return result;
+}
+
+class tls_listener final : public listener {
+public:
+  tls_listener(std::unique_ptr<asio::io_context> io, tcp::acceptor acceptor, std::shared_ptr<ssl::context> ctx)
+      : io_(std::move(io)), acceptor_(std::move(acceptor)), ctx_(std::move(ctx)) {}
+
+  unsigned short port() const override { return acceptor_.local_endpoint().port(); }
+
+  result<std::unique_ptr<stream>> accept(time_point deadline) override {
+    auto io = std::make_unique<asio::io_context>();
+    auto s = std::make_unique<ssl::stream<tcp::socket>>(*io, *ctx_);
+    bool finished = false;
+    boost::system::error_code result;
+    acceptor_.async_accept(s->next_layer(), [&](boost::system::error_code ec) {
+      result = ec;
+      finished = true;
+    });
+    io_->restart();
+    while (!finished) {
+      if (io_->run_one_until(deadline) == 0 && !finished && clock_type::now() >= deadline) {
+        boost::system::error_code ignored;
+        acceptor_.cancel(ignored);
+        io_->restart();
+        io_->run();
+        return std::make_error_code(std::errc::timed_out);
+      }
+    }
+    if (result) return std::error_code(result);
+    if (auto ec = run_op(*io, s->next_layer(), deadline,
+                         [&](auto handler) { s->async_handshake(ssl::stream_base::server, handler); }))
+      return ec;
+    return std::unique_ptr<stream>(std::make_unique<tls_stream>(std::move(io), std::move(s)));
+  }
+
+private:
+  std::unique_ptr<asio::io_context> io_;
+  tcp::acceptor acceptor_;
+  std::shared_ptr<ssl::context> ctx_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<stream>> connect_tls(const std::string& host, unsigned short port,
+                                            const tls_client_options& trust, time_point deadline) {
+  int modes = !trust.ca_file.empty() + !trust.pin_sha256.empty() + trust.insecure;
+  if (modes != 1) return std::make_error_code(std::errc::invalid_argument);
+  ssl::context ctx(ssl::context::tls_client);
+  ctx.set_options(floor_options);
+  std::string name = trust.server_name.empty() ? host : trust.server_name;
+  boost::system::error_code ec;
+  if (!trust.ca_file.empty()) {
+    ctx.load_verify_file(trust.ca_file, ec);
+    if (ec) return std::error_code(ec);
+    ctx.set_verify_mode(ssl::verify_peer);
+    ctx.set_verify_callback(ssl::host_name_verification(name));
+  } else {
+    // A pin is checked after the handshake against the exact certificate; a CA chain plays no part.
+    ctx.set_verify_mode(ssl::verify_none);
+  }
+  auto io = std::make_unique<asio::io_context>();
+  auto s = std::make_unique<ssl::stream<tcp::socket>>(*io, ctx);
+  SSL_set_tlsext_host_name(s->native_handle(), name.c_str());
+  tcp::resolver resolver(*io);
+  auto endpoints = resolver.resolve(host, std::to_string(port), ec);
+  if (ec) return std::error_code(ec);
+  if (auto e = run_op(*io, s->next_layer(), deadline, [&](auto handler) {
+        asio::async_connect(s->next_layer(), endpoints, [handler](boost::system::error_code c, const tcp::endpoint&) { handler(c); });
+      }))
+    return e;
+  if (auto e = run_op(*io, s->next_layer(), deadline,
+                      [&](auto handler) { s->async_handshake(ssl::stream_base::client, handler); }))
+    return e;
+  if (!trust.pin_sha256.empty() && leaf_pin(*s) != trust.pin_sha256)
+    return std::make_error_code(std::errc::permission_denied);  // certificate does not match the pin
+  return std::unique_ptr<stream>(std::make_unique<tls_stream>(std::move(io), std::move(s)));
+}
+
+result<std::unique_ptr<listener>> listen_tls(const std::string& host, unsigned short port,
+                                             const std::string& certificate_pem, const std::string& key_pem) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(floor_options);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain(asio::buffer(certificate_pem), ec);
+  if (!ec) ctx->use_private_key(asio::buffer(key_pem), ssl::context::pem, ec);
+  if (ec) return std::error_code(ec);
+  auto io = std::make_unique<asio::io_context>();
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return std::error_code(ec);
+  tcp::acceptor acceptor(*io);
+  tcp::endpoint ep(address, port);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return std::error_code(ec);
+  return std::unique_ptr<listener>(std::make_unique<tls_listener>(std::move(io), std::move(acceptor), std::move(ctx)));
+}
+
+}  // namespace parley::net

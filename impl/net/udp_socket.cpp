@@ -1,0 +1,73 @@
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include <array>
+
+#include "impl/net/stream.hpp"
+
+namespace parley::net {
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+namespace {
+
+class asio_udp final : public udp_socket {
+public:
+  asio_udp(std::unique_ptr<asio::io_context> io, udp::socket socket) : io_(std::move(io)), socket_(std::move(socket)) {}
+
+  unsigned short port() const override { return socket_.local_endpoint().port(); }
+
+  std::error_code send_to(std::string_view data, const std::string& host, unsigned short port) override {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) return ec;
+    socket_.send_to(asio::buffer(data.data(), data.size()), udp::endpoint(address, port), 0, ec);
+    return ec;
+  }
+
+  result<datagram> receive(time_point deadline) override {
+    bool finished = false;
+    boost::system::error_code result;
+    std::size_t got = 0;
+    udp::endpoint from;
+    socket_.async_receive_from(asio::buffer(buffer_), from, [&](boost::system::error_code ec, std::size_t n) {
+      result = ec;
+      got = n;
+      finished = true;
+    });
+    io_->restart();
+    while (!finished) {
+      if (io_->run_one_until(deadline) == 0 && !finished && clock_type::now() >= deadline) {
+        boost::system::error_code ignored;
+        socket_.cancel(ignored);
+        io_->restart();
+        io_->run();
+        return std::make_error_code(std::errc::timed_out);
+      }
+    }
+    if (result) return std::error_code(result);
+    return datagram{std::string(buffer_.data(), got), from.address().to_string(), from.port()};
+  }
+
+private:
+  std::unique_ptr<asio::io_context> io_;
+  udp::socket socket_;
+  std::array<char, 65536> buffer_{};
+};
+
+}  // namespace
+
+result<std::unique_ptr<udp_socket>> bind_udp(const std::string& host, unsigned short port) {
+  auto io = std::make_unique<asio::io_context>();
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return std::error_code(ec);
+  udp::socket socket(*io);
+  udp::endpoint ep(address, port);
+  socket.open(ep.protocol(), ec);
+  if (!ec) socket.bind(ep, ec);
+  if (ec) return std::error_code(ec);
+  return std::unique_ptr<udp_socket>(std::make_unique<asio_udp>(std::move(io), std::move(socket)));
+}
+
+}  // namespace parley::net
