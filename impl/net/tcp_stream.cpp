@@ -28,23 +28,7 @@ public:
   result<std::unique_ptr<stream>> accept(time_point deadline) override {
     auto io = std::make_unique<asio::io_context>();
     tcp::socket socket(*io);
-    bool finished = false;
-    boost::system::error_code result;
-    acceptor_.async_accept(socket, [&](boost::system::error_code ec) {
-      result = ec;
-      finished = true;
-    });
-    io_->restart();
-    while (!finished) {
-      if (io_->run_one_until(deadline) == 0 && !finished && clock_type::now() >= deadline) {
-        boost::system::error_code ignored;
-        acceptor_.cancel(ignored);
-        io_->restart();
-        io_->run();
-        return std::make_error_code(std::errc::timed_out);
-      }
-    }
-    if (result) return std::error_code(result);
+    if (auto ec = detail::accept_until(*io_, acceptor_, socket, deadline)) return ec;
     // The socket was made on its own io_context (async_accept allows that), so the stream owns it alone.
     return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::make_unique<tcp::socket>(std::move(socket))));
   }
@@ -91,16 +75,8 @@ result<std::unique_ptr<stream>> connect_tcp(const std::string& host, unsigned sh
 
 result<std::unique_ptr<listener>> listen_tcp(const std::string& host, unsigned short port) {
   auto io = std::make_unique<asio::io_context>();
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) return std::error_code(ec);
   tcp::acceptor acceptor(*io);
-  tcp::endpoint ep(address, port);
-  acceptor.open(ep.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(ep, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return std::error_code(ec);
+  if (auto ec = detail::open_acceptor(acceptor, host, port)) return ec;
   return std::unique_ptr<listener>(std::make_unique<tcp_listener>(std::move(io), std::move(acceptor)));
 }
 

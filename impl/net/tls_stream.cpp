@@ -51,23 +51,7 @@ public:
   result<std::unique_ptr<stream>> accept(time_point deadline) override {
     auto io = std::make_unique<asio::io_context>();
     auto s = std::make_unique<ssl::stream<tcp::socket>>(*io, *ctx_);
-    bool finished = false;
-    boost::system::error_code result;
-    acceptor_.async_accept(s->next_layer(), [&](boost::system::error_code ec) {
-      result = ec;
-      finished = true;
-    });
-    io_->restart();
-    while (!finished) {
-      if (io_->run_one_until(deadline) == 0 && !finished && clock_type::now() >= deadline) {
-        boost::system::error_code ignored;
-        acceptor_.cancel(ignored);
-        io_->restart();
-        io_->run();
-        return std::make_error_code(std::errc::timed_out);
-      }
-    }
-    if (result) return std::error_code(result);
+    if (auto ec = detail::accept_until(*io_, acceptor_, s->next_layer(), deadline)) return ec;
     if (auto ec = run_op(*io, s->next_layer(), deadline,
                          [&](auto handler) { s->async_handshake(ssl::stream_base::server, handler); }))
       return ec;
@@ -126,15 +110,8 @@ result<std::unique_ptr<listener>> listen_tls(const std::string& host, unsigned s
   if (!ec) ctx->use_private_key(asio::buffer(key_pem), ssl::context::pem, ec);
   if (ec) return std::error_code(ec);
   auto io = std::make_unique<asio::io_context>();
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) return std::error_code(ec);
   tcp::acceptor acceptor(*io);
-  tcp::endpoint ep(address, port);
-  acceptor.open(ep.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(ep, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return std::error_code(ec);
+  if (auto e = detail::open_acceptor(acceptor, host, port)) return e;
   return std::unique_ptr<listener>(std::make_unique<tls_listener>(std::move(io), std::move(acceptor), std::move(ctx)));
 }
 

@@ -3,7 +3,7 @@
 
 #include <array>
 
-#include "impl/net/stream.hpp"
+#include "impl/net/detail/asio_stream.hpp"
 
 namespace parley::net {
 namespace asio = boost::asio;
@@ -35,16 +35,8 @@ public:
       got = n;
       finished = true;
     });
-    io_->restart();
-    while (!finished) {
-      if (io_->run_one_until(deadline) == 0 && !finished && clock_type::now() >= deadline) {
-        boost::system::error_code ignored;
-        socket_.cancel(ignored);
-        io_->restart();
-        io_->run();
-        return std::make_error_code(std::errc::timed_out);
-      }
-    }
+    if (!detail::run_until(*io_, deadline, [&] { return finished; }, socket_))
+      return std::make_error_code(std::errc::timed_out);
     if (result) return std::error_code(result);
     return datagram{std::string(buffer_.data(), got), from.address().to_string(), from.port()};
   }

@@ -17,21 +17,47 @@ namespace parley::net::detail {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-// Runs `io` until `done()` or the deadline; on timeout cancels the socket's operations and drains their
-// handlers, so nothing completes later into stack objects of the caller.
-template <class Done>
-bool run_until(asio::io_context& io, time_point deadline, Done&& done, tcp::socket& socket) {
+// Runs `io` until `done()` or the deadline; on timeout cancels the pending operation of `io_object` (a
+// socket or an acceptor) and drains its handler, so nothing completes later into the caller's stack.
+template <class Done, class IoObject>
+bool run_until(asio::io_context& io, time_point deadline, Done&& done, IoObject& io_object) {
   io.restart();
   while (!done()) {
     if (io.run_one_until(deadline) == 0 && !done() && clock_type::now() >= deadline) {
       boost::system::error_code ignored;
-      socket.cancel(ignored);
+      io_object.cancel(ignored);
       io.restart();
       io.run();
       return false;
     }
   }
   return true;
+}
+
+// Accepts one connection into `socket` (which may belong to another io_context) before the deadline.
+inline std::error_code accept_until(asio::io_context& io, tcp::acceptor& acceptor, tcp::socket& socket,
+                                    time_point deadline) {
+  bool finished = false;
+  boost::system::error_code result;
+  acceptor.async_accept(socket, [&](boost::system::error_code ec) {
+    result = ec;
+    finished = true;
+  });
+  if (!run_until(io, deadline, [&] { return finished; }, acceptor)) return std::make_error_code(std::errc::timed_out);
+  return result;
+}
+
+// open, SO_REUSEADDR, bind and listen.
+inline std::error_code open_acceptor(tcp::acceptor& acceptor, const std::string& host, unsigned short port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return ec;
+  tcp::endpoint ep(address, port);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  return ec;
 }
 
 inline tcp::socket& lowest(tcp::socket& s) { return s; }

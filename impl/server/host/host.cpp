@@ -1,6 +1,7 @@
 #include "impl/server/host/host.hpp"
 
 #include "impl/core/encoding.hpp"
+#include "impl/net/detail/asio_stream.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,17 +27,7 @@ public:
     if (!options_.log) options_.log = [](std::string_view line) { std::clog << line << std::endl; };
   }
 
-  std::error_code listen() {
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(options_.bind, ec);
-    if (ec) return ec;
-    tcp::endpoint ep(address, options_.port);
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    return ec;
-  }
+  std::error_code listen() { return net::detail::open_acceptor(acceptor_, options_.bind, options_.port); }
 
   unsigned short port() const override { return acceptor_.local_endpoint().port(); }
 
