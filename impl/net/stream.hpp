@@ -63,6 +63,14 @@ result<std::unique_ptr<stream>> connect_tls(const std::string& host, unsigned sh
 result<std::unique_ptr<listener>> listen_tls(const std::string& host, unsigned short port,
                                              const std::string& certificate_pem, const std::string& key_pem);
 
+// WebSocket (RFC 6455) over TCP: each write() sends one text message and each read_some() returns one
+// whole message (read_result::data), so message boundaries survive. Messages over `max_message` bytes
+// end the stream with an error instead of growing memory.
+result<std::unique_ptr<stream>> connect_ws(const std::string& host, unsigned short port, const std::string& target,
+                                           time_point deadline, std::size_t max_message = 1 << 20);
+result<std::unique_ptr<listener>> listen_ws(const std::string& host, unsigned short port,
+                                            std::size_t max_message = 1 << 20);
+
 // One UDP socket bound to a local address, for the peer-to-peer protocols.
 struct datagram {
   std::string data;

@@ -88,21 +88,29 @@ public:
     return result;
   }
 
+  // A read that reaches its deadline is not cancelled (cancelling a TLS read mid-record can break the
+  // session); it stays in flight and the next call waits for the same read.
   read_result read_some(time_point deadline) override {
-    bool finished = false;
-    boost::system::error_code result;
-    std::size_t got = 0;
-    stream_->async_read_some(asio::buffer(buffer_), [&](boost::system::error_code ec, std::size_t n) {
-      result = ec;
-      got = n;
-      finished = true;
-    });
-    if (!run_until(*io_, deadline, [&] { return finished; }, socket())) return {read_status::timeout, {}, {}};
-    if (got > 0) return {read_status::data, std::string(buffer_.data(), got), {}};
+    if (!reading_) {
+      reading_ = true;
+      read_done_ = false;
+      stream_->async_read_some(asio::buffer(buffer_), [this](boost::system::error_code ec, std::size_t n) {
+        read_error_ = ec;
+        read_size_ = n;
+        read_done_ = true;
+      });
+    }
+    io_->restart();
+    while (!read_done_ && io_->run_one_until(deadline) > 0) {
+    }
+    if (!read_done_) return {read_status::timeout, {}, {}};
+    reading_ = false;
+    if (read_size_ > 0) return {read_status::data, std::string(buffer_.data(), read_size_), {}};
     // A TLS peer that closes TCP without close_notify is a truncation; for verdicts it is a close.
-    if (result == asio::error::eof || result == asio::ssl::error::stream_truncated) return {read_status::closed, {}, {}};
-    if (result == asio::error::connection_reset) return {read_status::reset, {}, {}};
-    return {read_status::error, {}, result};
+    if (read_error_ == asio::error::eof || read_error_ == asio::ssl::error::stream_truncated)
+      return {read_status::closed, {}, {}};
+    if (read_error_ == asio::error::connection_reset) return {read_status::reset, {}, {}};
+    return {read_status::error, {}, read_error_};
   }
 
   void shutdown_send() override {
@@ -128,6 +136,10 @@ private:
   std::unique_ptr<AsioStream> stream_;
   std::array<char, 65536> buffer_{};
   std::string peer_;
+  bool reading_ = false;
+  bool read_done_ = false;
+  std::size_t read_size_ = 0;
+  boost::system::error_code read_error_;
 };
 
 }  // namespace parley::net::detail
