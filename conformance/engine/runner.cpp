@@ -273,6 +273,7 @@ std::string case_context::close(const std::string& name, bool reset) {
   note(name, '*', reset ? "engine resets the connection (RST)" : "engine closes the connection (FIN)");
   if (reset) c.stream->reset();
   else c.stream->close();
+  record(2, c.index, {});
   c.end = net::read_status::error;
   return {};
 }

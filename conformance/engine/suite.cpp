@@ -209,7 +209,8 @@ public:
     }
     if (ctx.client()) ctx.client()->stop();
     r.wire = ctx.take_wire();
-    if (!settings_.record_dir.empty()) save_record(c.id, ctx.take_record());
+    // Only server-role cases: there the engine's bytes are what a server hub receives.
+    if (!settings_.record_dir.empty() && c.role == role::server) save_record(c.id, ctx.take_record());
     r.ms = std::chrono::duration<double, std::milli>(clock_type::now() - started).count();
     return r;
   }
@@ -257,7 +258,8 @@ private:
   void save_record(const std::string& id, const std::string& bytes) {
     if (bytes.empty()) return;
     std::filesystem::create_directories(settings_.record_dir);
-    std::ofstream(settings_.record_dir + "/conform-" + id, std::ios::binary) << bytes;
+    // A leading zero byte: the hub fuzzers read their first byte as the fault selector (0: none).
+    std::ofstream(settings_.record_dir + "/conform-" + id, std::ios::binary) << '\0' << bytes;
   }
 
   const adapter& adapter_;
