@@ -71,20 +71,9 @@ public:
     return {read_status::error, {}, std::error_code(ec)};
   }
 
-  void shutdown_send() override {
-    boost::system::error_code ignored;
-    socket().shutdown(tcp::socket::shutdown_send, ignored);
-  }
-  void close() override {
-    boost::system::error_code ignored;
-    if (socket().is_open()) socket().close(ignored);
-  }
-  void reset() override {
-    boost::system::error_code ignored;
-    if (!socket().is_open()) return;
-    socket().set_option(asio::socket_base::linger(true, 0), ignored);
-    socket().close(ignored);
-  }
+  void shutdown_send() override { detail::shutdown_send(socket()); }
+  void close() override { detail::close_socket(socket()); }
+  void reset() override { detail::reset_socket(socket()); }
   std::string peer() const override { return peer_; }
 
 private:

@@ -60,6 +60,22 @@ inline std::error_code open_acceptor(tcp::acceptor& acceptor, const std::string&
   return ec;
 }
 
+// The three ways a stream ends, shared by every socket-based stream.
+inline void shutdown_send(tcp::socket& s) {
+  boost::system::error_code ignored;
+  s.shutdown(tcp::socket::shutdown_send, ignored);  // FIN: the peer sees end of stream
+}
+inline void close_socket(tcp::socket& s) {
+  boost::system::error_code ignored;
+  if (s.is_open()) s.close(ignored);
+}
+inline void reset_socket(tcp::socket& s) {
+  boost::system::error_code ignored;
+  if (!s.is_open()) return;
+  s.set_option(asio::socket_base::linger(true, 0), ignored);  // linger 0: close sends RST
+  s.close(ignored);
+}
+
 inline tcp::socket& lowest(tcp::socket& s) { return s; }
 template <class Next>
 tcp::socket& lowest(Next& s) { return s.next_layer(); }
@@ -113,20 +129,9 @@ public:
     return {read_status::error, {}, read_error_};
   }
 
-  void shutdown_send() override {
-    boost::system::error_code ignored;
-    socket().shutdown(tcp::socket::shutdown_send, ignored);
-  }
-  void close() override {
-    boost::system::error_code ignored;
-    if (socket().is_open()) socket().close(ignored);
-  }
-  void reset() override {
-    boost::system::error_code ignored;
-    if (!socket().is_open()) return;
-    socket().set_option(asio::socket_base::linger(true, 0), ignored);  // linger 0: close sends RST
-    socket().close(ignored);
-  }
+  void shutdown_send() override { detail::shutdown_send(socket()); }
+  void close() override { close_socket(socket()); }
+  void reset() override { reset_socket(socket()); }
   std::string peer() const override { return peer_; }
 
   tcp::socket& socket() { return lowest(*stream_); }
