@@ -32,15 +32,17 @@ bool split_target(std::string_view rest, std::string& to, std::string& body) {
   return true;
 }
 
+// "a:b:c" -> {a, b, c}; every field is kept, empty ones too ("a::" has three), so that serializing the
+// list gives the same text back. Only the empty string is the empty list.
 std::vector<std::string> split_names(std::string_view list) {
   std::vector<std::string> names;
-  while (!list.empty()) {
+  if (list.empty()) return names;
+  for (;;) {
     auto colon = list.find(':');
     names.emplace_back(list.substr(0, colon));
-    if (colon == std::string_view::npos) break;
+    if (colon == std::string_view::npos) return names;
     list.remove_prefix(colon + 1);
   }
-  return names;
 }
 
 result<server_message> parse_ok(std::string_view rest) {

@@ -93,6 +93,16 @@ TEST(ItpCodec, ServerVectorsParseAndSerialize) {
   }
 }
 
+// Found by itp_line_fuzzer: a trailing empty name was dropped, so "OK USERS ::" did not round-trip.
+TEST(ItpCodec, UsersListKeepsEmptyFields) {
+  for (std::string_view line : {"OK USERS ::", "OK USERS a:", "OK USERS :a", "OK USERS a::b", "OK USERS "}) {
+    auto parsed = parse_server_line(line);
+    ASSERT_TRUE(parsed) << line;
+    EXPECT_EQ(serialize(*parsed), std::string(line) + "\n");
+  }
+  EXPECT_EQ(std::get<s2c::ok_users>(*parse_server_line("OK USERS a::")).names, (std::vector<std::string>{"a", "", ""}));
+}
+
 TEST(ItpCodec, ServerErrorVectors) {
   for (std::string_view bad : {"HELLO", "FAIL7 x", "FAILxx y", "BCST bob", "NPM", "PM_PUBKEY alice", "JOINED"})
     EXPECT_FALSE(parse_server_line(bad)) << bad;
