@@ -160,7 +160,7 @@ std::string serialize(const server_message& message) {
         else if constexpr (std::is_same_v<T, s2c::ok_bcst>) return line("OK", "BCST", m.text);
         else if constexpr (std::is_same_v<T, s2c::ok_users>) {
           std::string list;
-          for (const auto& name : m.names) list += (list.empty() ? "" : ":") + name;
+          for (std::size_t i = 0; i < m.names.size(); ++i) list += (i == 0 ? "" : ":") + m.names[i];
           return line("OK", "USERS", list);
         } else if constexpr (std::is_same_v<T, s2c::ok_pm>)
           return "OK " + line(m.long_form ? "PRIVATE_MESSAGE" : "PM", m.to, m.body);
