@@ -2,17 +2,17 @@
 
 #include "impl/core/encoding.hpp"
 #include "impl/net/detail/asio_stream.hpp"
+#include "impl/server/host/channel.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 
-#include <array>
 #include <deque>
 #include <iostream>
 #include <map>
+#include <set>
 
 namespace parley::host {
 namespace asio = boost::asio;
@@ -20,9 +20,9 @@ using asio::ip::tcp;
 
 namespace {
 
-class tcp_server final : public server {
+class asio_server final : public server {
 public:
-  tcp_server(core::hub& hub, host_options options)
+  asio_server(core::hub& hub, host_options options)
       : hub_(hub), options_(std::move(options)), acceptor_(io_), timer_(io_) {
     if (!options_.log) options_.log = [](std::string_view line) { std::clog << line << std::endl; };
   }
@@ -42,15 +42,14 @@ public:
       boost::system::error_code ignored;
       acceptor_.close(ignored);
       timer_.cancel();
-      for (auto& [id, c] : connections_) c->socket.close(ignored);
+      for (auto& [id, c] : connections_) c->link->drop();
+      for (auto& link : handshaking_) link->drop();
     });
   }
 
 private:
   struct connection {
-    explicit connection(tcp::socket s) : socket(std::move(s)) {}
-    tcp::socket socket;
-    std::array<char, 4096> buffer{};
+    detail::channel_ptr link;
     std::deque<std::string> output;
     std::size_t pending = 0;
     bool writing = false;
@@ -64,10 +63,10 @@ private:
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (stopping_) return;
       if (!ec) {
-        if (connections_.size() >= options_.max_connections) {
+        if (connections_.size() + handshaking_.size() >= options_.max_connections) {
           log("refused a connection: " + std::to_string(connections_.size()) + " already open");
         } else {
-          open(std::move(socket));
+          adopt(std::move(socket));
         }
       } else if (ec != asio::error::operation_aborted) {
         log("accept failed: " + ec.message());
@@ -76,13 +75,30 @@ private:
     });
   }
 
-  void open(tcp::socket socket) {
+  void adopt(tcp::socket socket) {
     boost::system::error_code ec;
-    socket.set_option(tcp::no_delay(true), ec);  // replies within 100 ms (ITP-CMD-04) need no Nagle delay
     auto ep = socket.remote_endpoint(ec);
     std::string peer = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    auto ready = [this, peer](detail::channel_ptr link, std::string why) {
+      handshaking_.erase(link);
+      if (stopping_ || !why.empty()) {
+        if (!why.empty()) log("conn from " + peer + " refused: " + why);
+        link->drop();
+        return;
+      }
+      open(std::move(link), peer);
+    };
+    if (options_.transport == transport::websocket) {
+      handshaking_.insert(detail::open_ws_channel(std::move(socket), options_.max_message, ready));
+    } else {
+      detail::open_tcp_channel(std::move(socket), ready);
+    }
+  }
+
+  void open(detail::channel_ptr link, const std::string& peer) {
     core::conn_id id = ++last_id_;
-    auto c = std::make_shared<connection>(std::move(socket));
+    auto c = std::make_shared<connection>();
+    c->link = std::move(link);
     connections_.emplace(id, c);
     log("conn " + std::to_string(id) + " open " + peer);
     core::actions out;
@@ -92,16 +108,15 @@ private:
   }
 
   void read(core::conn_id id, const conn_ptr& c) {
-    c->socket.async_read_some(asio::buffer(c->buffer), [this, id, c](boost::system::error_code ec, std::size_t n) {
+    c->link->read([this, id, c](std::optional<std::string_view> data, std::string why) {
       if (c->closing || !connections_.contains(id)) return;
-      if (ec) {
-        gone(id, ec == asio::error::eof ? "peer closed" : ec.message());
+      if (!data) {
+        gone(id, why);
         return;
       }
-      std::string_view data(c->buffer.data(), n);
-      if (options_.log_wire) log("conn " + std::to_string(id) + " > " + core::printable(data));
+      if (options_.log_wire) log("conn " + std::to_string(id) + " > " + core::printable(*data));
       core::actions out;
-      hub_.on_data(id, data, clock_type::now(), out);
+      hub_.on_data(id, *data, clock_type::now(), out);
       apply(out);
       if (!c->closing && connections_.contains(id)) read(id, c);
     });
@@ -111,8 +126,7 @@ private:
   void gone(core::conn_id id, const std::string& why) {
     auto it = connections_.find(id);
     if (it == connections_.end()) return;
-    boost::system::error_code ignored;
-    it->second->socket.close(ignored);
+    it->second->link->drop();
     connections_.erase(it);
     log("conn " + std::to_string(id) + " closed: " + why);
     core::actions out;
@@ -151,29 +165,26 @@ private:
 
   void write(core::conn_id id, const conn_ptr& c) {
     c->writing = true;
-    asio::async_write(c->socket, asio::buffer(c->output.front()),
-                      [this, id, c](boost::system::error_code ec, std::size_t) {
-                        c->writing = false;
-                        if (!connections_.contains(id)) return;
-                        if (ec) {
-                          gone(id, "write failed: " + ec.message());
-                          return;
-                        }
-                        c->pending -= c->output.front().size();
-                        c->output.pop_front();
-                        if (!c->output.empty()) write(id, c);
-                        else if (c->closing) finish(id);
-                      });
+    c->link->write(c->output.front(), [this, id, c](std::string error) {
+      c->writing = false;
+      if (!connections_.contains(id)) return;
+      if (!error.empty()) {
+        gone(id, "write failed: " + error);
+        return;
+      }
+      c->pending -= c->output.front().size();
+      c->output.pop_front();
+      if (!c->output.empty()) write(id, c);
+      else if (c->closing) finish(id);
+    });
   }
 
-  // Everything the hub queued has been written: send FIN and release the socket. The hub already forgot
-  // the connection when it asked for the close, so it is not told again.
+  // Everything the hub queued has been written: end the connection in order and forget it. The hub
+  // already forgot the connection when it asked for the close, so it is not told again.
   void finish(core::conn_id id) {
     auto it = connections_.find(id);
     if (it == connections_.end()) return;
-    boost::system::error_code ignored;
-    it->second->socket.shutdown(tcp::socket::shutdown_both, ignored);
-    it->second->socket.close(ignored);
+    it->second->link->finish();
     connections_.erase(it);
   }
 
@@ -203,6 +214,8 @@ private:
   asio::steady_timer timer_;
   std::optional<time_point> scheduled_;
   std::map<core::conn_id, conn_ptr> connections_;
+  // WebSocket connections still in their handshake: they count against the limit, and stop() drops them.
+  std::set<detail::channel_ptr> handshaking_;
   core::conn_id last_id_ = 0;
   bool stopping_ = false;
 };
@@ -210,7 +223,7 @@ private:
 }  // namespace
 
 result<std::unique_ptr<server>> server::start(core::hub& hub, host_options options) {
-  auto s = std::make_unique<tcp_server>(hub, std::move(options));
+  auto s = std::make_unique<asio_server>(hub, std::move(options));
   if (auto ec = s->listen()) return ec;
   return std::unique_ptr<server>(std::move(s));
 }

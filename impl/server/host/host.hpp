@@ -1,5 +1,5 @@
-// Runs any core::hub over TCP (ARCHITECTURE: one generic host). Single-threaded: every hub call happens
-// on the host's thread, so hubs need no locks. Asio stays in host.cpp.
+// Runs any core::hub over TCP or WebSocket (ARCHITECTURE: one generic host). Single-threaded: every hub
+// call happens on the host's thread, so hubs need no locks. Asio and Beast stay in the host's .cpp files.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +12,13 @@
 
 namespace parley::host {
 
+// What one unit handed to the hub is: a TCP chunk (the hub frames the byte stream itself) or one whole
+// WebSocket message (each send_action is then one text message, and a close_action a close frame 1000).
+enum class transport { tcp, websocket };
+
 struct host_options {
+  host::transport transport = transport::tcp;
+  std::size_t max_message = 64 * 1024;  // websocket: larger messages close the connection with 1009
   std::string bind = "127.0.0.1";
   unsigned short port = 0;  // 0: an ephemeral port, see host::port()
   bool log_wire = false;    // log each chunk received and each message sent

@@ -1,0 +1,43 @@
+// Private to the host: one accepted connection as the host sees it, whatever the transport. A channel
+// delivers units (a TCP chunk, or one whole WebSocket message) and writes units; the host owns the rest
+// (queueing, limits, the hub, timers). Includes Asio, so only the host's .cpp files include it.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace parley::host::detail {
+
+class channel {
+public:
+  virtual ~channel() = default;
+  // One unit of input; `data` is nullopt when the stream ended, and `why` then says how.
+  using read_handler = std::function<void(std::optional<std::string_view> data, std::string why)>;
+  // Empty `error` on success.
+  using write_handler = std::function<void(std::string error)>;
+
+  virtual void read(read_handler handler) = 0;
+  virtual void write(const std::string& unit, write_handler handler) = 0;
+  // Orderly end after the last write: TCP sends FIN; WebSocket sends a close frame (1000) first.
+  virtual void finish() = 0;
+  // Immediate end, nothing more is written.
+  virtual void drop() = 0;
+};
+
+using channel_ptr = std::shared_ptr<channel>;
+// Called once the channel is ready (a WebSocket after its handshake), with an empty `why`; a non-empty
+// `why` says why the handshake failed, and the channel is then of no further use.
+using ready_handler = std::function<void(channel_ptr ready, std::string why)>;
+
+void open_tcp_channel(boost::asio::ip::tcp::socket socket, ready_handler ready);
+// Performs the server side of the WebSocket handshake (bounded by Beast's suggested server timeouts),
+// then hands over a channel whose units are whole messages of at most `max_message` bytes. The channel is
+// returned at once too, so the host can drop it if it stops during the handshake.
+channel_ptr open_ws_channel(boost::asio::ip::tcp::socket socket, std::size_t max_message, ready_handler ready);
+
+}  // namespace parley::host::detail
