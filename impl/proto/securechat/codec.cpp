@@ -102,15 +102,20 @@ public:
   }
 
   const std::string& problem() const { return problem_; }
+  const std::string& field() const { return field_; }
 
 private:
+  // `why` starts with the field's name.
   std::string fail(std::string why) {
-    if (problem_.empty()) problem_ = std::move(why);
+    if (problem_.empty()) {
+      field_ = why.substr(0, why.find_first_of(" :"));
+      problem_ = std::move(why);
+    }
     return {};
   }
 
   const json& object_;
-  std::string problem_;
+  std::string problem_, field_;
 };
 
 using builder = message (*)(field_reader&);
@@ -248,32 +253,39 @@ std::string_view command_name(const message& m) { return commands[m.index()].nam
 
 decoded decode(std::string_view text) {
   if (nesting_depth(text) > max_depth)
-    return decode_failure{decode_error::invalid_json, std::nullopt,
+    return decode_failure{decode_error::invalid_json, std::nullopt, {}, {},
                           "nested deeper than " + std::to_string(max_depth) + " levels"};
   json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return decode_failure{decode_error::invalid_json, std::nullopt, "not valid JSON"};
-  if (!j.is_object()) return decode_failure{decode_error::not_an_object, std::nullopt, "not a JSON object"};
+  if (j.is_discarded()) return decode_failure{decode_error::invalid_json, std::nullopt, {}, {}, "not valid JSON"};
+  if (!j.is_object()) return decode_failure{decode_error::not_an_object, std::nullopt, {}, {}, "not a JSON object"};
 
-  std::optional<std::string> id;
-  if (auto it = j.find("id"); it != j.end() && it->is_string()) {
-    const auto& value = it->get_ref<const std::string&>();
-    if (!value.empty() && value.size() <= max_id) id = value;
-  }
+  decode_failure failure{decode_error::bad_envelope, std::nullopt, {}, {}, {}};
+  if (auto it = j.find("id"); it != j.end() && it->is_string()) failure.id = it->get<std::string>();
   auto command = j.find("_command");
-  if (command == j.end() || !command->is_string())
-    return decode_failure{decode_error::bad_envelope, id, "_command must be a string"};
-  if (!id)
-    return decode_failure{decode_error::bad_envelope, std::nullopt,
-                          "id must be a string of 1 to " + std::to_string(max_id) + " characters"};
-  const auto& name = command->get_ref<const std::string&>();
+  if (command == j.end() || !command->is_string()) {
+    failure.field = "_command";
+    failure.detail = "_command must be a string";
+    return failure;
+  }
+  failure.command = command->get<std::string>();
+  if (!failure.id || failure.id->empty() || failure.id->size() > max_id) {
+    failure.field = "id";
+    failure.detail = "id must be a string of 1 to " + std::to_string(max_id) + " characters";
+    return failure;
+  }
   for (const auto& entry : commands) {
-    if (entry.name != name) continue;
+    if (entry.name != failure.command) continue;
     field_reader fields(j);
     message body = entry.build(fields);
-    if (!fields.problem().empty()) return decode_failure{decode_error::bad_field, id, fields.problem()};
-    return envelope{*id, std::move(body)};
+    if (fields.problem().empty()) return envelope{*failure.id, std::move(body)};
+    failure.kind = decode_error::bad_field;
+    failure.field = fields.field();
+    failure.detail = fields.problem();
+    return failure;
   }
-  return decode_failure{decode_error::unknown_command, id, "unknown _command " + python_json_string(name)};
+  failure.kind = decode_error::unknown_command;
+  failure.detail = "unknown _command " + python_json_string(failure.command);
+  return failure;
 }
 
 std::string encode(const envelope& e) {

@@ -21,8 +21,12 @@ enum class decode_error {
 
 struct decode_failure {
   decode_error kind;
-  std::optional<std::string> id;  // the message's id when it is readable, for ErrorMessage.ref_message_id
-  std::string detail;             // what exactly is wrong, for the ErrorMessage text and logs
+  // The message's id when it is readable (a string, even one beyond the 1..64 limit): ErrorMessage's
+  // ref_message_id (SC-ERR-01).
+  std::optional<std::string> id;
+  std::string command;  // `_command` when it is a string, so a hub can treat a broken JoinMessage as a join
+  std::string field;    // bad_field: the first field found wrong
+  std::string detail;   // what exactly is wrong, for the ErrorMessage text and logs
 };
 
 using decoded = std::variant<envelope, decode_failure>;

@@ -77,6 +77,8 @@ TEST(SecurechatCodec, ReportsWhatIsWrongAndKeepsTheId) {
   EXPECT_EQ(decoded_bad(R"({"id":"x"})").id, "x");
   EXPECT_EQ(decoded_bad(R"({"_command":"LeaveMessage"})").kind, decode_error::bad_envelope);
   EXPECT_EQ(decoded_bad(R"({"_command":"LeaveMessage","id":7})").id, std::nullopt);
+  EXPECT_EQ(decoded_bad(R"({"_command":"JoinMessage","id":"j","name":3,"signature":"00"})").field, "name");
+  EXPECT_EQ(decoded_bad(R"({"_command":"JoinMessage","id":"j","name":3,"signature":"00"})").command, "JoinMessage");
   EXPECT_EQ(decoded_bad(R"({"_command":"LeaveMessage","id":""})").kind, decode_error::bad_envelope);
 
   auto unknown = decoded_bad(R"({"_command":"Bogus","id":"u1"})");
@@ -106,6 +108,7 @@ TEST(SecurechatCodec, EnforcesLimits) {
   decoded_ok(R"({"_command":"PublicMessage","id":"p","text":")" + ok_text + "\"}");
   std::string long_id(max_id + 1, 'i');
   EXPECT_EQ(decoded_bad(R"({"_command":"LeaveMessage","id":")" + long_id + "\"}").kind, decode_error::bad_envelope);
+  EXPECT_EQ(decoded_bad(R"({"_command":"LeaveMessage","id":")" + long_id + "\"}").id, long_id);  // still readable
 
   std::string deep(max_depth, '[');
   deep += std::string(max_depth, ']');

@@ -1,0 +1,72 @@
+// The securechat server as a pure state machine (spec/securechat/spec.md). One WebSocket message in per
+// on_data call, JSON messages out; keys come from a lookup function, ids from a generator, so the hub
+// does no I/O. The generic host runs it over WebSocket; the fuzzer and unit tests drive it directly.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "impl/core/crypto/pkey.hpp"
+#include "impl/core/hub.hpp"
+#include "impl/proto/securechat/codec.hpp"
+#include "impl/server/securechat/faults.hpp"
+
+namespace parley::securechat {
+
+struct known_key {
+  core::pkey key;
+  std::string pem;  // what Welcome and AddUser carry: the store's PEM text
+};
+// The public key of a (valid) user name, or nothing when the store has none (SC-JOIN-06).
+using key_lookup = std::function<std::optional<known_key>(std::string_view name)>;
+
+struct hub_options {
+  key_lookup keys;
+  std::function<std::string()> make_id;  // default: new_message_id()
+  fault planted = fault::none;
+};
+
+class hub final : public core::hub {
+public:
+  explicit hub(hub_options options);
+
+  void on_connect(core::conn_id conn, std::string_view peer, time_point now, core::actions& out) override;
+  void on_data(core::conn_id conn, std::string_view data, time_point now, core::actions& out) override;
+  void on_timer(time_point, core::actions&) override {}
+  void on_close(core::conn_id conn, time_point now, core::actions& out) override;
+  std::optional<time_point> next_wake() const override { return std::nullopt; }
+
+  // Introspection for tests and the fuzzer's invariants.
+  std::size_t session_count() const noexcept { return sessions_.size(); }
+  std::vector<std::string> joined_names() const;
+
+private:
+  struct session {
+    std::string name;  // empty until the join succeeds
+    known_key key;
+  };
+
+  void before_join(core::conn_id conn, const decoded& in, core::actions& out);
+  void join(core::conn_id conn, const std::string& id, const msg::join& m, core::actions& out);
+  void after_join(core::conn_id conn, session& s, const decoded& in, core::actions& out);
+  void refuse(core::conn_id conn, std::string text, std::optional<std::string> ref, core::actions& out);
+  void quiet_close(core::conn_id conn, core::actions& out);
+
+  void send(core::conn_id conn, message body, core::actions& out) const;
+  void error(core::conn_id conn, std::string text, std::optional<std::string> ref, core::actions& out) const;
+  // To every joined session except `except` (SC-USER-02: never to connections that have not joined).
+  void broadcast(const message& body, core::conn_id except, core::actions& out) const;
+  // Ends a session: RemoveUser to the others if it had joined (unless `announce` is false), state removed.
+  void end_session(core::conn_id conn, bool announce, core::actions& out);
+  bool planted(fault f) const noexcept { return options_.planted == f; }
+
+  hub_options options_;
+  std::map<core::conn_id, session> sessions_;
+  std::map<std::string, core::conn_id, std::less<>> by_name_;
+  std::vector<core::conn_id> join_order_;  // SC-WELCOME-02: users in join order
+};
+
+}  // namespace parley::securechat
