@@ -11,16 +11,22 @@
 #include "conformance/engine/runner.hpp"
 #include "conformance/engine/suite_files.hpp"
 #include "impl/cli/args.hpp"
+#include "impl/core/key_store.hpp"
 
 namespace {
 
 constexpr const char* usage = R"(usage: parley-conform PROTOCOL [options]
+       parley-conform keys --out DIR --users NAME[,NAME...] [--bits N]
 
 Runs PROTOCOL's conformance suite and prints a report by rule. Exit code 0 only when no case FAILs or
 ERRORs (1 otherwise, 2 for usage errors).
 
 protocols:
-  itp
+  itp          text lines over TCP
+  securechat   JSON over WebSocket; uses RSA keys (see --keys)
+
+keys: writes an RSA key pair per user into DIR (<name>.pem private, mode 0600, and <name>.public.pem),
+the key store layout securechat servers read. --bits defaults to 2048.
 
 target (default: the built-in reference server, a fresh one per case):
   --target HOST:PORT     a server that is already running; cases that need an empty server are skipped,
@@ -33,6 +39,9 @@ target (default: the built-in reference server, a fresh one per case):
                          engine's listening port) and {name}; it must read commands on stdin and print
                          Parley's JSON events for cases that check what the user sees
   --real-time            use the spec's own timings (itp: PING 10 s, pong timeout 3 s)
+  --keys DIR             securechat: the private keys (<name>.pem) of the users the target trusts; at
+                         least 3. Without it the engine makes 5 users (alice bob carol dave erin) for the
+                         run, and a --launch or client command can name their directory as {keys}
   --time-scale F         stretch every deadline by F, for slow targets (default 1)
 
 selection and output:
@@ -65,6 +74,33 @@ std::string own_directory() {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? std::string(".") : self.parent_path().string();
+}
+
+// parley-conform keys: the key pairs that tests and users need (securechat's key store layout).
+int make_keys(const parley::cli::args& args) {
+  auto out = args.get("--out");
+  auto users = args.get("--users");
+  if (!out || !users) throw parley::cli::usage_error("keys needs --out DIR and --users NAME[,NAME...]");
+  int bits = static_cast<int>(args.number("--bits", 2048, 2048, 8192));
+  std::filesystem::create_directories(*out);
+  parley::core::key_store store(*out);
+  for (const auto& name : split_commas(*users)) {
+    if (!parley::core::key_store::valid_name(name) || name.ends_with(".public"))
+      throw parley::cli::usage_error("'" + name + "' cannot be a user name (letters, digits, _ . - and no leading dot)");
+    auto key = parley::core::pkey::generate_rsa(bits);
+    if (!key) {
+      std::cerr << "parley-conform: RSA key generation failed\n";
+      return 1;
+    }
+    if (auto ec = store.save(name, *key)) {
+      std::cerr << "parley-conform: cannot write " << name << "'s keys to " << *out << ": " << ec.message() << "\n";
+      return 1;
+    }
+    std::cout << (std::filesystem::path(*out) / (name + ".pem")).string() << "  "
+              << (std::filesystem::path(*out) / (name + ".public.pem")).string() << "  sha256:" << key->fingerprint()
+              << "\n";
+  }
+  return 0;
 }
 
 int run(const std::string& protocol, const parley::cli::args& args) {
@@ -137,6 +173,12 @@ int run(const std::string& protocol, const parley::cli::args& args) {
   std::filesystem::create_directories(log_dir);
   settings.log_dir = log_dir.string();
 
+  settings.keys_dir = args.get_or("--keys", "");
+  if (auto problem = adapter->prepare(settings); !problem.empty()) {
+    std::cerr << "parley-conform: " << problem << "\n";
+    return 2;
+  }
+
   int jobs = static_cast<int>(args.number("--jobs", 4, 1, 64));
   auto started = parley::clock_type::now();
   auto results = run_suite(*adapter, cases, rules, settings, jobs);
@@ -166,9 +208,10 @@ int main(int argc, char** argv) {
     }
     std::string protocol = list[0];
     list.erase(list.begin());
+    if (protocol == "keys") return make_keys(parley::cli::args(list, {}, {"--out", "--users", "--bits"}));
     parley::cli::args args(list, {"--fresh", "--real-time", "--list", "--strict", "--coverage", "--no-color", "--help"},
                            {"--target", "--launch", "--role", "--time-scale", "--case", "--jobs", "--report-json",
-                            "--junit", "--record-corpus", "--cases", "--rules"});
+                            "--junit", "--record-corpus", "--cases", "--rules", "--keys"});
     if (args.has("--help")) {
       std::cout << usage;
       return 0;

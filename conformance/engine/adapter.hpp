@@ -10,10 +10,12 @@
 #include <string>
 
 #include "conformance/engine/case.hpp"
+#include "impl/net/stream.hpp"
 
 namespace parley::conform {
 
 class case_context;  // runner.hpp
+struct run_settings;  // runner.hpp
 
 // Splits one connection's byte stream into messages. A framing error ends the connection's stream.
 class message_framer {
@@ -57,6 +59,24 @@ public:
   // True for a message that belongs to another case sharing the same target (a broadcast about a user
   // this case did not create). Such messages are logged and never matched.
   virtual bool is_noise(const std::string& message, const case_context& ctx) const = 0;
+
+  // The transport: TCP unless the protocol says otherwise (securechat: WebSocket).
+  virtual result<std::unique_ptr<net::stream>> connect(const std::string& host, unsigned short port,
+                                                       time_point deadline) const {
+    return net::connect_tcp(host, port, deadline);
+  }
+  virtual result<std::unique_ptr<net::listener>> listen(const std::string& host) const {
+    return net::listen_tcp(host, 0);
+  }
+
+  // Once per run, before any case: e.g. make or load the users' keys. Returns "" or why the run cannot go on.
+  virtual std::string prepare(const run_settings&) { return {}; }
+  // Extra placeholders for --launch commands and client commands, e.g. {keys}.
+  virtual std::map<std::string, std::string> placeholders() const { return {}; }
+  // Around each case: e.g. lease the user names a case may use on a shared target. `shared` is true when
+  // other cases use the same server at the same time. begin_case returns "" or why the case cannot run.
+  virtual std::string begin_case(case_context&, bool /*shared*/) const { return {}; }
+  virtual void end_case(case_context&) const {}
 };
 
 // Every adapter the engine knows, by protocol name.

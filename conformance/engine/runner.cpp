@@ -134,7 +134,7 @@ void case_context::record(int op, int conn_index, std::string_view data) {
 std::string case_context::take_record() { return std::move(record_); }
 
 std::string case_context::connect(const std::string& name, time_point deadline) {
-  auto stream = net::connect_tcp(host_, port_, deadline);
+  auto stream = adapter_.connect(host_, port_, deadline);
   if (!stream) {
     note(name, '*', "connect failed: " + stream.error().message());
     return "could not connect to " + host_ + ":" + std::to_string(port_) + ": " + stream.error().message();
@@ -278,8 +278,16 @@ std::string case_context::close(const std::string& name, bool reset) {
   return {};
 }
 
+void case_context::close_all() {
+  for (auto& [name, c] : conns_) {
+    if (c.end != net::read_status::data) continue;
+    c.stream->close();
+    c.end = net::read_status::error;
+  }
+}
+
 std::string case_context::listen() {
-  auto l = net::listen_tcp("127.0.0.1", 0);
+  auto l = adapter_.listen("127.0.0.1");
   if (!l) return "cannot listen: " + l.error().message();
   listener_ = std::move(*l);
   set("port", std::to_string(listener_->port()));
@@ -302,7 +310,9 @@ std::string case_context::accept(const std::string& name, time_point deadline) {
 std::string case_context::launch_client(const std::string& user) {
   std::string command = settings_.client_command.empty() ? adapter_.reference_client_command(settings_.bin_dir)
                                                          : settings_.client_command;
-  for (auto [key, value] : {std::pair<std::string, std::string>{"{port}", get("port")}, {"{name}", user}}) {
+  std::map<std::string, std::string> values = {{"{port}", get("port")}, {"{name}", user}};
+  for (const auto& [key, value] : adapter_.placeholders()) values["{" + key + "}"] = value;
+  for (const auto& [key, value] : values) {
     for (auto at = command.find(key); at != std::string::npos; at = command.find(key, at + value.size()))
       command.replace(at, key.size(), value);
   }

@@ -31,6 +31,7 @@ struct run_settings {
   std::string bin_dir;         // where parley-conform lives (to find parley-client)
   std::string record_dir;      // when set, the bytes of every case are written there as fuzz seeds
   std::string log_dir;         // where launched processes write their output
+  std::string keys_dir;        // --keys: private keys of the users the target knows (securechat)
 };
 
 // One named connection of a case.
@@ -72,6 +73,8 @@ public:
   std::string expect_close(const std::string& name, const std::string& kind, time_point deadline);
   // The engine ends the connection: orderly (FIN) or abortive (RST). Its name stays known.
   std::string close(const std::string& name, bool reset);
+  // Ends every connection still open (the end of a case), so a shared target sees its users leave.
+  void close_all();
 
   void note(const std::string& conn, char direction, std::string_view text);
   message_framer* framer_of(const std::string& name) { return conn(name).framer.get(); }

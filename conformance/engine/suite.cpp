@@ -39,9 +39,10 @@ bool launch_controls_timing(const adapter& a, const std::string& command) {
   return false;
 }
 
-std::string launch(const run_settings& s, const timing& t, launched& out, const std::string& tag) {
+std::string launch(const adapter& a, const run_settings& s, const timing& t, launched& out, const std::string& tag) {
   out.port = free_port();
   std::string command = replace_all(s.launch_command, "{port}", std::to_string(out.port));
+  for (const auto& [name, value] : a.placeholders()) command = replace_all(command, "{" + name + "}", value);
   for (const auto& [name, value] : t.vars)
     command = replace_all(command, "{" + name + "}", std::to_string(static_cast<long long>(value)));
   out.log_path = s.log_dir + "/target-" + tag + ".log";
@@ -159,6 +160,7 @@ public:
     std::string host = settings_.host;
     unsigned short port = settings_.port;
     std::string target_log;
+    bool shared_target = false;  // other cases talk to the same server at the same time
     if (c.role == role::server) {
       if (settings_.kind == target_kind::builtin) {
         builtin = adapter_.start_builtin(t);  // every case gets its own: cheap, and nothing leaks between cases
@@ -166,7 +168,7 @@ public:
         port = builtin->port();
       } else if (settings_.kind == target_kind::launch) {
         bool own_instance = settings_.fresh || c.fresh || c.timers;
-        std::string problem = own_instance ? launch(settings_, t, own, c.id) : shared(port);
+        std::string problem = own_instance ? launch(adapter_, settings_, t, own, c.id) : shared(port);
         if (!problem.empty()) {
           r.outcome = verdict::error;
           r.message = problem;
@@ -175,12 +177,20 @@ public:
         }
         host = "127.0.0.1";
         if (own_instance) port = own.port;
+        shared_target = !own_instance;
         target_log = own_instance ? own.log_path : shared_.log_path;
       }
     }
 
+    if (c.role == role::server && settings_.kind == target_kind::address) shared_target = true;
+
     case_context ctx(adapter_, settings_, t, host, port);
     ctx.filter_noise = c.role == role::server;
+    if (auto problem = adapter_.begin_case(ctx, shared_target); !problem.empty()) {
+      r.outcome = verdict::error;
+      r.message = problem;
+      return r;
+    }
     try {
       if (c.role == role::client) {
         if (auto problem = ctx.listen(); !problem.empty()) throw case_error(problem);
@@ -199,6 +209,9 @@ public:
     } catch (const std::regex_error& e) {
       r.outcome = verdict::error;
       r.message = std::string("bad regular expression in the case: ") + e.what();
+    } catch (const std::exception& e) {  // e.g. a step argument of the wrong YAML type
+      r.outcome = verdict::error;
+      r.message = std::string("the case could not run: ") + e.what();
     }
     // A target that died explains many failures: say so.
     if (r.outcome != verdict::pass) {
@@ -208,6 +221,8 @@ public:
       if (!target_log.empty()) r.target_output = tail_of(target_log);
     }
     if (ctx.client()) ctx.client()->stop();
+    ctx.close_all();
+    adapter_.end_case(ctx);
     r.wire = ctx.take_wire();
     // Only server-role cases: there the engine's bytes are what a server hub receives.
     if (!settings_.record_dir.empty() && c.role == role::server) save_record(c.id, ctx.take_record());
@@ -250,7 +265,7 @@ private:
 
   std::string shared(unsigned short& port) {
     std::lock_guard lock(shared_mutex_);
-    if (!shared_.proc) shared_problem_ = launch(settings_, adapter_.real_timing(), shared_, "shared");
+    if (!shared_.proc) shared_problem_ = launch(adapter_, settings_, adapter_.real_timing(), shared_, "shared");
     port = shared_.port;
     return shared_problem_;
   }

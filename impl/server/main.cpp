@@ -14,7 +14,8 @@ namespace {
 constexpr const char* usage = R"(usage: parley-server PROTOCOL [options]
 
 protocols:
-  itp     text lines over TCP (default port 1337)
+  itp         text lines over TCP (default port 1337)
+  securechat  JSON over WebSocket, signed join, end-to-end encrypted private messages (default port 8765)
 
 common options:
   --bind ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
@@ -29,12 +30,15 @@ itp options:
   --ping-interval MS     PING this long after login and then periodically (default 10000)
   --pong-timeout MS      disconnect when PONG has not arrived this long after PING (default 3000)
   --max-line BYTES       longest accepted line, terminator excluded (default 1024)
+
+securechat options:
+  --keys DIR             the key store: <name>.public.pem (or <name>.pem) per user who may join (required)
 )";
 
 }  // namespace
 
-int serve(core::hub& hub, const char* protocol, const cli::args& args, unsigned short default_port) {
-  host::host_options options;
+int serve(core::hub& hub, const char* protocol, const cli::args& args, unsigned short default_port,
+          host::host_options options) {
   options.bind = args.get_or("--bind", "127.0.0.1");
   options.port = static_cast<unsigned short>(args.number("--port", default_port, 0, 65535));
   options.log_wire = args.has("--log-wire");
@@ -82,13 +86,14 @@ int main(int argc, char** argv) {
     argv_list.erase(argv_list.begin());
     cli::args args(argv_list, {"--log-wire", "--list-faults", "--help"},
                    {"--bind", "--port", "--max-connections", "--fault", "--ping-interval", "--pong-timeout",
-                    "--max-line"});
+                    "--max-line", "--keys"});
     if (args.has("--help")) {
       std::cout << server_main::usage;
       return 0;
     }
     if (!args.positional().empty()) throw cli::usage_error("unexpected argument '" + args.positional()[0] + "'");
     if (protocol == "itp") return server_main::run_itp(args);
+    if (protocol == "securechat") return server_main::run_securechat(args);
     throw cli::usage_error("unknown protocol '" + protocol + "'");
   } catch (const cli::usage_error& e) {
     std::cerr << "parley-server: " << e.what() << "\n(parley-server --help lists the options)\n";

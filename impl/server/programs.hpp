@@ -3,13 +3,17 @@
 
 #include "impl/cli/args.hpp"
 #include "impl/core/hub.hpp"
+#include "impl/server/host/host.hpp"
 
 namespace parley::server_main {
 
 // Runs `hub` on the generic host until SIGINT/SIGTERM. Reads --bind, --port, --log-wire,
 // --max-connections. Prints "parley-server <protocol> listening on ADDR:PORT" on stdout once listening.
-int serve(core::hub& hub, const char* protocol, const cli::args& args, unsigned short default_port);
+// `base` carries the protocol's transport settings; the flags fill in the rest.
+int serve(core::hub& hub, const char* protocol, const cli::args& args, unsigned short default_port,
+          host::host_options base = {});
 
 int run_itp(const cli::args& args);
+int run_securechat(const cli::args& args);
 
 }  // namespace parley::server_main

@@ -1,0 +1,319 @@
+// The securechat adapter: JSON over WebSocket, the reference hub as built-in server, the users' RSA keys
+// (made for the run, or the target's own with --keys DIR), and the steps that sign joins and encrypt or
+// check private texts (spec/securechat/spec.md).
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "conformance/engine/adapter.hpp"
+#include "conformance/engine/runner.hpp"
+#include "impl/core/key_store.hpp"
+#include "impl/proto/securechat/codec.hpp"
+#include "impl/proto/securechat/crypto.hpp"
+#include "impl/server/host/host.hpp"
+#include "impl/server/securechat/hub.hpp"
+
+namespace parley::conform {
+namespace {
+
+using json = nlohmann::json;
+
+// The names cases use for their users; each is bound to one user of the key store per case.
+constexpr const char* case_users[] = {"alice", "bob", "carol", "dave", "erin"};
+
+// One WebSocket message per read. Messages are matched in a canonical form — compact JSON with sorted
+// keys — so that cases match any implementation's layout and key order (SC-MSG-07 is only a MAY).
+// Whatever is not JSON is passed on as it came, and simply matches no JSON pattern.
+class json_messages final : public message_framer {
+public:
+  void feed(std::string_view bytes) override { pending_.emplace_back(bytes); }
+  std::optional<std::string> next(std::string&) override {
+    if (pending_.empty()) return std::nullopt;
+    std::string raw = std::move(pending_.front());
+    pending_.pop_front();
+    json j = json::parse(raw, nullptr, false);
+    if (j.is_discarded()) return raw;
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+
+private:
+  std::deque<std::string> pending_;
+};
+
+struct user_key {
+  core::pkey private_key;
+  core::pkey public_key;
+  std::string pem;
+};
+
+class builtin_securechat final : public builtin_server {
+public:
+  explicit builtin_securechat(const std::map<std::string, user_key>& users)
+      : hub_({.keys = [&users](std::string_view name) -> std::optional<securechat::known_key> {
+                auto it = users.find(std::string(name));
+                if (it == users.end()) return std::nullopt;
+                return securechat::known_key{it->second.public_key, it->second.pem};
+              }}) {
+    host::host_options options{.transport = host::transport::websocket,
+                               .max_message = securechat::max_message_bytes,
+                               .bind = "127.0.0.1",
+                               .port = 0,
+                               .log = [](std::string_view) {}};
+    auto s = host::server::start(hub_, options);
+    if (!s) throw case_error("cannot start the built-in securechat server: " + s.error().message());
+    server_ = std::move(*s);
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~builtin_securechat() override {
+    server_->stop();
+    thread_.join();
+  }
+  unsigned short port() const override { return server_->port(); }
+
+private:
+  securechat::hub hub_;
+  std::unique_ptr<host::server> server_;
+  std::thread thread_;
+};
+
+std::string arg(const step& s, const case_context& ctx, const char* key, const std::string& fallback = "\x01") {
+  if (!s.args.IsMap() || !s.args[key]) {
+    if (fallback == "\x01") throw case_error(s.op + " needs '" + key + "' (line " + std::to_string(s.line) + ")");
+    return ctx.substitute(fallback);
+  }
+  return ctx.substitute(s.args[key].as<std::string>());
+}
+
+std::string random_tag() {
+  std::random_device rd;
+  return std::to_string(rd() % 100000);
+}
+
+class securechat_adapter final : public adapter {
+public:
+  ~securechat_adapter() override {
+    if (!own_dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(own_dir_, ignored);
+    }
+  }
+
+  std::string protocol() const override { return "securechat"; }
+  unsigned short default_port() const override { return securechat::default_port; }
+  std::unique_ptr<message_framer> make_framer() const override { return std::make_unique<json_messages>(); }
+  std::string encode(const std::string& text) const override { return text; }  // one send, one message
+  timing real_timing() const override { return {}; }
+  timing fast_timing() const override { return {}; }
+  std::unique_ptr<builtin_server> start_builtin(const timing&) const override {
+    return std::make_unique<builtin_securechat>(users_);
+  }
+  std::string reference_client_command(const std::string& bin_dir) const override {
+    return "'" + bin_dir + "/parley-client' securechat --host 127.0.0.1 --port {port} --name {name} --key '{keys}/{name}.pem' --script -";
+  }
+
+  result<std::unique_ptr<net::stream>> connect(const std::string& host, unsigned short port,
+                                               time_point deadline) const override {
+    return net::connect_ws(host, port, "/", deadline, 1 << 20);
+  }
+  result<std::unique_ptr<net::listener>> listen(const std::string& host) const override {
+    return net::listen_ws(host, 0, 1 << 20);
+  }
+
+  std::map<std::string, std::string> placeholders() const override { return {{"keys", keys_dir_}}; }
+
+  // The users: the private keys in --keys DIR, or five made now in a private directory that the built-in
+  // server (and a launched one, through {keys}) trusts.
+  std::string prepare(const run_settings& settings) override {
+    if (!settings.keys_dir.empty()) {
+      keys_dir_ = std::filesystem::absolute(settings.keys_dir).string();
+      core::key_store store(keys_dir_);
+      for (const auto& name : store.names()) {
+        auto key = store.load_private(name);
+        if (!key) continue;  // a user whose private key we lack cannot be played
+        add_user(name, *key);
+      }
+      if (users_.size() < 3)
+        return "--keys " + settings.keys_dir + " holds private keys for " + std::to_string(users_.size()) +
+               " users; the suite needs at least 3 (make them with: parley-conform keys --out DIR --users alice,bob,carol,dave,erin)";
+    } else {
+      own_dir_ = (std::filesystem::temp_directory_path() / ("parley-securechat-keys-" + std::to_string(getpid()))).string();
+      std::filesystem::create_directories(own_dir_);
+      keys_dir_ = own_dir_;
+      core::key_store store(keys_dir_);
+      std::vector<std::future<result<core::pkey>>> made;
+      for (std::size_t i = 0; i < std::size(case_users); ++i)
+        made.push_back(std::async(std::launch::async, [] { return core::pkey::generate_rsa(2048); }));
+      for (std::size_t i = 0; i < made.size(); ++i) {
+        auto key = made[i].get();
+        if (!key) return "RSA key generation failed";
+        if (store.save(case_users[i], *key)) return "cannot write keys to " + keys_dir_;
+        add_user(case_users[i], *key);
+      }
+    }
+    for (const auto& [name, key] : users_) free_.push_back(name);
+    // Mallory has a key pair that the target has never seen.
+    mallory_name_ = users_.contains("mallory") ? "mallory" + random_tag() : "mallory";
+    auto m = core::pkey::generate_rsa(2048);
+    if (!m) return "RSA key generation failed";
+    mallory_ = {*m, *core::pkey::from_public_pem(m->public_pem()), m->public_pem()};
+    return {};
+  }
+
+  // A case on a shared target leases users nobody else is using, so two cases never fight over a name;
+  // released users go to the back of the queue, which gives the target time to forget them.
+  std::string begin_case(case_context& ctx, bool shared) const override {
+    std::vector<std::string> names;
+    if (shared) {
+      std::unique_lock lock(lease_mutex_);
+      std::size_t want = std::min<std::size_t>(std::size(case_users), users_.size());
+      if (!lease_free_.wait_for(lock, std::chrono::seconds(60), [&] { return free_.size() >= want; }))
+        return "no free users to run the case with after 60 s";
+      for (std::size_t i = 0; i < want; ++i) {
+        names.push_back(free_.front());
+        free_.pop_front();
+      }
+      ctx.objects()["sc.lease"] = names;
+    } else {
+      for (const auto& [name, key] : users_) names.push_back(name);
+      // The built-in user names in their case order (alice first), whatever the map's order.
+      if (!own_dir_.empty()) names.assign(std::begin(case_users), std::end(case_users));
+    }
+    for (std::size_t i = 0; i < std::size(case_users); ++i)
+      ctx.set(case_users[i], i < names.size() ? names[i] : std::string("(no user: the key store has too few)"));
+    ctx.set("mallory", mallory_name_);
+    ctx.objects()["sc.shared"] = shared;
+    return {};
+  }
+
+  void end_case(case_context& ctx) const override {
+    auto it = ctx.objects().find("sc.lease");
+    if (it == ctx.objects().end()) return;
+    std::lock_guard lock(lease_mutex_);
+    for (auto& name : std::any_cast<std::vector<std::string>&>(it->second)) free_.push_back(name);
+    lease_free_.notify_all();
+  }
+
+  bool is_noise(const std::string& message, const case_context& ctx) const override {
+    json j = json::parse(message, nullptr, false);
+    if (!j.is_object()) return false;
+    auto command = j.value("_command", std::string{});
+    const char* field = command == "AddUserMessage" || command == "RemoveUserMessage" ? "name"
+                        : command == "RoutedPublicMessage"                          ? "from_name"
+                                                                                    : nullptr;
+    if (!field) return false;
+    auto name = j.value(field, std::string{});
+    return !ctx.is_case_user(name) && name != mallory_name_;
+  }
+
+  std::string run_step(const step& s, case_context& ctx) const override {
+    std::string name = s.op.substr(std::string("securechat.").size());
+    if (name == "join") return send_join(s, ctx, arg(s, ctx, "id", "join-" + arg(s, ctx, "name")));
+    if (name == "login") return login(s, ctx);
+    if (name == "sign") {
+      auto sig = securechat::sign_join(key_of(arg(s, ctx, "signer", arg(s, ctx, "name")), ctx).private_key,
+                                       arg(s, ctx, "name"));
+      if (!sig) throw case_error("signing failed");
+      ctx.set(arg(s, ctx, "var"), *sig);
+      return {};
+    }
+    if (name == "encrypt") {
+      auto hex = securechat::encrypt_private_text(key_of(arg(s, ctx, "to"), ctx).public_key, arg(s, ctx, "text"));
+      if (!hex) throw case_error("the text is too long for one RSA block");
+      ctx.set(arg(s, ctx, "var"), *hex);
+      return {};
+    }
+    if (name == "decrypt") {
+      std::string who = arg(s, ctx, "as");
+      auto text = securechat::decrypt_private_text(key_of(who, ctx).private_key, arg(s, ctx, "hex"));
+      if (!text) return "encrypted_text does not decrypt (RSA PKCS#1 v1.5) with " + who + "'s private key";
+      std::string expected = arg(s, ctx, "text");
+      if (*text != expected) return "encrypted_text decrypts to '" + *text + "', expected '" + expected + "'";
+      return {};
+    }
+    if (name == "pem") {
+      // The PEM as the inside of a JSON string, ready to go between quotes in a `send`.
+      std::string quoted = securechat::python_json_string(key_of(arg(s, ctx, "of"), ctx).pem);
+      ctx.set(arg(s, ctx, "var"), quoted.substr(1, quoted.size() - 2));
+      return {};
+    }
+    if (name == "keygen") {
+      auto key = core::pkey::generate_rsa(2048);
+      if (!key) throw case_error("RSA key generation failed");
+      ctx.objects()["sc.key:" + arg(s, ctx, "save")] =
+          user_key{*key, *core::pkey::from_public_pem(key->public_pem()), key->public_pem()};
+      return {};
+    }
+    if (name == "verify_join") {
+      std::string who = arg(s, ctx, "name");
+      if (!securechat::verify_join(key_of(who, ctx).public_key, who, arg(s, ctx, "signature")))
+        return "the JoinMessage signature does not verify with " + who +
+               "'s public key over the bytes {\"name\": \"" + who + "\"} (RSA PKCS#1 v1.5, SHA-256, hex)";
+      return {};
+    }
+    throw case_error("unknown securechat step " + s.op);
+  }
+
+private:
+  void add_user(const std::string& name, const core::pkey& private_key) {
+    std::string pem = private_key.public_pem();
+    users_[name] = {private_key, *core::pkey::from_public_pem(pem), pem};
+  }
+
+  // A user of the store, mallory, or a key made by securechat.keygen (by its `save` label).
+  const user_key& key_of(const std::string& who, case_context& ctx) const {
+    if (who == mallory_name_) return mallory_;
+    if (auto it = users_.find(who); it != users_.end()) return it->second;
+    if (auto it = ctx.objects().find("sc.key:" + who); it != ctx.objects().end()) return std::any_cast<user_key&>(it->second);
+    throw case_error("no key for '" + who + "': not a user of the key store, not mallory, not a securechat.keygen label");
+  }
+
+  std::string send_join(const step& s, case_context& ctx, const std::string& id) const {
+    std::string user = arg(s, ctx, "name");
+    std::string signature = s.args["signature"] ? arg(s, ctx, "signature") : std::string{};
+    if (signature.empty()) {
+      // Signed by `signer` (default: the user) over `signed_name` (default: the user's name).
+      auto sig = securechat::sign_join(key_of(arg(s, ctx, "signer", user), ctx).private_key,
+                                       arg(s, ctx, "signed_name", user));
+      if (!sig) throw case_error("signing failed");
+      signature = *sig;
+    }
+    return ctx.send(s.conn, securechat::encode({id, securechat::msg::join{user, signature}}));
+  }
+
+  // connect, JoinMessage, WelcomeMessage: the prologue of most server cases.
+  std::string login(const step& s, case_context& ctx) const {
+    std::string user = arg(s, ctx, "name");
+    bool shared = std::any_cast<bool>(ctx.objects()["sc.shared"]);
+    // On a shared target the previous case's user of this name may still be leaving: retry a little.
+    for (int attempt = 0;; ++attempt) {
+      if (auto f = ctx.connect(s.conn, ctx.deadline({}, 5000)); !f.empty()) return f;
+      if (auto f = send_join(s, ctx, "join-" + user); !f.empty()) return f;
+      auto f = ctx.expect(s.conn, {"^\\{\"_command\":\"WelcomeMessage\""}, ctx.deadline({}, 2000));
+      if (f.empty()) return {};
+      if (!shared || attempt >= 10 || f.find("User already exists") == std::string::npos) return f;
+      ctx.close(s.conn, false);
+      std::this_thread::sleep_for(millis(200));
+    }
+  }
+
+  std::map<std::string, user_key> users_;
+  user_key mallory_;
+  std::string mallory_name_;
+  std::string keys_dir_, own_dir_;
+  mutable std::mutex lease_mutex_;
+  mutable std::condition_variable lease_free_;
+  mutable std::deque<std::string> free_;
+};
+
+}  // namespace
+
+std::unique_ptr<adapter> make_securechat_adapter() { return std::make_unique<securechat_adapter>(); }
+
+}  // namespace parley::conform
