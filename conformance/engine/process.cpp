@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <mutex>
+#include <set>
 #include "conformance/engine/process.hpp"
 
 #include <fcntl.h>
@@ -27,6 +30,12 @@ process::process(const std::string& command, bool pipe_stdin, bool pipe_stdout, 
     dup2(pipe_stdin ? in[0] : null, 0);
     dup2(pipe_stdout ? out[1] : log, 1);
     dup2(log, 2);
+    // Nothing else of the engine's may live on in the child: Asio's sockets are not close-on-exec, and a
+    // case's connection held open by another case's launched server would never send its FIN or RST.
+    if (close_range(3, ~0U, 0) != 0) {
+      long max = std::min(sysconf(_SC_OPEN_MAX), 65536L);
+      for (int fd = 3; fd < max; ++fd) close(fd);
+    }
     execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -114,7 +123,23 @@ void process::stop(millis grace) {
   }
 }
 
+unsigned short probe_free_port();
+
 unsigned short free_port() {
+  // Ports already handed out in this run are never handed out again: two instances launched at the same
+  // moment must not be given the same port, or the second would fail to bind while the first answers
+  // the second's readiness probe, and two cases would silently share one server.
+  static std::mutex m;
+  static std::set<unsigned short> given;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    unsigned short port = probe_free_port();
+    std::lock_guard lock(m);
+    if (port == 0 || given.insert(port).second) return port;
+  }
+  return 0;
+}
+
+unsigned short probe_free_port() {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

@@ -39,7 +39,8 @@ bool launch_controls_timing(const adapter& a, const std::string& command) {
   return false;
 }
 
-std::string launch(const adapter& a, const run_settings& s, const timing& t, launched& out, const std::string& tag) {
+std::string launch_once(const adapter& a, const run_settings& s, const timing& t, launched& out, const std::string& tag,
+                        bool& port_lost) {
   out.port = free_port();
   std::string command = replace_all(s.launch_command, "{port}", std::to_string(out.port));
   for (const auto& [name, value] : a.placeholders()) command = replace_all(command, "{" + name + "}", value);
@@ -50,9 +51,13 @@ std::string launch(const adapter& a, const run_settings& s, const timing& t, lau
   // Ready when it accepts a TCP connection; give up if it exits or takes too long.
   auto deadline = clock_type::now() + millis(static_cast<long long>(10000 * s.time_scale));
   while (clock_type::now() < deadline) {
-    if (!out.proc->running())
+    if (!out.proc->running()) {
+      // Most often the port was taken between choosing it and the target binding it (an outgoing
+      // connection of this very engine may have been given it): the caller tries another port.
+      port_lost = tail_of(out.log_path).find("in use") != std::string::npos;
       return "the implementation under test exited (code " + std::to_string(out.proc->exit_code().value_or(-1)) +
              ") before accepting connections: " + command;
+    }
     if (auto probe = net::connect_tcp("127.0.0.1", out.port, clock_type::now() + millis(200))) {
       (*probe)->close();
       return {};
@@ -61,6 +66,14 @@ std::string launch(const adapter& a, const run_settings& s, const timing& t, lau
   }
   return "the implementation under test did not accept connections on port " + std::to_string(out.port) +
          " within 10 s: " + command;
+}
+
+std::string launch(const adapter& a, const run_settings& s, const timing& t, launched& out, const std::string& tag) {
+  for (int attempt = 1;; ++attempt) {
+    bool port_lost = false;
+    std::string problem = launch_once(a, s, t, out, tag, port_lost);
+    if (problem.empty() || !port_lost || attempt == 3) return problem;
+  }
 }
 
 // Runs one step; "" on success, else the failure text. Throws case_error for malformed steps.

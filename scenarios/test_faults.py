@@ -1,0 +1,69 @@
+"""Every conformance case can fail: each protocol's suite runs against the reference server with each planted
+fault (parley-server PROTOCOL --fault NAME) and exactly the cases that declare the fault must fail, all
+others pass."""
+import json
+import os
+import subprocess
+
+import pytest
+
+BIN_DIR = os.environ.get("PARLEY_BIN") or os.path.join(os.path.dirname(__file__), "..", "build", "dev", "bin")
+SERVER = os.path.join(BIN_DIR, "parley-server")
+CONFORM = os.path.join(BIN_DIR, "parley-conform")
+
+
+# How each protocol's reference server is launched; {keys} is the key store the engine made for the run.
+LAUNCH = {
+    "itp": "--port {port} --ping-interval {ping} --pong-timeout {pong}",
+    "securechat": "--port {port} --keys {keys}",
+}
+
+
+def list_faults(protocol):
+    out = subprocess.run([SERVER, protocol, "--list-faults"], capture_output=True, text=True, timeout=10, check=True)
+    return [line.split("\t")[0] for line in out.stdout.splitlines() if line.strip()]
+
+
+def run_suite(tmp_path, protocol, fault=None):
+    launch = f"'{SERVER}' {protocol} {LAUNCH[protocol]}"
+    extra = []
+    if fault:
+        launch += f" --fault {fault}"
+        # A faulty securechat server may keep a user of one case alive into the next (accept-duplicate-name),
+        # so fault runs give every case its own server: the verdicts then depend on the fault alone.
+        extra = ["--fresh"] if protocol == "securechat" else []
+    report = tmp_path / "report.json"
+    proc = subprocess.run([CONFORM, protocol, "--launch", launch, "-j", "4", "--no-color", "--report-json", str(report)]
+                          + extra, capture_output=True, text=True, timeout=120)
+    return proc, json.loads(report.read_text())
+
+
+ALL_FAULTS = [(p, f) for p in LAUNCH for f in list_faults(p)]
+
+
+@pytest.mark.parametrize("protocol", LAUNCH)
+def test_there_are_at_least_eight_faults(protocol):
+    assert len(list_faults(protocol)) >= 8
+
+
+@pytest.mark.parametrize("protocol", LAUNCH)
+def test_suite_passes_against_the_launched_reference_server(tmp_path, protocol):
+    proc, report = run_suite(tmp_path, protocol)
+    bad = [(c["id"], c["verdict"], c["message"]) for c in report["cases"] if c["verdict"] not in ("PASS", "SKIP")]
+    assert proc.returncode == 0 and not bad, proc.stdout[-3000:]
+    declared = {f for c in report["cases"] for f in c["faults"]}
+    known = set(list_faults(protocol))
+    assert declared <= known, f"cases name faults the server does not have: {declared - known}"
+
+
+@pytest.mark.parametrize("protocol,fault", ALL_FAULTS)
+def test_fault_is_caught_by_exactly_its_cases(tmp_path, protocol, fault):
+    proc, report = run_suite(tmp_path, protocol, fault)
+    expected = {c["id"] for c in report["cases"] if fault in c["faults"]}
+    failed = {c["id"] for c in report["cases"] if c["verdict"] in ("FAIL", "WARN")}
+    errors = [(c["id"], c["message"]) for c in report["cases"] if c["verdict"] == "ERROR"]
+    assert expected, f"no case declares that it catches fault {fault}"
+    assert not errors, errors
+    assert failed == expected, (f"fault {fault}: failed {sorted(failed)}, declared {sorted(expected)}\n"
+                                + proc.stdout[-3000:])
+    assert proc.returncode == 1
