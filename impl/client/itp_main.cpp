@@ -53,14 +53,6 @@ std::string render_human(const itp::event& e) {
   return {};  // broadcast_sent, pm_sent, ping: the user already knows
 }
 
-std::string render_json(const itp::event& e) {
-  nlohmann::ordered_json j;
-  j["event"] = e.type;
-  for (const auto& [k, v] : e.fields) j[k] = v;
-  if (e.type == "users") j["users"] = e.list;
-  // Invalid UTF-8 from a peer is replaced rather than aborting the dump.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 class driver {
 public:
@@ -94,7 +86,7 @@ public:
 
 private:
   void emit(const itp::event& e) {
-    std::string text = script_ ? render_json(e) : render_human(e);
+    std::string text = script_ ? client::to_json_line(e) : render_human(e);
     if (!text.empty()) std::cout << text << std::endl;
   }
 

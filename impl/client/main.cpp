@@ -9,13 +9,15 @@ namespace {
 constexpr const char* usage = R"(usage: parley-client PROTOCOL --name NAME [options]
 
 protocols:
-  itp     text lines over TCP (default port 1337)
+  itp         text lines over TCP (default port 1337)
+  securechat  JSON over WebSocket (default port 8765); needs --key
 
 options:
   --name NAME        user name to log in with (required)
   --host HOST        server address (default 127.0.0.1)
   --port N           server port (default: the protocol's)
-  --key PEM          private RSA key to use (default: a fresh 2048-bit key for this run)
+  --key PEM          private RSA key to use; itp default: a fresh 2048-bit key for this run;
+                     securechat: required, the key whose public half the server's key store holds
   --script FILE|-    read commands from FILE or standard input instead of a terminal, and print
                      every event as one JSON object per line; at end of input the client quits
   --log-wire         print every line sent and received to stderr
@@ -29,6 +31,15 @@ commands (itp):
   /raw LINE          send LINE as it is (for poking at servers)
   /sleep MS          pause the script for MS milliseconds (script mode)
   /quit              leave
+
+commands (securechat):
+  TEXT               public message to everyone else
+  /pm NAME TEXT      private message, RSA-encrypted to NAME's key (at most 245 bytes for RSA-2048)
+  /users             the users online, as the server announced them
+  /keys              their public keys' SHA-256 fingerprints
+  /raw JSON          send JSON as it is (for poking at servers)
+  /sleep MS          pause the script for MS milliseconds (script mode)
+  /quit              LeaveMessage, then close
 )";
 
 }  // namespace
@@ -50,6 +61,7 @@ int main(int argc, char** argv) {
     }
     if (!args.positional().empty()) throw cli::usage_error("unexpected argument '" + args.positional()[0] + "'");
     if (protocol == "itp") return client_main::run_itp(args);
+    if (protocol == "securechat") return client_main::run_securechat(args);
     throw cli::usage_error("unknown protocol '" + protocol + "'");
   } catch (const cli::usage_error& e) {
     std::cerr << "parley-client: " << e.what() << "\n(parley-client --help lists the options)\n";

@@ -16,12 +16,6 @@ std::string fail_name(int code) {
 
 }  // namespace
 
-std::string event::field(std::string_view name) const {
-  for (const auto& [k, v] : fields)
-    if (k == name) return v;
-  return {};
-}
-
 agent::agent(agent_options options)
     : options_(std::move(options)), framer_({.max_line = 64 * 1024, .lone_cr_terminates = false}) {}
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "impl/client/common/event.hpp"
 #include "impl/core/crypto/pkey.hpp"
 #include "impl/core/line_framer.hpp"
 #include "impl/proto/itp/codec.hpp"
@@ -15,14 +16,7 @@
 
 namespace parley::itp {
 
-// What the user is shown. In script mode each event is printed as one JSON object:
-// {"event": type, <fields>..., "users": [list] when type == "users"}.
-struct event {
-  std::string type;
-  std::vector<std::pair<std::string, std::string>> fields;
-  std::vector<std::string> list;
-  std::string field(std::string_view name) const;
-};
+using event = client::event;  // what the user is shown (impl/client/common/event.hpp)
 
 struct agent_output {
   std::vector<std::string> sends;  // complete lines, in order
