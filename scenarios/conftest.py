@@ -61,11 +61,12 @@ def _stop_process(proc, grace=3.0):
 class Server:
     """A running `parley-server itp`, stderr (the wire log with --log-wire) going to a file."""
 
+    PROTOCOL = "itp"  # subclasses for other protocols override this and LISTENING
     LISTENING = re.compile(r"^parley-server itp listening on (\S+):(\d+)$")
 
     def __init__(self, log_path, *extra_args, startup_timeout=5.0):
         self.log_path = str(log_path)
-        self.args = [binary("parley-server"), "itp", "--port", "0", *map(str, extra_args)]
+        self.args = [binary("parley-server"), self.PROTOCOL, "--port", "0", *map(str, extra_args)]
         self._stderr = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self._stderr)
@@ -168,9 +169,11 @@ class Client:
     `wait_event` returns the first matching event that no earlier `wait_event` call has returned, so
     waits may be written in any order relative to arrival."""
 
+    PROTOCOL = "itp"  # subclasses for other protocols override this
+
     def __init__(self, server, name, log_dir, key=None, extra_args=()):
         self.name = name
-        args = [binary("parley-client"), "itp", "--name", name, "--port", str(server.port),
+        args = [binary("parley-client"), self.PROTOCOL, "--name", name, "--port", str(server.port),
                 "--script", "-", "--log-wire", *extra_args]
         if key:
             args += ["--key", str(key)]
@@ -449,3 +452,79 @@ def hang_guard():
     faulthandler.dump_traceback_later(HANG_GUARD_S, exit=True, file=sys.stderr)
     yield
     faulthandler.cancel_dump_traceback_later()
+
+
+# --------------------------------------------------------------------------------------------- securechat
+
+SECURECHAT_USERS = ["alice", "bob", "carol", "dave", "pyuser", "mallory"]
+
+
+class SecureChatServer(Server):
+    """A running `parley-server securechat --keys DIR`; --log-wire logs every message in and out."""
+
+    PROTOCOL = "securechat"
+    LISTENING = re.compile(r"^parley-server securechat listening on (\S+):(\d+)$")
+
+
+class SecureChatClient(Client):
+    """A reference client (`parley-client securechat --script -`); joined once its welcome event arrived."""
+
+    PROTOCOL = "securechat"
+
+    def wait_welcome(self, timeout=5.0):
+        return self.wait_event("users", timeout=timeout, reason="welcome", name=self.name)
+
+
+@pytest.fixture(scope="session")
+def securechat_keys(tmp_path_factory):
+    """A key store made once per session by `parley-conform keys`: DIR/<name>.pem (private, PKCS#8) and
+    DIR/<name>.public.pem (SPKI) for every name in SECURECHAT_USERS. It serves as the server's store and
+    as the clients' key files."""
+    directory = tmp_path_factory.mktemp("securechat-keys")
+    done = subprocess.run([binary("parley-conform"), "keys", "--out", str(directory),
+                           "--users", ",".join(SECURECHAT_USERS)], capture_output=True, timeout=60)
+    if done.returncode != 0:
+        pytest.fail(f"parley-conform keys failed ({done.returncode}): {done.stderr.decode(errors='replace')}",
+                    pytrace=False)
+    return directory
+
+
+@pytest.fixture
+def start_securechat_server(tmp_path, securechat_keys):
+    """start_securechat_server(*extra_args) -> SecureChatServer on the session key store, logging the wire;
+    every server started is stopped at teardown."""
+    servers = []
+
+    def start(*extra_args):
+        s = SecureChatServer(tmp_path / f"securechat-server{len(servers)}.log", "--keys", securechat_keys,
+                             "--log-wire", *extra_args)
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def securechat_server(start_securechat_server):
+    return start_securechat_server()
+
+
+@pytest.fixture
+def start_securechat_client(tmp_path, securechat_keys):
+    """start_securechat_client(server, name, welcome=True, key_of=None) -> SecureChatClient using
+    DIR/<key_of or name>.pem; with welcome=True it waits for the join to succeed. All are closed at
+    teardown."""
+    clients = []
+
+    def start(server, name, welcome=True, key_of=None):
+        c = SecureChatClient(server, name, tmp_path, key=securechat_keys / f"{key_of or name}.pem")
+        clients.append(c)
+        if welcome:
+            c.wait_welcome()
+        return c
+
+    yield start
+    for c in clients:
+        c.close(timeout=3)

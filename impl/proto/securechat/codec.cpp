@@ -150,7 +150,8 @@ constexpr std::array<command_entry, 10> commands{{
      }},
     {"RemoveUserMessage", [](field_reader& f) -> message { return msg::remove_user{f.text("name", max_name_field)}; }},
     {"ErrorMessage", [](field_reader& f) -> message {
-       return msg::error{f.text("text", max_text), f.nullable_text("ref_message_id", max_id)};
+       // ref_message_id repeats whatever id the answered message had, even one beyond the id limit (SC-ERR-01).
+       return msg::error{f.text("text", max_text), f.nullable_text("ref_message_id", max_message_bytes)};
      }},
 }};
 
@@ -284,7 +285,8 @@ decoded decode(std::string_view text) {
     return failure;
   }
   failure.kind = decode_error::unknown_command;
-  failure.detail = "unknown _command " + python_json_string(failure.command);
+  // Only the start of an unknown name is quoted: the detail goes into an ErrorMessage's bounded text.
+  failure.detail = "unknown _command " + python_json_string(failure.command.substr(0, 64));
   return failure;
 }
 

@@ -1,0 +1,161 @@
+// Fuzzes the securechat server hub with four virtual connections. Joins can pass the signature check:
+// the hub trusts the test keys in fuzz/keys/, which also signed the joins in the recorded seeds, and op 4
+// makes a correctly signed join on the spot, so fuzzing reaches routing, user updates and errors.
+//
+// Input: the first byte picks a planted fault (0: none), then records [op:1][conn:1][len:2 big-endian]:
+//   op % 5 = 0 connect conn % 4      1 one WebSocket message of len bytes on conn % 4
+//            2 the peer closes       3 time passes (the hub has no timers; kept for recorded seeds)
+//            4 a join on conn % 4: payload[0] % 6 picks the user (5 = unknown), payload[1] % 3 the signature
+//              (valid, another user's, over another name); payload bytes from 2 on are the message id
+// Invariants: nothing is sent to a closed connection; every message sent decodes, and is a message servers
+// send; before its Welcome a connection gets nothing but one ErrorMessage followed by a close; names are
+// unique and the session count matches the open connections.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "fuzz/check.hpp"
+#include "impl/core/key_store.hpp"
+#include "impl/proto/securechat/crypto.hpp"
+#include "impl/server/securechat/hub.hpp"
+
+namespace {
+
+using namespace parley;
+using namespace parley::securechat;
+
+constexpr int connections = 4;
+constexpr const char* users[] = {"alice", "bob", "carol", "dave", "erin", "zed"};  // zed: no key
+
+struct test_keys {
+  std::map<std::string, known_key> publics;
+  std::map<std::string, core::pkey> privates;
+  // joins[user][mode]: signature hex for the modes valid / another user's key / over another name
+  std::map<std::string, std::array<std::string, 3>> signatures;
+};
+
+const test_keys& keys() {
+  static const test_keys k = [] {
+    test_keys t;
+    core::key_store store(PARLEY_FUZZ_KEYS_DIR);
+    for (const auto& name : store.names()) {
+      auto key = store.load_private(name);
+      PARLEY_FUZZ_CHECK(key.has_value(), "cannot load the fuzz keys");
+      t.privates[name] = *key;
+      t.publics[name] = {*core::pkey::from_public_pem(key->public_pem()), key->public_pem()};
+    }
+    PARLEY_FUZZ_CHECK(t.privates.size() >= 2, "fuzz/keys holds fewer than two users");
+    for (const char* user : users) {
+      const auto& own = t.privates.contains(user) ? t.privates.at(user) : t.privates.begin()->second;
+      const auto& other = std::next(t.privates.begin())->second;
+      t.signatures[user] = {*sign_join(own, user), *sign_join(other, user), *sign_join(own, std::string(user) + "x")};
+    }
+    return t;
+  }();
+  return k;
+}
+
+bool server_sends(const message& m) {
+  return std::holds_alternative<msg::routed_private>(m) || std::holds_alternative<msg::routed_public>(m) ||
+         std::holds_alternative<msg::welcome>(m) || std::holds_alternative<msg::add_user>(m) ||
+         std::holds_alternative<msg::remove_user>(m) || std::holds_alternative<msg::error>(m);
+}
+
+struct harness {
+  hub h;
+  bool keep_open_fault;
+  std::array<bool, connections> open{};
+  std::array<core::conn_id, connections> id{};
+  std::set<core::conn_id> closed, welcomed;
+  core::conn_id next_id = 1;
+
+  explicit harness(hub_options options) : h(options), keep_open_fault(options.planted == fault::keep_open_before_join) {}
+
+  void apply(core::actions& out) {
+    auto list = out.take();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (auto* send = std::get_if<core::send_action>(&list[i])) {
+        PARLEY_FUZZ_CHECK(!closed.contains(send->conn), "sent to a closed connection");
+        auto d = decode(send->bytes);
+        if (!std::holds_alternative<envelope>(d))
+          std::fprintf(stderr, "undecodable: %s\n", std::get<decode_failure>(d).detail.c_str());
+        PARLEY_FUZZ_CHECK(std::holds_alternative<envelope>(d), "a hub message does not decode");
+        const auto& body = std::get<envelope>(d).body;
+        PARLEY_FUZZ_CHECK(server_sends(body), "the hub sent a message only clients send");
+        if (std::holds_alternative<msg::welcome>(body)) welcomed.insert(send->conn);
+        if (!welcomed.contains(send->conn)) {
+          PARLEY_FUZZ_CHECK(std::holds_alternative<msg::error>(body), "a connection that has not joined got more than an error");
+          bool closes_next = i + 1 < list.size() && std::holds_alternative<core::close_action>(list[i + 1]) &&
+                             std::get<core::close_action>(list[i + 1]).conn == send->conn;
+          PARLEY_FUZZ_CHECK(closes_next || keep_open_fault, "a refusal before the join does not close");
+        }
+      } else {
+        auto conn = std::get<core::close_action>(list[i]).conn;
+        closed.insert(conn);
+        for (int c = 0; c < connections; ++c)
+          if (id[c] == conn) open[c] = false;
+      }
+    }
+  }
+
+  void check_state(bool duplicates_allowed) {
+    std::size_t live = 0;
+    for (bool o : open) live += o;
+    PARLEY_FUZZ_CHECK(h.session_count() == live, "session count differs from the open connections");
+    auto names = h.joined_names();
+    std::set<std::string> unique(names.begin(), names.end());
+    PARLEY_FUZZ_CHECK(duplicates_allowed || unique.size() == names.size(), "a name joined twice");
+    for (const auto& n : names) PARLEY_FUZZ_CHECK(valid_name(n), "an invalid name joined");
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto& k = keys();
+  auto faults = all_faults();
+  hub_options options;
+  options.keys = [&k](std::string_view name) -> std::optional<known_key> {
+    auto it = k.publics.find(std::string(name));
+    if (it == k.publics.end()) return std::nullopt;
+    return it->second;
+  };
+  int counter = 0;
+  options.make_id = [&counter] { return "s" + std::to_string(++counter); };
+  std::size_t choice = size > 0 ? data[0] % (faults.size() + 1) : 0;
+  if (choice > 0) options.planted = faults[choice - 1].value;
+  harness h(options);
+
+  for (std::size_t at = size > 0 ? 1 : 0; at + 4 <= size;) {
+    int op = data[at] % 5;
+    int conn = data[at + 1] % connections;
+    std::size_t len = std::min<std::size_t>(std::size_t(data[at + 2]) << 8 | data[at + 3], size - at - 4);
+    at += 4;
+    std::string_view payload(reinterpret_cast<const char*>(data + at), op == 1 || op == 4 ? len : 0);
+    at += payload.size();
+    core::actions out;
+    if (op == 0 && !h.open[conn]) {
+      h.id[conn] = h.next_id++;
+      h.open[conn] = true;
+      h.h.on_connect(h.id[conn], "fuzz", {}, out);
+    } else if (op == 1 && h.open[conn]) {
+      h.h.on_data(h.id[conn], payload, {}, out);
+    } else if (op == 2 && h.open[conn]) {
+      h.open[conn] = false;
+      h.closed.insert(h.id[conn]);
+      h.h.on_close(h.id[conn], {}, out);
+    } else if (op == 4 && h.open[conn] && payload.size() >= 2) {
+      const char* user = users[static_cast<unsigned char>(payload[0]) % 6];
+      int mode = static_cast<unsigned char>(payload[1]) % 3;
+      std::string join_id(payload.substr(2));
+      if (join_id.empty()) join_id = "j";
+      std::string text = encode({join_id, msg::join{user, k.signatures.at(user)[mode]}});
+      h.h.on_data(h.id[conn], text, {}, out);
+    }
+    h.apply(out);
+    h.check_state(options.planted == fault::accept_duplicate_name);
+  }
+  return 0;
+}
