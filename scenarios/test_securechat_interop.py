@@ -178,11 +178,13 @@ class PyChat:
     def public(self, text):
         return self.send("PublicMessage", text=text)
 
+    def encrypt_for(self, name, text):
+        """WIRE-NOTES: RSA PKCS#1 v1.5 encryption to the key the server announced for `name`, as hex."""
+        key = serialization.load_pem_public_key(self.keys[name].encode())
+        return key.encrypt(text.encode(), padding.PKCS1v15()).hex()
+
     def private(self, to_name, text):
-        """PrivateMessage to `to_name`, encrypted to the key the server announced for that user."""
-        key = serialization.load_pem_public_key(self.keys[to_name].encode())
-        encrypted = key.encrypt(text.encode(), padding.PKCS1v15()).hex()
-        return self.send("PrivateMessage", to_name=to_name, encrypted_text=encrypted)
+        return self.send("PrivateMessage", to_name=to_name, encrypted_text=self.encrypt_for(to_name, text))
 
     def decrypt(self, routed):
         return self.private_key.decrypt(bytes.fromhex(routed["encrypted_text"]), padding.PKCS1v15()).decode()
@@ -283,10 +285,11 @@ def test_private_messages_both_ways_between_python_and_reference_client(
     py.public(from_py)
     alice.wait_event("public", **{"from": "pyuser", "text": from_py, "known": "true"})
 
-    # alice leaves: the Python client is told at once.
-    alice.send("/quit")
-    alice.wait_event("goodbye")
+    # alice leaves (end of her script means /quit): the Python client is told at once.
+    # (Not "/quit" and then end of input: when input ends after the session is over, parley-client's stdin
+    # thread can post to its already destroyed io_context and die of SIGSEGV.)
     assert alice.close() == 0, alice.describe()
+    alice.wait_event("goodbye")
     py.wait("RemoveUserMessage", name="alice")
     assert "alice" not in py.keys
 
@@ -297,15 +300,34 @@ def test_private_messages_both_ways_between_python_and_reference_client(
     assert not alice.find("error"), f"the reference client reported an error\n{alice.describe()}"
 
 
+def test_the_server_sets_from_name_and_ignores_a_forged_one(securechat_server, pychat, start_securechat_client):
+    server = securechat_server
+    py = pychat(server, "pyuser")
+    py.join_and_wait_welcome()
+    alice = start_securechat_client(server, "alice")
+    bob = start_securechat_client(server, "bob")
+    py.wait("AddUserMessage", name="bob")
+
+    public = f"not really from bob {uuid.uuid4().hex[:8]}"
+    py.send("PublicMessage", text=public, from_name="bob")
+    for c in (alice, bob):
+        c.wait_event("public", **{"from": "pyuser", "text": public})
+    private = f"not really from bob either {uuid.uuid4().hex[:8]}"
+    py.send("PrivateMessage", to_name="alice", encrypted_text=py.encrypt_for("alice", private), from_name="bob")
+    assert alice.wait_event("private") == {"event": "private", "from": "pyuser", "text": private}, alice.describe()
+    assert not alice.find("public", **{"from": "bob"}) and not bob.find("public", **{"from": "bob"})
+    assert not py.find("ErrorMessage"), py.describe()
+
+
 # ============================================================================ bad signature
 
 BAD_SIGNATURES = {
     # SC-JOIN-05: a valid signature over the right bytes, but with another user's private key.
-    "another user's key": lambda py, keys: dict(signing_key=load_private_key(keys / "mallory.pem")),
+    "another user's key": lambda keys: dict(signing_key=load_private_key(keys / "mallory.pem")),
     # SC-JOIN-04: own key, but over another name.
-    "own key, another name": lambda py, keys: dict(signed=json.dumps({"name": "alice"}, sort_keys=True).encode()),
+    "own key, another name": lambda keys: dict(signed=json.dumps({"name": "alice"}, sort_keys=True).encode()),
     # SC-JOIN-03: own key and name, but compact JSON instead of json.dumps' `{"name": "pyuser"}`.
-    "own key, compact JSON": lambda py, keys: dict(signed=b'{"name":"pyuser"}'),
+    "own key, compact JSON": lambda keys: dict(signed=b'{"name":"pyuser"}'),
 }
 
 
@@ -315,7 +337,7 @@ def test_join_with_a_bad_signature_is_refused_then_closed(
     server = securechat_server
     alice = start_securechat_client(server, "alice")
     py = pychat(server, "pyuser")
-    join = py.join(**BAD_SIGNATURES[how](py, securechat_keys))
+    join = py.join(**BAD_SIGNATURES[how](securechat_keys))
 
     error = py.wait("ErrorMessage")
     assert error["text"] == "Invalid signature", py.describe()
@@ -410,8 +432,9 @@ def test_garbage_does_not_disturb_a_chatting_pair(pair, pychat, raw_conn):
     # A WebSocket, then a frame no client may send (RSV bits set, reserved opcode 3): the server fails it.
     bad_frame = raw_conn(server.port)
     websocket_handshake(bad_frame)
-    bad_frame.send_bytes(bytes([0xF3, 0x85]) + b"\x01\x02\x03\x04" + bytes(b ^ m for b, m in zip(b"hello", b"\x01\x02\x03\x04" * 2)))
-    bad_frame.expect_closed()
+    mask = b"\x01\x02\x03\x04"
+    bad_frame.send_bytes(bytes([0xF3, 0x80 | 5]) + mask + bytes(b ^ m for b, m in zip(b"hello", mask * 2)))
+    assert bad_frame.expect_closed() in (b"", b"\x88\x02\x03\xea"), "expected nothing or Close 1002 (protocol error)"
 
     # Anonymous garbage: "Must join first", no id to refer to, Close 1000.
     anonymous = pychat(server, "carol")
@@ -469,6 +492,8 @@ def test_oversize_message_closes_only_its_sender(pair, pychat):
     msg, raw = public_message_of_size(65536)
     carol.send_raw(raw)
     assert watcher.wait("RoutedPublicMessage", from_name="carol")["text"] == msg["text"], watcher.describe()
+    for c in (alice, bob):  # the routed copy is larger than 64 KiB; clients must take it
+        c.wait_event("public", **{"from": "carol", "text": msg["text"]})
 
     # 70 000 bytes: Close 1009 for carol, without an answer; the others are told she is gone.
     big = json.dumps({"_command": "PublicMessage", "id": str(uuid.uuid4()), "text": "y" * 70000})[:70000 - 2] + '"}'

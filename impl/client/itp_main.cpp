@@ -57,11 +57,11 @@ std::string render_human(const itp::event& e) {
 class driver {
 public:
   driver(itp::agent& agent, bool script, bool log_wire)
-      : agent_(agent), socket_(io_), timer_(io_), script_(script), log_wire_(log_wire) {}
+      : agent_(agent), socket_(*io_), timer_(*io_), script_(script), log_wire_(log_wire) {}
 
-  int run(const std::string& host, unsigned short port, std::istream& input) {
+  int run(const std::string& host, unsigned short port, const std::string& script_path) {
     boost::system::error_code ec;
-    tcp::resolver resolver(io_);
+    tcp::resolver resolver(*io_);
     auto endpoints = resolver.resolve(host, std::to_string(port), ec);
     if (!ec) asio::connect(socket_, endpoints, ec);
     if (ec) {
@@ -71,16 +71,21 @@ public:
     socket_.set_option(tcp::no_delay(true), ec);
     read();
     // Input is read on its own thread; each line is handed to the Asio thread, which owns the agent.
-    std::thread reader([this, &input] {
+    // The reader owns what it reads and shares the io_context, because it outlives this driver: it may
+    // stay blocked on a terminal, or post its last command after the session ended and run() returned.
+    std::thread reader([this, io = io_, script_path] {
+      std::ifstream file;
+      if (!script_path.empty() && script_path != "-") file.open(script_path);
+      std::istream& input = file.is_open() ? static_cast<std::istream&>(file) : std::cin;
       std::string line;
       while (std::getline(input, line)) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        asio::post(io_, [this, line] { enqueue(line); });
+        asio::post(*io, [this, line] { enqueue(line); });
       }
-      asio::post(io_, [this] { enqueue("/quit"); });  // end of input: leave politely
+      asio::post(*io, [this] { enqueue("/quit"); });  // end of input: leave politely
     });
-    reader.detach();  // it may stay blocked on a terminal; the process exits without waiting for it
-    io_.run();
+    reader.detach();  // the process exits without waiting for it; after stop() its posts never run
+    io_->run();
     return exit_code_;
   }
 
@@ -160,11 +165,11 @@ private:
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     timer_.cancel();
-    io_.stop();
+    io_->stop();
   }
 
   itp::agent& agent_;
-  asio::io_context io_;
+  std::shared_ptr<asio::io_context> io_ = std::make_shared<asio::io_context>();
   tcp::socket socket_;
   asio::steady_timer timer_;
   std::array<char, 4096> buffer_{};
@@ -195,15 +200,11 @@ int run_itp(const cli::args& args) {
   }
   itp::agent agent({.name = *name, .key = std::move(key)});
   std::string script = args.get_or("--script", "");
-  std::ifstream file;
-  if (!script.empty() && script != "-") {
-    file.open(script);
-    if (!file) throw cli::usage_error("cannot read --script " + script);
-  }
-  std::istream& input = file.is_open() ? static_cast<std::istream&>(file) : std::cin;
+  if (!script.empty() && script != "-" && !std::ifstream(script))
+    throw cli::usage_error("cannot read --script " + script);
   driver d(agent, !script.empty(), args.has("--log-wire"));
   auto port = static_cast<unsigned short>(args.number("--port", 1337, 1, 65535));
-  int code = d.run(args.get_or("--host", "127.0.0.1"), port, input);
+  int code = d.run(args.get_or("--host", "127.0.0.1"), port, script);
   std::cout.flush();
   // A refused login or a lost connection is a failure for scripts; a QUIT answered by the server is not.
   return code != 0 ? code : (agent.logged_in() ? 0 : 1);
