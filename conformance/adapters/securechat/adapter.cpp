@@ -131,6 +131,10 @@ public:
   // The users: the private keys in --keys DIR, or five made now in a private directory that the built-in
   // server (and a launched one, through {keys}) trusts.
   std::string prepare(const run_settings& settings) override {
+    if (settings.kind == target_kind::launch && settings.keys_dir.empty() &&
+        settings.launch_command.find("{keys}") == std::string::npos)
+      return "the launched server must trust the run's users: put {keys} (the key store the engine makes) in "
+             "the --launch command, e.g. --keys {keys}, or pass --keys DIR with the private keys of users it trusts";
     if (!settings.keys_dir.empty()) {
       keys_dir_ = std::filesystem::absolute(settings.keys_dir).string();
       core::key_store store(keys_dir_);
@@ -202,14 +206,19 @@ public:
 
   bool is_noise(const std::string& message, const case_context& ctx) const override {
     json j = json::parse(message, nullptr, false);
+    // A target may send anything; only well-formed user updates and broadcasts can be another case's.
+    auto text_of = [&j](const char* key) {
+      auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
+    };
     if (!j.is_object()) return false;
-    auto command = j.value("_command", std::string{});
+    auto command = text_of("_command");
     const char* field = command == "AddUserMessage" || command == "RemoveUserMessage" ? "name"
                         : command == "RoutedPublicMessage"                          ? "from_name"
                                                                                     : nullptr;
     if (!field) return false;
-    auto name = j.value(field, std::string{});
-    return !ctx.is_case_user(name) && name != mallory_name_;
+    auto name = text_of(field);
+    return !name.empty() && !ctx.is_case_user(name) && name != mallory_name_;
   }
 
   std::string run_step(const step& s, case_context& ctx) const override {
