@@ -27,11 +27,11 @@ int isize(std::size_t n) { return static_cast<int>(n); }
 
 }  // namespace
 
-result<bytes> aes_gcm_seal(byte_view key, byte_view nonce, byte_view aad, byte_view plaintext) {
+result<bytes> aes_gcm_seal(byte_view key, byte_view nonce, byte_view aad, byte_view plaintext, std::size_t tag_size) {
   const EVP_CIPHER* cipher = gcm_for(key.size());
-  if (!cipher || nonce.size() != gcm_nonce_size) return errc::invalid_key;
+  if (!cipher || nonce.size() != gcm_nonce_size || tag_size < 12 || tag_size > 16) return errc::invalid_key;
   ctx_ptr ctx(EVP_CIPHER_CTX_new());
-  bytes out(plaintext.size() + gcm_tag_size);
+  bytes out(plaintext.size() + tag_size);
   int len = 0;
   int total = 0;
   if (!ctx || EVP_EncryptInit_ex2(ctx.get(), cipher, key.data(), nonce.data(), nullptr) != 1 ||
@@ -41,17 +41,17 @@ result<bytes> aes_gcm_seal(byte_view key, byte_view nonce, byte_view aad, byte_v
   total = len;
   if (EVP_EncryptFinal_ex(ctx.get(), out.data() + total, &len) != 1) return errc::crypto_failure;
   total += len;
-  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, isize(gcm_tag_size), out.data() + total) != 1)
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, isize(tag_size), out.data() + total) != 1)
     return errc::crypto_failure;
-  out.resize(static_cast<std::size_t>(total) + gcm_tag_size);
+  out.resize(static_cast<std::size_t>(total) + tag_size);
   return out;
 }
 
-result<bytes> aes_gcm_open(byte_view key, byte_view nonce, byte_view aad, byte_view sealed) {
+result<bytes> aes_gcm_open(byte_view key, byte_view nonce, byte_view aad, byte_view sealed, std::size_t tag_size) {
   const EVP_CIPHER* cipher = gcm_for(key.size());
-  if (!cipher || nonce.size() != gcm_nonce_size) return errc::invalid_key;
-  if (sealed.size() < gcm_tag_size) return errc::authentication_failed;
-  std::size_t body = sealed.size() - gcm_tag_size;
+  if (!cipher || nonce.size() != gcm_nonce_size || tag_size < 12 || tag_size > 16) return errc::invalid_key;
+  if (sealed.size() < tag_size) return errc::authentication_failed;
+  std::size_t body = sealed.size() - tag_size;
   ctx_ptr ctx(EVP_CIPHER_CTX_new());
   bytes out(body);
   int len = 0;
@@ -60,7 +60,7 @@ result<bytes> aes_gcm_open(byte_view key, byte_view nonce, byte_view aad, byte_v
   if (!ctx || EVP_DecryptInit_ex2(ctx.get(), cipher, key.data(), nonce.data(), nullptr) != 1 ||
       (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(), isize(aad.size())) != 1) ||
       EVP_DecryptUpdate(ctx.get(), out.data(), &len, sealed.data(), isize(body)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, isize(gcm_tag_size), tag) != 1)
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, isize(tag_size), tag) != 1)
     return errc::crypto_failure;
   int total = len;
   if (EVP_DecryptFinal_ex(ctx.get(), out.data() + total, &len) != 1) return errc::authentication_failed;

@@ -45,6 +45,22 @@ TEST(AesGcm, RoundTripsAndDetectsTampering) {
   EXPECT_EQ(aes_gcm_seal(bytes(7), nonce, {}, {}).error(), errc::invalid_key);
 }
 
+// multiparty's MTP truncates the tag to 12 bytes; a 12-byte tag is the first 12 bytes of the full one.
+TEST(AesGcm, TwelveByteTags) {
+  auto key = random_bytes(32);
+  auto nonce = random_bytes(gcm_nonce_size);
+  auto full = *aes_gcm_seal(key, nonce, as_bytes("h"), as_bytes("text"));
+  auto short_tag = aes_gcm_seal(key, nonce, as_bytes("h"), as_bytes("text"), 12);
+  ASSERT_TRUE(short_tag);
+  EXPECT_EQ(short_tag->size(), 4u + 12u);
+  EXPECT_TRUE(std::equal(short_tag->begin(), short_tag->end(), full.begin()));
+  EXPECT_EQ(to_string(*aes_gcm_open(key, nonce, as_bytes("h"), *short_tag, 12)), "text");
+  auto flipped = *short_tag;
+  flipped.back() ^= 1;
+  EXPECT_EQ(aes_gcm_open(key, nonce, as_bytes("h"), flipped, 12).error(), errc::authentication_failed);
+  EXPECT_EQ(aes_gcm_seal(key, nonce, {}, {}, 8).error(), errc::invalid_key);
+}
+
 TEST(AesEcb, RoundTripsWithPkcs7Padding) {
   auto key = random_bytes(16);
   auto ct = aes_ecb_encrypt(key, as_bytes("sixteen byte msg"));
