@@ -1,0 +1,33 @@
+#include "impl/server/multiparty/faults.hpp"
+
+#include <array>
+
+namespace parley::multiparty {
+namespace {
+
+constexpr std::array<fault_info, 12> table{{
+    {fault::skip_tag_check, "skip-tag-check", "accepts frames whose GCM tag is wrong"},
+    {fault::accept_replay, "accept-replay", "accepts frames whose sqn is not the previous one plus 1"},
+    {fault::ignore_uid, "ignore-uid", "accepts frames whose uid is not the logged-in user's"},
+    {fault::accept_stale_login, "accept-stale-login", "accepts login timestamps however far from its clock"},
+    {fault::reuse_sid, "reuse-sid", "hands out the sid of a closed session again"},
+    {fault::forward_to_nonmember, "forward-to-nonmember", "forwards message parts to users who are not members"},
+    {fault::alter_part, "alter-part", "changes one character of every message part it forwards"},
+    {fault::no_invite, "no-invite", "creates sessions but never sends invite_req"},
+    {fault::anyone_may_close, "anyone-may-close", "lets any member close a session, not only its creator"},
+    {fault::msg_after_close, "msg-after-close", "keeps routing messages in closed sessions"},
+    {fault::no_status_check, "no-status-check", "never sends status_req to a silent client"},
+    {fault::offline_status_lies, "offline-status-lies", "answers every status question about a user with Online"},
+}};
+
+}  // namespace
+
+std::span<const fault_info> all_faults() noexcept { return table; }
+
+std::optional<fault> fault_from_name(std::string_view name) noexcept {
+  for (const auto& f : table)
+    if (f.name == name) return f.value;
+  return std::nullopt;
+}
+
+}  // namespace parley::multiparty

@@ -1,0 +1,36 @@
+// Deliberate bugs the reference server can plant (`parley-server multiparty --fault NAME`), so that every
+// conformance case is shown to fail against a server that breaks its rule. Never enabled by default.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace parley::multiparty {
+
+enum class fault {
+  none,
+  skip_tag_check,        // accepts frames whose GCM tag is wrong (the payload is used anyway)
+  accept_replay,         // accepts a frame whose sqn is not last + 1
+  ignore_uid,            // accepts frames whose uid is not the connection's
+  accept_stale_login,    // accepts login timestamps however old
+  reuse_sid,             // hands out the sid of a closed session again
+  forward_to_nonmember,  // forwards msg_req parts to users who are not members (e.g. declined)
+  alter_part,            // forwards msg_req parts with one character changed
+  no_invite,             // creates the session but never sends invite_req
+  anyone_may_close,      // lets any member close a session
+  msg_after_close,       // routes messages in closed sessions
+  no_status_check,       // never sends status_req to silent clients
+  offline_status_lies,   // answers every status_req about a user with "Online"
+};
+
+struct fault_info {
+  fault value;
+  std::string_view name;
+  std::string_view description;
+};
+
+std::span<const fault_info> all_faults() noexcept;
+std::optional<fault> fault_from_name(std::string_view name) noexcept;
+
+}  // namespace parley::multiparty

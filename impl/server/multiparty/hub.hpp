@@ -1,0 +1,91 @@
+// The multiparty server as a pure state machine (spec/multiparty/spec.md): MTP frames in, frames out,
+// time passed in. It routes end-to-end message parts it cannot read, keeps sessions, invites and
+// memberships, and checks that silent clients are still there (status_req). The generic host runs it over
+// TCP; the fuzzer and unit tests drive it directly.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "impl/core/hub.hpp"
+#include "impl/proto/multiparty/login.hpp"
+#include "impl/proto/multiparty/payload.hpp"
+#include "impl/server/multiparty/faults.hpp"
+
+namespace parley::multiparty {
+
+struct hub_options {
+  core::pkey server_key;                       // private; clients know its public half
+  std::vector<directory_entry> users;          // who may log in, in directory order
+  millis status_interval{30000};               // a client silent this long gets a status_req
+  millis status_timeout{3000};                 // ... and is closed when it does not answer in time
+  millis login_timeout{10000};                 // a connection that has not logged in by then is closed
+  std::function<std::uint64_t()> unix_ms;      // wall clock for login timestamps; default: the system clock
+  std::function<bytes(std::size_t)> random;    // default: core::random_bytes
+  fault planted = fault::none;
+};
+
+class hub final : public core::hub {
+public:
+  explicit hub(hub_options options);
+
+  void on_connect(core::conn_id conn, std::string_view peer, time_point now, core::actions& out) override;
+  void on_data(core::conn_id conn, std::string_view data, time_point now, core::actions& out) override;
+  void on_timer(time_point now, core::actions& out) override;
+  void on_close(core::conn_id conn, time_point now, core::actions& out) override;
+  std::optional<time_point> next_wake() const override;
+
+  // Introspection for tests and the fuzzer's invariants.
+  std::size_t connection_count() const noexcept { return conns_.size(); }
+  std::size_t online_count() const noexcept { return online_.size(); }
+  std::vector<user_id> members(session_id sid) const;
+
+private:
+  struct connection {
+    frame_reader reader;
+    const directory_entry* user = nullptr;  // set by a successful login
+    session_keys keys;
+    sequence in, out;
+    time_point opened{};
+    time_point last_heard{};
+    bool status_pending = false;
+  };
+  struct session {
+    user_id creator = 0;
+    std::vector<user_id> invited;     // in init_req order
+    std::set<user_id> members;        // the creator and those who accepted
+    std::set<user_id> pending;        // invited, online, not yet answered
+    bool closed = false;
+  };
+
+  void handle_frame(core::conn_id conn, connection& c, const bytes& frame, time_point now, core::actions& out);
+  void login(core::conn_id conn, connection& c, const bytes& frame, core::actions& out);
+  void on_init(connection& c, const opened_frame& f, core::actions& out);
+  void on_invite_res(connection& c, const opened_frame& f, core::actions& out);
+  void on_msg_req(connection& c, const opened_frame& f, core::actions& out);
+  void on_msg_res(connection& c, const opened_frame& f, core::actions& out);
+  void on_close_req(connection& c, const opened_frame& f, core::actions& out);
+  void on_status_req(connection& c, const opened_frame& f, core::actions& out);
+
+  // Seals and queues one frame to a logged-in user's connection; false when it is not online.
+  bool send_to(user_id uid, msg_type type, session_id sid, user_id from, std::string_view payload, core::actions& out);
+  void reply(connection& c, msg_type type, session_id sid, std::string_view payload, core::actions& out);
+  void drop(core::conn_id conn, std::string reason, core::actions& out);
+  void forget(core::conn_id conn, core::actions& out);
+  session_id new_sid();
+  const directory_entry* find_user(user_id uid) const;
+  bool planted(fault f) const noexcept { return options_.planted == f; }
+
+  hub_options options_;
+  std::map<core::conn_id, connection> conns_;
+  std::map<user_id, core::conn_id> online_;
+  std::map<session_id, session> sessions_;  // closed ones stay, so a sid is never handed out twice
+  // Forwarded msg_req not yet answered, per (session, recipient): whom the next msg_res goes back to.
+  std::map<std::pair<session_id, user_id>, std::deque<user_id>> awaiting_;
+};
+
+}  // namespace parley::multiparty
