@@ -115,20 +115,24 @@ void hub::login(core::conn_id conn, connection& c, const bytes& frame, core::act
 }
 
 void hub::on_init(connection& c, const opened_frame& f, core::actions& out) {
-  auto invitees = parse_uid_lines(text_of(f.payload));
+  // Checks and texts in the spec's order (§8, error table).
+  std::string text = text_of(f.payload);
+  auto invitees = parse_uid_lines(text);
   std::string problem;
-  if (f.h.sid != 0) problem = "init_req must have sid 0";
-  else if (!invitees) problem = "expected one invitee uid per line";
-  else if (invitees->size() > max_invitees) problem = "at most 16 invitees";
+  if (f.h.sid != 0) problem = "malformed request";
+  else if (text.empty()) problem = "no invitees";
+  else if (!invitees) problem = "malformed request";
+  else if (invitees->size() > max_invitees) problem = "too many invitees";
   else {
     std::set<user_id> seen;
     for (auto uid : *invitees) {
-      if (!find_user(uid)) problem = "unknown user " + id_to_hex(uid);
-      else if (uid == c.user->uid) problem = "the creator cannot invite itself";
+      if (uid == c.user->uid) problem = "cannot invite yourself";
+      else if (!find_user(uid)) problem = "unknown user " + id_to_hex(uid);
       else if (!seen.insert(uid).second) problem = "duplicate invitee " + id_to_hex(uid);
       if (!problem.empty()) break;
     }
   }
+  if (problem.empty() && open_sessions_created_by(c.user->uid) >= max_open_sessions) problem = "too many sessions";
   if (!problem.empty()) return reply(c, msg_type::init_res, 0, problem, out);
 
   session_id sid = new_sid();
@@ -139,13 +143,19 @@ void hub::on_init(connection& c, const opened_frame& f, core::actions& out) {
   std::string result = "OK\n";
   for (auto uid : *invitees) {
     bool online = online_.contains(uid);
-    if (online) {
-      s.pending.insert(uid);
-      if (!planted(fault::no_invite)) send_to(uid, msg_type::invite_req, sid, c.user->uid, uid_lines(everyone), out);
-    }
+    if (online) s.pending.insert(uid);
     result += id_to_hex(uid) + (online ? " invited\n" : " offline\n");
   }
+  // The creator learns the sid before anyone can answer an invitation to it (MP-INIT-06).
   reply(c, msg_type::init_res, sid, result, out);
+  if (planted(fault::no_invite)) return;
+  for (auto uid : s.pending) send_to(uid, msg_type::invite_req, sid, c.user->uid, uid_lines(everyone), out);
+}
+
+std::size_t hub::open_sessions_created_by(user_id uid) const {
+  return static_cast<std::size_t>(std::count_if(sessions_.begin(), sessions_.end(), [uid](const auto& entry) {
+    return entry.second.creator == uid && !entry.second.closed;
+  }));
 }
 
 void hub::on_invite_res(connection& c, const opened_frame& f, core::actions& out) {
@@ -154,11 +164,13 @@ void hub::on_invite_res(connection& c, const opened_frame& f, core::actions& out
   std::string problem;
   if (it == sessions_.end()) problem = "unknown session";
   else if (it->second.closed) problem = "session closed";
-  else if (!it->second.pending.contains(c.user->uid)) problem = "no open invitation to this session";
-  else if (answer != "Accept" && answer != "Deny") problem = "expected Accept or Deny";
+  else if (!it->second.pending.contains(c.user->uid))
+    problem = it->second.answered.contains(c.user->uid) ? "already answered" : "not invited";
+  else if (answer != "Accept" && answer != "Deny") problem = "malformed request";
   if (!problem.empty()) return reply(c, msg_type::invite_res, f.h.sid, problem, out);
   session& s = it->second;
   s.pending.erase(c.user->uid);
+  s.answered.insert(c.user->uid);
   if (answer == "Accept") s.members.insert(c.user->uid);
   send_to(s.creator, msg_type::invite_res, f.h.sid, c.user->uid, answer, out);
 }
@@ -170,7 +182,8 @@ void hub::on_msg_req(connection& c, const opened_frame& f, core::actions& out) {
   if (it == sessions_.end()) problem = "unknown session";
   else if (it->second.closed && !planted(fault::msg_after_close)) problem = "session closed";
   else if (!it->second.members.contains(c.user->uid)) problem = "not a member";
-  else if (!parts) problem = f.payload.empty() ? "empty message" : "expected one '<uid> <base64>' line per recipient";
+  else if (f.payload.empty()) problem = "empty message";
+  else if (!parts) problem = "malformed request";
   else {
     std::set<user_id> seen;
     for (const auto& p : *parts) {
@@ -209,6 +222,7 @@ void hub::on_close_req(connection& c, const opened_frame& f, core::actions& out)
   if (it == sessions_.end()) problem = "unknown session";
   else if (it->second.closed) problem = "session closed";
   else if (it->second.creator != c.user->uid && !planted(fault::anyone_may_close)) problem = "not the creator";
+  else if (!f.payload.empty()) problem = "malformed request";
   if (!problem.empty()) return reply(c, msg_type::close_res, f.h.sid, problem, out);
   session& s = it->second;
   s.closed = true;
@@ -224,10 +238,12 @@ void hub::on_close_req(connection& c, const opened_frame& f, core::actions& out)
 
 void hub::on_status_req(connection& c, const opened_frame& f, core::actions& out) {
   std::string asked = text_of(f.payload);
+  if (f.h.sid != 0) return reply(c, msg_type::status_res, f.h.sid, "malformed request", out);
   if (asked.empty()) return reply(c, msg_type::status_res, 0, "Online", out);  // the server's own status
-  if (asked.back() == '\n') asked.pop_back();
   auto uid = id_from_hex(asked);
-  if (!uid || !find_user(*uid)) return reply(c, msg_type::status_res, 0, "unknown user " + asked, out);
+  bool lower_hex = asked == (uid ? id_to_hex(*uid) : std::string{});
+  if (!uid || !lower_hex) return reply(c, msg_type::status_res, 0, "malformed request", out);
+  if (!find_user(*uid)) return reply(c, msg_type::status_res, 0, "unknown user " + asked, out);
   bool online = online_.contains(*uid) || planted(fault::offline_status_lies);
   reply(c, msg_type::status_res, 0, online ? "Online" : "Offline", out);
 }
@@ -301,7 +317,10 @@ void hub::forget(core::conn_id conn, core::actions& out) {
   online_.erase(user->uid);
   // An invitee who goes away before answering has declined (spec: init).
   for (auto& [sid, s] : sessions_) {
-    if (s.pending.erase(user->uid) > 0) send_to(s.creator, msg_type::invite_res, sid, user->uid, "Deny", out);
+    if (s.pending.erase(user->uid) > 0) {
+      s.answered.insert(user->uid);
+      send_to(s.creator, msg_type::invite_res, sid, user->uid, "Deny", out);
+    }
   }
   std::erase_if(awaiting_, [&](const auto& entry) { return entry.first.second == user->uid; });
 }

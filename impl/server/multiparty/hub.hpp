@@ -18,6 +18,8 @@
 
 namespace parley::multiparty {
 
+inline constexpr std::size_t max_open_sessions = 64;  // per creator (MP-INIT-05)
+
 struct hub_options {
   core::pkey server_key;                       // private; clients know its public half
   std::vector<directory_entry> users;          // who may log in, in directory order
@@ -59,6 +61,7 @@ private:
     std::vector<user_id> invited;     // in init_req order
     std::set<user_id> members;        // the creator and those who accepted
     std::set<user_id> pending;        // invited, online, not yet answered
+    std::set<user_id> answered;       // invitees whose answer (or disconnect) has been counted
     bool closed = false;
   };
 
@@ -77,6 +80,7 @@ private:
   void drop(core::conn_id conn, std::string reason, core::actions& out);
   void forget(core::conn_id conn, core::actions& out);
   session_id new_sid();
+  std::size_t open_sessions_created_by(user_id uid) const;
   const directory_entry* find_user(user_id uid) const;
   bool planted(fault f) const noexcept { return options_.planted == f; }
 

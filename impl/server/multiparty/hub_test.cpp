@@ -214,6 +214,10 @@ TEST_F(MultipartyHub, SessionInvitesMembershipAndRouting) {
   EXPECT_TRUE(received(carol).empty());
   send(carol, msg_type::msg_req, res.h.sid, line);
   EXPECT_EQ(text(only(carol, msg_type::msg_res)), "not a member");
+  send(carol, msg_type::invite_res, res.h.sid, "Accept");  // too late: her Deny counted
+  EXPECT_EQ(text(only(carol, msg_type::invite_res)), "already answered");
+  send(alice, msg_type::invite_res, res.h.sid, "Accept");
+  EXPECT_EQ(text(only(alice, msg_type::invite_res)), "not invited");
 }
 
 TEST_F(MultipartyHub, OfflineInviteesAreReported) {
