@@ -4,7 +4,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include <nlohmann/json.hpp>
@@ -12,8 +11,8 @@
 #include <deque>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
+#include "impl/client/command_input.hpp"
 #include "impl/client/itp/agent.hpp"
 #include "impl/client/programs.hpp"
 #include "impl/core/key_store.hpp"
@@ -53,11 +52,14 @@ std::string render_human(const itp::event& e) {
   return {};  // broadcast_sent, pm_sent, ping: the user already knows
 }
 
-
 class driver {
 public:
   driver(itp::agent& agent, bool script, bool log_wire)
-      : agent_(agent), socket_(*io_), timer_(*io_), script_(script), log_wire_(log_wire) {}
+      : agent_(agent),
+        socket_(*io_),
+        input_(io_, [this](const std::string& line) { command(line); }),
+        script_(script),
+        log_wire_(log_wire) {}
 
   int run(const std::string& host, unsigned short port, const std::string& script_path) {
     boost::system::error_code ec;
@@ -70,21 +72,7 @@ public:
     }
     socket_.set_option(tcp::no_delay(true), ec);
     read();
-    // Input is read on its own thread; each line is handed to the Asio thread, which owns the agent.
-    // The reader owns what it reads and shares the io_context, because it outlives this driver: it may
-    // stay blocked on a terminal, or post its last command after the session ended and run() returned.
-    std::thread reader([this, io = io_, script_path] {
-      std::ifstream file;
-      if (!script_path.empty() && script_path != "-") file.open(script_path);
-      std::istream& input = file.is_open() ? static_cast<std::istream&>(file) : std::cin;
-      std::string line;
-      while (std::getline(input, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        asio::post(*io, [this, line] { enqueue(line); });
-      }
-      asio::post(*io, [this] { enqueue("/quit"); });  // end of input: leave politely
-    });
-    reader.detach();  // the process exits without waiting for it; after stop() its posts never run
+    input_.start(script_path);
     io_->run();
     return exit_code_;
   }
@@ -135,49 +123,28 @@ private:
     });
   }
 
-  // Commands run in order; /sleep holds back the ones after it (scripts need pauses, not races).
-  void enqueue(std::string line) {
-    commands_.push_back(std::move(line));
-    if (!sleeping_) drain();
-  }
-  void drain() {
-    while (!commands_.empty() && !sleeping_) {
-      std::string line = std::move(commands_.front());
-      commands_.pop_front();
-      if (line.starts_with("/sleep")) {
-        long ms = std::strtol(line.c_str() + 6, nullptr, 10);
-        sleeping_ = true;
-        timer_.expires_after(std::chrono::milliseconds(std::max(0L, ms)));
-        timer_.async_wait([this](boost::system::error_code) {
-          sleeping_ = false;
-          drain();
-        });
-        return;
-      }
-      itp::agent_output out;
-      agent_.on_command(line, out);
-      apply(out);
-    }
+  void command(const std::string& line) {
+    itp::agent_output out;
+    agent_.on_command(line, out);
+    apply(out);
   }
 
   void finish() {
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
-    timer_.cancel();
+    input_.stop();
     io_->stop();
   }
 
   itp::agent& agent_;
   std::shared_ptr<asio::io_context> io_ = std::make_shared<asio::io_context>();
   tcp::socket socket_;
-  asio::steady_timer timer_;
+  command_input input_;
   std::array<char, 4096> buffer_{};
   std::deque<std::string> output_;
-  std::deque<std::string> commands_;
   bool writing_ = false;
   bool closing_ = false;
-  bool sleeping_ = false;
   bool script_;
   bool log_wire_;
   int exit_code_ = 0;

@@ -11,8 +11,8 @@
 #include <deque>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
+#include "impl/client/command_input.hpp"
 #include "impl/client/programs.hpp"
 #include "impl/client/securechat/agent.hpp"
 #include "impl/core/encoding.hpp"
@@ -51,7 +51,12 @@ std::string render_human(const client::event& e) {
 class ws_driver {
 public:
   ws_driver(securechat::agent& agent, bool script, bool log_wire)
-      : agent_(agent), ws_(*io_), timer_(*io_), script_(script), log_wire_(log_wire) {}
+      : agent_(agent),
+        ws_(*io_),
+        close_timer_(*io_),
+        input_(io_, [this](const std::string& line) { command(line); }),
+        script_(script),
+        log_wire_(log_wire) {}
 
   int run(const std::string& host, unsigned short port, const std::string& script_path) {
     boost::system::error_code ec;
@@ -69,20 +74,7 @@ public:
     agent_.on_open(out);
     apply(out);
     read();
-    // The reader owns what it reads and shares the io_context, because it outlives this driver: it may
-    // stay blocked on a terminal, or post its last command after the session ended and run() returned.
-    std::thread reader([this, io = io_, script_path] {
-      std::ifstream file;
-      if (!script_path.empty() && script_path != "-") file.open(script_path);
-      std::istream& input = file.is_open() ? static_cast<std::istream&>(file) : std::cin;
-      std::string line;
-      while (std::getline(input, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        asio::post(*io, [this, line] { enqueue(line); });
-      }
-      asio::post(*io, [this] { enqueue("/quit"); });  // end of input: leave politely
-    });
-    reader.detach();  // the process exits without waiting for it; after stop() its posts never run
+    input_.start(script_path);
     io_->run();
     return 0;
   }
@@ -136,37 +128,18 @@ private:
     });
   }
 
-  // Commands run in order; /sleep holds back the ones after it (scripts need pauses, not races).
-  void enqueue(std::string line) {
-    commands_.push_back(std::move(line));
-    if (!sleeping_) drain();
-  }
-  void drain() {
-    while (!commands_.empty() && !sleeping_) {
-      std::string line = std::move(commands_.front());
-      commands_.pop_front();
-      if (line.starts_with("/sleep")) {
-        long ms = std::strtol(line.c_str() + 6, nullptr, 10);
-        sleeping_ = true;
-        timer_.expires_after(std::chrono::milliseconds(std::max(0L, ms)));
-        timer_.async_wait([this](boost::system::error_code) {
-          sleeping_ = false;
-          drain();
-        });
-        return;
-      }
-      securechat::agent_output out;
-      agent_.on_command(line, out);
-      apply(out);
-    }
+  void command(const std::string& line) {
+    securechat::agent_output out;
+    agent_.on_command(line, out);
+    apply(out);
   }
 
   // After LeaveMessage: a close frame, then wait (bounded) for the server's, as RFC 6455 asks.
   void close() {
     if (finished_ || close_sent_) return;
     close_sent_ = true;
-    timer_.expires_after(std::chrono::seconds(2));
-    timer_.async_wait([this](boost::system::error_code ec) {
+    close_timer_.expires_after(std::chrono::seconds(2));
+    close_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) finish();
     });
     ws_.async_close(websocket::close_code::normal, [this](boost::system::error_code) { finish(); });
@@ -177,22 +150,22 @@ private:
     finished_ = true;
     boost::system::error_code ignored;
     beast::get_lowest_layer(ws_).close(ignored);
-    timer_.cancel();
+    close_timer_.cancel();
+    input_.stop();
     io_->stop();
   }
 
   securechat::agent& agent_;
   std::shared_ptr<asio::io_context> io_ = std::make_shared<asio::io_context>();
   websocket::stream<tcp::socket> ws_;
-  asio::steady_timer timer_;
+  asio::steady_timer close_timer_;  // bounds the wait for the server's close frame
+  command_input input_;
   beast::flat_buffer buffer_;
   std::deque<std::string> output_;
-  std::deque<std::string> commands_;
   bool writing_ = false;
   bool closing_ = false;
   bool close_sent_ = false;
   bool finished_ = false;
-  bool sleeping_ = false;
   bool script_;
   bool log_wire_;
 };
