@@ -6,6 +6,8 @@
 #include <span>
 #include <string_view>
 
+#include "impl/core/fault_table.hpp"
+
 namespace parley::itp {
 
 enum class fault {
@@ -25,11 +27,7 @@ enum class fault {
   no_crlf,           // keeps the '\r' of CRLF as part of the line       ITP-FRAME-01
 };
 
-struct fault_info {
-  fault value;
-  std::string_view name;
-  std::string_view description;
-};
+using fault_info = core::fault_info<fault>;
 
 std::span<const fault_info> all_faults() noexcept;
 std::optional<fault> fault_from_name(std::string_view name) noexcept;

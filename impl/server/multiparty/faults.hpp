@@ -6,6 +6,8 @@
 #include <span>
 #include <string_view>
 
+#include "impl/core/fault_table.hpp"
+
 namespace parley::multiparty {
 
 enum class fault {
@@ -24,11 +26,7 @@ enum class fault {
   offline_status_lies,   // answers every status_req about a user with "Online"
 };
 
-struct fault_info {
-  fault value;
-  std::string_view name;
-  std::string_view description;
-};
+using fault_info = core::fault_info<fault>;
 
 std::span<const fault_info> all_faults() noexcept;
 std::optional<fault> fault_from_name(std::string_view name) noexcept;

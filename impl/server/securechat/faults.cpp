@@ -25,10 +25,6 @@ constexpr std::array<fault_info, 13> table{{
 
 std::span<const fault_info> all_faults() noexcept { return table; }
 
-std::optional<fault> fault_from_name(std::string_view name) noexcept {
-  for (const auto& f : table)
-    if (f.name == name) return f.value;
-  return std::nullopt;
-}
+std::optional<fault> fault_from_name(std::string_view name) noexcept { return core::find_fault(all_faults(), name); }
 
 }  // namespace parley::securechat

@@ -6,6 +6,8 @@
 #include <span>
 #include <string_view>
 
+#include "impl/core/fault_table.hpp"
+
 namespace parley::securechat {
 
 enum class fault {
@@ -25,11 +27,7 @@ enum class fault {
   answer_client_error,       // answers a client's ErrorMessage with an ErrorMessage SC-ERR-03
 };
 
-struct fault_info {
-  fault value;
-  std::string_view name;
-  std::string_view description;
-};
+using fault_info = core::fault_info<fault>;
 
 std::span<const fault_info> all_faults() noexcept;
 std::optional<fault> fault_from_name(std::string_view name) noexcept;
