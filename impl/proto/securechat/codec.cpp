@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "impl/core/overloaded.hpp"
+
 namespace parley::securechat {
 namespace {
 
@@ -45,10 +47,10 @@ public:
   std::string text(const char* key, std::size_t max) {
     if (!problem_.empty()) return {};
     auto it = object_.find(key);
-    if (it == object_.end()) return fail(std::string(key) + " is missing");
-    if (!it->is_string()) return fail(std::string(key) + " must be a string");
+    if (it == object_.end()) return fail(key, " is missing");
+    if (!it->is_string()) return fail(key, " must be a string");
     const auto& value = it->get_ref<const std::string&>();
-    if (value.size() > max) return fail(std::string(key) + " is longer than " + std::to_string(max) + " bytes");
+    if (value.size() > max) return fail(key, " is longer than " + std::to_string(max) + " bytes");
     return value;
   }
 
@@ -62,7 +64,7 @@ public:
   std::string hex(const char* key, std::size_t max) {
     std::string value = text(key, max);
     if (problem_.empty() && (value.empty() || value.size() % 2 != 0 || !is_hex(value)))
-      return fail(std::string(key) + " must be a non-empty, even-length hex string");
+      return fail(key, " must be a non-empty, even-length hex string");
     return value;
   }
 
@@ -70,7 +72,7 @@ public:
     if (!problem_.empty()) return std::nullopt;
     auto it = object_.find(key);
     if (it == object_.end()) {
-      fail(std::string(key) + " is missing");
+      fail(key, " is missing");
       return std::nullopt;
     }
     if (it->is_null()) return std::nullopt;
@@ -82,18 +84,18 @@ public:
     if (!problem_.empty()) return out;
     auto it = object_.find(key);
     if (it == object_.end() || !it->is_array()) {
-      fail(std::string(key) + " must be a list");
+      fail(key, " must be a list");
       return out;
     }
     for (const auto& entry : *it) {
       if (!entry.is_object()) {
-        fail(std::string(key) + " must hold UserInfo objects");
+        fail(key, " must hold UserInfo objects");
         return {};
       }
       field_reader inner(entry);
       user_info info{inner.text("name", max_name_field), inner.text("public_key", max_public_key)};
       if (!inner.problem_.empty()) {
-        fail(std::string(key) + ": " + inner.problem_);
+        fail(key, ": " + inner.problem_);
         return {};
       }
       out.push_back(std::move(info));
@@ -105,11 +107,11 @@ public:
   const std::string& field() const { return field_; }
 
 private:
-  // `why` starts with the field's name.
-  std::string fail(std::string why) {
+  // The first problem wins; `what` follows the field's name in the text ("text must be a string").
+  std::string fail(const char* key, const std::string& what) {
     if (problem_.empty()) {
-      field_ = why.substr(0, why.find_first_of(" :"));
-      problem_ = std::move(why);
+      field_ = key;
+      problem_ = key + what;
     }
     return {};
   }
@@ -217,13 +219,6 @@ private:
   bool first_ = true;
 };
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;  // clang 14 does not deduce aggregates by itself
-
 }  // namespace
 
 std::string python_json_string(std::string_view utf8) {
@@ -296,7 +291,7 @@ std::string encode(const envelope& e) {
   std::string out;
   object_writer w(out);
   w.text("_command", command_name(e.body)).text("id", e.id);
-  std::visit(overloaded{
+  std::visit(core::overloaded{
                  [&](const msg::join& m) { w.text("name", m.name).text("signature", m.signature); },
                  [&](const msg::leave&) {},
                  [&](const msg::public_text& m) { w.text("text", m.text); },

@@ -2,19 +2,10 @@
 
 #include <algorithm>
 
+#include "impl/core/overloaded.hpp"
 #include "impl/proto/securechat/crypto.hpp"
 
 namespace parley::securechat {
-namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;  // clang 14 does not deduce aggregates by itself
-
-}  // namespace
 
 hub::hub(hub_options options) : options_(std::move(options)) {
   if (!options_.make_id) options_.make_id = new_message_id;
@@ -105,7 +96,7 @@ void hub::after_join(core::conn_id conn, session& s, const decoded& in, core::ac
     }
   }
   const auto& e = std::get<envelope>(in);
-  std::visit(overloaded{
+  std::visit(core::overloaded{
                  [&](const msg::join&) { error(conn, "Already joined", e.id, out); },
                  [&](const msg::leave&) {
                    // SC-LEAVE-01: no reply, only the close frame; the others hear RemoveUser (SC-USER-03).
