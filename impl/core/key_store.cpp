@@ -47,14 +47,24 @@ result<pkey> key_store::load_private(std::string_view name) const {
   return pkey::from_private_pem(*text);
 }
 
-result<pkey> key_store::load_public(std::string_view name) const {
-  if (!valid_name(name)) return errc::key_not_found;
+result<key_store::public_key> key_store::load_public(std::string_view name) const {
+  if (!valid_name(name) || name.ends_with(".public")) return errc::key_not_found;
   auto text = read_file(dir_ / (std::string(name) + std::string(public_suffix)));
-  if (text) return pkey::from_public_pem(*text);
+  if (text) {
+    auto key = pkey::from_public_pem(*text);
+    if (!key) return key.error();
+    return public_key{std::move(*key), std::move(*text)};
+  }
   if (text.error() != make_error_code(errc::key_not_found)) return text.error();
-  auto key = load_private(name);
+  text = read_file(dir_ / (std::string(name) + std::string(private_suffix)));
+  if (!text) return text.error();
+  if (auto key = pkey::from_public_pem(*text)) return public_key{std::move(*key), std::move(*text)};
+  auto key = pkey::from_private_pem(*text);
   if (!key) return key.error();
-  return pkey::from_public_pem(key->public_pem());
+  std::string pem = key->public_pem();
+  auto pub = pkey::from_public_pem(pem);
+  if (!pub) return pub.error();
+  return public_key{std::move(*pub), std::move(pem)};
 }
 
 std::error_code key_store::save(std::string_view name, const pkey& key) const {

@@ -19,8 +19,16 @@ public:
 
   // errc::key_not_found when the file is missing, errc::invalid_key when it does not parse.
   result<pkey> load_private(std::string_view name) const;
-  // `<name>.public.pem`, or the public half of `<name>.pem` when only that exists.
-  result<pkey> load_public(std::string_view name) const;
+  // A public key and its PEM text: the file's own bytes when it holds a public key (the original
+  // securechat server sends them as they are), else the PEM of the private key's public half.
+  struct public_key {
+    pkey key;
+    std::string pem;
+  };
+  // `<name>.public.pem`; when it does not exist, `<name>.pem`, which may hold the public key (the seed's
+  // layout) or the private one. A file that exists but does not parse is errc::invalid_key, never skipped
+  // for the other. Names ending in ".public" are refused: "x.public" would otherwise find x's key.
+  result<public_key> load_public(std::string_view name) const;
   // Writes both files (the private one with mode 0600). errc::io_failure on any write error.
   std::error_code save(std::string_view name, const pkey& key) const;
   // Names of users with a public or private key file, sorted.

@@ -15,14 +15,30 @@ TEST(KeyStore, SavesBothFilesAndLoadsThemBack) {
   ASSERT_FALSE(store.save("alice", key));
   EXPECT_TRUE(std::filesystem::exists(dir / "alice.pem"));
   EXPECT_TRUE(std::filesystem::exists(dir / "alice.public.pem"));
-  EXPECT_EQ(store.load_public("alice")->fingerprint(), key.fingerprint());
+  auto stored = store.load_public("alice");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->key.fingerprint(), key.fingerprint());
+  EXPECT_EQ(stored->pem, *read_file(dir / "alice.public.pem"));  // the file's bytes, as they are
   EXPECT_TRUE(store.load_private("alice")->has_private());
   EXPECT_EQ(store.names(), std::vector<std::string>{"alice"});
   EXPECT_EQ(store.load_public("bob").error(), errc::key_not_found);
 
   // Only the private file: the public key is derived from it.
   std::filesystem::remove(dir / "alice.public.pem");
-  EXPECT_EQ(store.load_public("alice")->fingerprint(), key.fingerprint());
+  EXPECT_EQ(store.load_public("alice")->key.fingerprint(), key.fingerprint());
+  EXPECT_FALSE(store.load_public("alice")->key.has_private());
+
+  // The seed's layout: `<name>.pem` holding the public key.
+  ASSERT_FALSE(write_file(dir / "bob.pem", key.public_pem(), false));
+  EXPECT_EQ(store.load_public("bob")->pem, key.public_pem());
+
+  // A public file that does not parse is an error, not a reason to try the other file.
+  ASSERT_FALSE(write_file(dir / "alice.public.pem", "garbage", false));
+  EXPECT_EQ(store.load_public("alice").error(), errc::invalid_key);
+
+  // "alice.public" would read alice.public.pem, alice's own key: refused.
+  std::filesystem::remove(dir / "alice.public.pem");
+  EXPECT_EQ(store.load_public("alice.public").error(), errc::key_not_found);
   std::filesystem::remove_all(dir);
 }
 

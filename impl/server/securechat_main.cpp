@@ -11,23 +11,11 @@
 namespace parley::server_main {
 namespace {
 
-// Spec §9: `<name>.public.pem` (the original's layout), else `<name>.pem` (the seed's), which may hold the
-// public key or the private one. The store is read on every join, so keys added later are found.
-std::optional<securechat::known_key> find_key(const std::filesystem::path& dir, std::string_view name) {
-  // "x.public" would otherwise fall back to "x.public.pem", which is x's key: refuse the alias.
-  if (name.ends_with(".public")) return std::nullopt;
-  for (const char* suffix : {".public.pem", ".pem"}) {
-    auto text = core::read_file(dir / (std::string(name) + suffix));
-    if (!text) continue;
-    if (auto key = core::pkey::from_public_pem(*text); key && securechat::acceptable_key(*key))
-      return securechat::known_key{*key, *text};  // the store's PEM, byte for byte, as the original sends
-    if (auto key = core::pkey::from_private_pem(*text); key && securechat::acceptable_key(*key)) {
-      auto pub = core::pkey::from_public_pem(key->public_pem());
-      if (pub) return securechat::known_key{*pub, key->public_pem()};
-    }
-    return std::nullopt;  // a file that is there but unusable is not silently skipped for the other one
-  }
-  return std::nullopt;
+// Spec §9: the store is read on every join, so keys added later are found.
+std::optional<securechat::known_key> find_key(const core::key_store& store, std::string_view name) {
+  auto found = store.load_public(name);
+  if (!found || !securechat::acceptable_key(found->key)) return std::nullopt;
+  return securechat::known_key{std::move(found->key), std::move(found->pem)};
 }
 
 }  // namespace
@@ -45,7 +33,7 @@ int run_securechat(const cli::args& args) {
     throw cli::usage_error("--keys " + *keys + " is not a directory (make one with: parley-conform keys --out DIR --users alice,bob)");
 
   securechat::hub_options options;
-  options.keys = [dir](std::string_view name) { return find_key(dir, name); };
+  options.keys = [store = core::key_store(dir)](std::string_view name) { return find_key(store, name); };
   if (auto name = args.get("--fault")) {
     auto f = securechat::fault_from_name(*name);
     if (!f) throw cli::usage_error("unknown fault '" + *name + "' (see --list-faults)");
