@@ -58,11 +58,23 @@ def _stop_process(proc, grace=3.0):
 
 # --------------------------------------------------------------------------------------------- server
 
+def drain_queue(q, timeout=0.0):
+    """Yields everything queued in `q` now, waiting up to `timeout` for the first item when it is empty.
+    Reader threads put their items in such queues; test threads drain them."""
+    got = False
+    while True:
+        try:
+            item = q.get(timeout=timeout) if (timeout > 0 and not got) else q.get_nowait()
+        except queue.Empty:
+            return
+        got = True
+        yield item
+
+
 class Server:
     """A running `parley-server itp`, stderr (the wire log with --log-wire) going to a file."""
 
-    PROTOCOL = "itp"  # subclasses for other protocols override this and LISTENING
-    LISTENING = re.compile(r"^parley-server itp listening on (\S+):(\d+)$")
+    PROTOCOL = "itp"  # subclasses for other protocols override this
 
     def __init__(self, log_path, *extra_args, startup_timeout=5.0):
         self.log_path = str(log_path)
@@ -72,7 +84,7 @@ class Server:
                                      stderr=self._stderr)
         self.exit_code = None
         line = self._read_first_line(startup_timeout)
-        m = self.LISTENING.match(line)
+        m = re.match(rf"^parley-server {re.escape(self.PROTOCOL)} listening on (\S+):(\d+)$", line)
         if not m:
             self.stop()
             pytest.fail(f"parley-server did not announce its port within {startup_timeout}s; stdout: {line!r}; "
@@ -126,19 +138,25 @@ class Server:
         return self.exit_code
 
 
-@pytest.fixture
-def start_server(tmp_path):
-    """start_server(*extra_args) -> Server; every server started is stopped at teardown."""
+def _server_starter(cls, log_dir, *fixed_args):
+    """A fixture body: yields start(*extra_args) -> cls(...) with `fixed_args` first; every server it
+    started is stopped at teardown."""
     servers = []
 
     def start(*extra_args):
-        s = Server(tmp_path / f"server{len(servers)}.log", *extra_args)
+        s = cls(log_dir / f"{cls.PROTOCOL}-server{len(servers)}.log", *fixed_args, *extra_args)
         servers.append(s)
         return s
 
     yield start
     for s in servers:
         s.stop()
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """start_server(*extra_args) -> Server; every server started is stopped at teardown."""
+    yield from _server_starter(Server, tmp_path)
 
 
 @pytest.fixture
@@ -202,13 +220,7 @@ class Client:
 
     def _pump(self, timeout=0.0):
         """Moves queued events into `_events`; blocks up to `timeout` for the first one."""
-        got = False
-        while True:
-            try:
-                item = self._queue.get(timeout=timeout) if (timeout > 0 and not got) else self._queue.get_nowait()
-            except queue.Empty:
-                return
-            got = True
+        for item in drain_queue(self._queue, timeout):
             if item is None:
                 self.eof = True
             else:
@@ -463,7 +475,6 @@ class SecureChatServer(Server):
     """A running `parley-server securechat --keys DIR`; --log-wire logs every message in and out."""
 
     PROTOCOL = "securechat"
-    LISTENING = re.compile(r"^parley-server securechat listening on (\S+):(\d+)$")
 
 
 class SecureChatClient(Client):
@@ -493,17 +504,7 @@ def securechat_keys(tmp_path_factory):
 def start_securechat_server(tmp_path, securechat_keys):
     """start_securechat_server(*extra_args) -> SecureChatServer on the session key store, logging the wire;
     every server started is stopped at teardown."""
-    servers = []
-
-    def start(*extra_args):
-        s = SecureChatServer(tmp_path / f"securechat-server{len(servers)}.log", "--keys", securechat_keys,
-                             "--log-wire", *extra_args)
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        s.stop()
+    yield from _server_starter(SecureChatServer, tmp_path, "--keys", securechat_keys, "--log-wire")
 
 
 @pytest.fixture

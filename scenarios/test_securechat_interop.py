@@ -22,6 +22,7 @@ import uuid
 
 import pytest
 import websockets
+from conftest import drain_queue
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -91,13 +92,7 @@ class PyChat:
             self._queue.put(None)
 
     def _pump(self, timeout=0.0):
-        got = False
-        while True:
-            try:
-                item = self._queue.get(timeout=timeout) if (timeout > 0 and not got) else self._queue.get_nowait()
-            except queue.Empty:
-                return
-            got = True
+        for item in drain_queue(self._queue, timeout):
             if item is None:
                 self.closed = True
                 self.close_code = self.ws.close_code
