@@ -192,10 +192,10 @@ public:
         if (own_instance) port = own.port;
         shared_target = !own_instance;
         target_log = own_instance ? own.log_path : shared_.log_path;
+      } else {
+        shared_target = true;  // --target: a server every case uses
       }
     }
-
-    if (c.role == role::server && settings_.kind == target_kind::address) shared_target = true;
 
     case_context ctx(adapter_, settings_, t, host, port);
     ctx.filter_noise = c.role == role::server;

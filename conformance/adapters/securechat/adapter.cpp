@@ -184,10 +184,10 @@ public:
         free_.pop_front();
       }
       ctx.objects()["sc.lease"] = names;
+    } else if (!own_dir_.empty()) {
+      names.assign(std::begin(case_users), std::end(case_users));  // the users made for the run, alice first
     } else {
       for (const auto& [name, key] : users_) names.push_back(name);
-      // The built-in user names in their case order (alice first), whatever the map's order.
-      if (!own_dir_.empty()) names.assign(std::begin(case_users), std::end(case_users));
     }
     for (std::size_t i = 0; i < std::size(case_users); ++i)
       ctx.set(case_users[i], i < names.size() ? names[i] : std::string("(no user: the key store has too few)"));

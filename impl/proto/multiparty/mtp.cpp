@@ -44,7 +44,7 @@ std::optional<std::uint16_t> sequence::next_to_send() noexcept {
 }
 
 bool sequence::accept(std::uint16_t sqn) noexcept {
-  if (exhausted_ || sqn != static_cast<std::uint16_t>(last_ + 1) || sqn == 0) return false;
+  if (exhausted_ || sqn != last_ + 1) return false;  // after 65535 nothing is next, not even 0
   last_ = sqn;
   if (last_ == 0xffff) exhausted_ = true;
   return true;
