@@ -7,6 +7,7 @@
 //            2 the peer closes       3 time passes (the hub has no timers; kept for recorded seeds)
 //            4 a join on conn % 4: payload[0] % 6 picks the user (5 = unknown), payload[1] % 3 the signature
 //              (valid, another user's, over another name); payload bytes from 2 on are the message id
+// A message over the 64 KiB limit is what the host would refuse: the connection closes instead.
 // Invariants: nothing is sent to a closed connection; every message sent decodes, and is a message servers
 // send; before its Welcome a connection gets nothing but one ErrorMessage followed by a close; names are
 // unique and the session count matches the open connections.
@@ -100,6 +101,15 @@ struct harness {
     }
   }
 
+  // What the host does with one WebSocket message: past the size limit it closes the connection (1009)
+  // and the hub only hears of the close, so the hub never sees a message larger than that.
+  void message(int c, std::string_view text, core::actions& out) {
+    if (text.size() <= max_message_bytes) return h.on_data(id[c], text, {}, out);
+    open[c] = false;
+    closed.insert(id[c]);
+    h.on_close(id[c], {}, out);
+  }
+
   void check_state(bool duplicates_allowed) {
     std::size_t live = 0;
     for (bool o : open) live += o;
@@ -141,7 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       h.open[conn] = true;
       h.h.on_connect(h.id[conn], "fuzz", {}, out);
     } else if (op == 1 && h.open[conn]) {
-      h.h.on_data(h.id[conn], payload, {}, out);
+      h.message(conn, payload, out);
     } else if (op == 2 && h.open[conn]) {
       h.open[conn] = false;
       h.closed.insert(h.id[conn]);
@@ -152,7 +162,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::string join_id(payload.substr(2));
       if (join_id.empty()) join_id = "j";
       std::string text = encode({join_id, msg::join{user, k.signatures.at(user)[mode]}});
-      h.h.on_data(h.id[conn], text, {}, out);
+      h.message(conn, text, out);
     }
     h.apply(out);
     h.check_state(options.planted == fault::accept_duplicate_name);
