@@ -5,11 +5,12 @@
 namespace parley::multiparty {
 namespace {
 
-constexpr std::array<fault_info, 12> table{{
+constexpr std::array<fault_info, 13> table{{
     {fault::skip_tag_check, "skip-tag-check", "accepts frames whose GCM tag is wrong"},
     {fault::accept_replay, "accept-replay", "accepts frames whose sqn is not the previous one plus 1"},
     {fault::ignore_uid, "ignore-uid", "accepts frames whose uid is not the logged-in user's"},
     {fault::accept_stale_login, "accept-stale-login", "accepts login timestamps however far from its clock"},
+    {fault::accept_replayed_login, "accept-replayed-login", "accepts a login_req whose tk an earlier login used"},
     {fault::reuse_sid, "reuse-sid", "hands out the sid of a closed session again"},
     {fault::forward_to_nonmember, "forward-to-nonmember", "forwards message parts to users who are not members"},
     {fault::alter_part, "alter-part", "changes one character of every message part it forwards"},

@@ -16,6 +16,7 @@ enum class fault {
   accept_replay,         // accepts a frame whose sqn is not last + 1
   ignore_uid,            // accepts frames whose uid is not the connection's
   accept_stale_login,    // accepts login timestamps however old
+  accept_replayed_login, // accepts a login_req that repeats an earlier login's tk (a replay)
   reuse_sid,             // hands out the sid of a closed session again
   forward_to_nonmember,  // forwards msg_req parts to users who are not members (e.g. declined)
   alter_part,            // forwards msg_req parts with one character changed

@@ -64,8 +64,8 @@ void hub::on_data(core::conn_id conn, std::string_view data, time_point now, cor
   }
 }
 
-void hub::handle_frame(core::conn_id conn, connection& c, const bytes& frame, time_point, core::actions& out) {
-  if (!c.user) return login(conn, c, frame, out);
+void hub::handle_frame(core::conn_id conn, connection& c, const bytes& frame, time_point now, core::actions& out) {
+  if (!c.user) return login(conn, c, frame, now, out);
   auto opened = open_frame(c.keys.to_server, direction::to_server, frame);
   if (!opened && opened.error() == make_error_code(errc::bad_tag) && planted(fault::skip_tag_check))
     opened = open_frame_ignoring_tag(c.keys.to_server, direction::to_server, frame);
@@ -87,7 +87,7 @@ void hub::handle_frame(core::conn_id conn, connection& c, const bytes& frame, ti
   }
 }
 
-void hub::login(core::conn_id conn, connection& c, const bytes& frame, core::actions& out) {
+void hub::login(core::conn_id conn, connection& c, const bytes& frame, time_point now, core::actions& out) {
   // Any failure closes silently: an unauthenticated peer learns nothing (spec: login).
   auto request = open_login_req(options_.server_key, frame);
   if (!request) return drop(conn, "login refused: " + request.error().message(), out);
@@ -95,12 +95,14 @@ void hub::login(core::conn_id conn, connection& c, const bytes& frame, core::act
                            [&](const directory_entry& u) { return u.name == request->name; });
   if (user == options_.users.end()) return drop(conn, "login refused: unknown user " + request->name, out);
   if (request->h.uid != user->uid) return drop(conn, "login refused: uid is not " + request->name + "'s", out);
-  std::uint64_t now = options_.unix_ms();
-  std::uint64_t skew = now > request->timestamp_ms ? now - request->timestamp_ms : request->timestamp_ms - now;
+  std::uint64_t clock = options_.unix_ms();
+  std::uint64_t skew = clock > request->timestamp_ms ? clock - request->timestamp_ms : request->timestamp_ms - clock;
   if (skew > login_window_ms && !planted(fault::accept_stale_login))
     return drop(conn, "login refused: timestamp " + std::to_string(skew) + " ms off", out);
   if (!verify_login(user->key, *request)) return drop(conn, "login refused: bad signature", out);
   if (online_.contains(user->uid)) return drop(conn, "login refused: " + user->name + " is already logged in", out);
+  if (tk_seen_before(request->tk, now) && !planted(fault::accept_replayed_login))
+    return drop(conn, "login refused: a replayed login_req (its tk was used before)", out);
 
   bytes server_random = options_.random(32);
   auto response = make_login_res(request->tk, frame, server_random, options_.users);
@@ -112,6 +114,18 @@ void hub::login(core::conn_id conn, connection& c, const bytes& frame, core::act
   c.out.next_to_send();  // login_res is 1
   online_[user->uid] = conn;
   out.send(conn, std::string(as_chars(*response)));
+}
+
+bool hub::tk_seen_before(const bytes& tk, time_point now) {
+  while (!used_tks_.empty() && used_tks_.front().first + options_.tk_memory <= now) {
+    used_tk_set_.erase(used_tks_.front().second);
+    used_tks_.pop_front();
+  }
+  bytes digest = core::sha256(tk);
+  if (used_tk_set_.contains(digest)) return true;
+  used_tk_set_.insert(digest);
+  used_tks_.emplace_back(now, std::move(digest));
+  return false;
 }
 
 void hub::on_init(connection& c, const opened_frame& f, core::actions& out) {
@@ -253,7 +267,7 @@ void hub::on_timer(time_point now, core::actions& out) {
   for (auto& [id, c] : conns_) {
     if (!c.user) {
       // Nobody may hold a connection open without logging in (a slow or partial login_req included).
-      if (now >= c.opened + options_.login_timeout) dead.push_back(id);
+      if (now >= c.opened + login_timeout()) dead.push_back(id);
       continue;
     }
     if (c.status_pending && now >= c.last_heard + options_.status_interval + options_.status_timeout) dead.push_back(id);
@@ -271,7 +285,7 @@ std::optional<time_point> hub::next_wake() const {
   std::optional<time_point> wake;
   for (const auto& [id, c] : conns_) {
     if (!c.user) {
-      if (!wake || c.opened + options_.login_timeout < *wake) wake = c.opened + options_.login_timeout;
+      if (!wake || c.opened + login_timeout() < *wake) wake = c.opened + login_timeout();
       continue;
     }
     time_point t = c.last_heard + options_.status_interval + (c.status_pending ? options_.status_timeout : millis(0));

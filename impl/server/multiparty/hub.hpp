@@ -25,7 +25,8 @@ struct hub_options {
   std::vector<directory_entry> users;          // who may log in, in directory order
   millis status_interval{30000};               // a client silent this long gets a status_req
   millis status_timeout{3000};                 // ... and is closed when it does not answer in time
-  millis login_timeout{10000};                 // a connection that has not logged in by then is closed
+  // A connection that has not logged in within status_interval + status_timeout is closed (MP-LOGIN-16).
+  millis tk_memory{240000};                    // how long an accepted login's tk is refused again (MP-LOGIN-12)
   std::function<std::uint64_t()> unix_ms;      // wall clock for login timestamps; default: the system clock
   std::function<bytes(std::size_t)> random;    // default: core::random_bytes
   fault planted = fault::none;
@@ -66,7 +67,7 @@ private:
   };
 
   void handle_frame(core::conn_id conn, connection& c, const bytes& frame, time_point now, core::actions& out);
-  void login(core::conn_id conn, connection& c, const bytes& frame, core::actions& out);
+  void login(core::conn_id conn, connection& c, const bytes& frame, time_point now, core::actions& out);
   void on_init(connection& c, const opened_frame& f, core::actions& out);
   void on_invite_res(connection& c, const opened_frame& f, core::actions& out);
   void on_msg_req(connection& c, const opened_frame& f, core::actions& out);
@@ -83,6 +84,9 @@ private:
   std::size_t open_sessions_created_by(user_id uid) const;
   const directory_entry* find_user(user_id uid) const;
   bool planted(fault f) const noexcept { return options_.planted == f; }
+  millis login_timeout() const noexcept { return options_.status_interval + options_.status_timeout; }
+  // Whether tk was used by a login accepted within tk_memory; remembers it if not.
+  bool tk_seen_before(const bytes& tk, time_point now);
 
   hub_options options_;
   std::map<core::conn_id, connection> conns_;
@@ -90,6 +94,9 @@ private:
   std::map<session_id, session> sessions_;  // closed ones stay, so a sid is never handed out twice
   // Forwarded msg_req not yet answered, per (session, recipient): whom the next msg_res goes back to.
   std::map<std::pair<session_id, user_id>, std::deque<user_id>> awaiting_;
+  // SHA-256 of each accepted login's tk and when it was accepted, oldest first (MP-LOGIN-12).
+  std::deque<std::pair<time_point, bytes>> used_tks_;
+  std::set<bytes> used_tk_set_;
 };
 
 }  // namespace parley::multiparty

@@ -112,7 +112,6 @@ protected:
   hub hub_;
   time_point now_{};
 
-private:
   void take(core::actions& a) {
     for (auto& action : a.take()) {
       if (auto* s = std::get_if<core::send_action>(&action)) {
@@ -124,6 +123,8 @@ private:
     }
   }
   std::map<core::conn_id, std::vector<std::string>> inbox_;
+
+private:
   std::set<core::conn_id> closed_;
 };
 
@@ -156,10 +157,28 @@ TEST_F(MultipartyHub, AConnectionThatNeverLogsInIsClosed) {
   core::actions a;
   hub_.on_connect(7, "t", now_, a);
   hub_.on_data(7, "\x01\x00\x05\x00\x01\x00", now_, a);  // the start of a 256-byte frame, then nothing
-  advance(millis(9999));
+  advance(millis(1299));  // the login timeout is the status interval plus the answer timeout
   EXPECT_FALSE(closed(7));
   advance(millis(1));
   EXPECT_TRUE(closed(7));
+}
+
+TEST_F(MultipartyHub, AReplayedLoginIsRefusedEvenAfterTheUserLeft) {
+  core::actions a;
+  hub_.on_connect(1, "t", now_, a);
+  login_secrets secrets;
+  auto request = *make_login_req(key_of("bob"), "bob", public_of(key_of("server")), 1'800'000'000'000, secrets);
+  hub_.on_data(1, as_chars(request), now_, a);
+  hub_.on_close(1, now_, a);  // bob leaves; an eavesdropper replays his login_req
+  take(a);
+  inbox_.clear();
+  hub_.on_connect(2, "t", now_, a);
+  hub_.on_data(2, as_chars(request), now_, a);
+  take(a);
+  EXPECT_TRUE(closed(2));
+  EXPECT_TRUE(inbox_[2].empty());
+  login("bob", 3);  // a fresh login of his own still works
+  EXPECT_FALSE(closed(3));
 }
 
 TEST_F(MultipartyHub, FrameErrorsCloseTheConnection) {
