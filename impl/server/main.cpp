@@ -16,6 +16,7 @@ constexpr const char* usage = R"(usage: parley-server PROTOCOL [options]
 protocols:
   itp         text lines over TCP (default port 1337)
   securechat  JSON over WebSocket, signed join, end-to-end encrypted private messages (default port 8765)
+  multiparty  binary MTP frames over TCP, AES-GCM, sessions with invites (default port 5150)
 
 common options:
   --bind ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
@@ -33,6 +34,12 @@ itp options:
 
 securechat options:
   --keys DIR             the key store: <name>.public.pem (or <name>.pem) per user who may join (required)
+
+multiparty options:
+  --keys DIR             the key store: server.pem (the server's private key) and each user's public key (required)
+  --users FILE           who may log in, one name per line, in directory order; # comments (required)
+  --status-interval MS   send status_req to a client silent this long (default 30000); a connection that
+                         has not logged in within this plus 3000 ms is closed
 )";
 
 }  // namespace
@@ -86,7 +93,7 @@ int main(int argc, char** argv) {
     argv_list.erase(argv_list.begin());
     cli::args args(argv_list, {"--log-wire", "--list-faults", "--help"},
                    {"--bind", "--port", "--max-connections", "--fault", "--ping-interval", "--pong-timeout",
-                    "--max-line", "--keys"});
+                    "--max-line", "--keys", "--users", "--status-interval"});
     if (args.has("--help")) {
       std::cout << server_main::usage;
       return 0;
@@ -94,6 +101,7 @@ int main(int argc, char** argv) {
     if (!args.positional().empty()) throw cli::usage_error("unexpected argument '" + args.positional()[0] + "'");
     if (protocol == "itp") return server_main::run_itp(args);
     if (protocol == "securechat") return server_main::run_securechat(args);
+    if (protocol == "multiparty") return server_main::run_multiparty(args);
     throw cli::usage_error("unknown protocol '" + protocol + "'");
   } catch (const cli::usage_error& e) {
     std::cerr << "parley-server: " << e.what() << "\n(parley-server --help lists the options)\n";
