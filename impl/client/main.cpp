@@ -11,16 +11,19 @@ constexpr const char* usage = R"(usage: parley-client PROTOCOL --name NAME [opti
 protocols:
   itp         text lines over TCP (default port 1337)
   securechat  JSON over WebSocket (default port 8765); needs --key
+  multiparty  binary MTP frames over TCP (default port 5150); needs --key and --server-key
 
 options:
   --name NAME        user name to log in with (required)
   --host HOST        server address (default 127.0.0.1)
   --port N           server port (default: the protocol's)
   --key PEM          private RSA key to use; itp default: a fresh 2048-bit key for this run;
-                     securechat: required, the key whose public half the server's key store holds
+                     securechat, multiparty: required, the key whose public half the server's key store holds
+  --server-key PEM   multiparty: the server's public key (or a PEM holding its key pair), pinned: the
+                     login fails unless the server proves it holds the private half
   --script FILE|-    read commands from FILE or standard input instead of a terminal, and print
                      every event as one JSON object per line; at end of input the client quits
-  --log-wire         print every line sent and received to stderr
+  --log-wire         print every line sent and received to stderr (multiparty: each chunk as hex)
   --help             this text
 
 commands (itp):
@@ -40,6 +43,19 @@ commands (securechat):
   /raw JSON          send JSON as it is (for poking at servers)
   /sleep MS          pause the script for MS milliseconds (script mode)
   /quit              LeaveMessage, then close
+
+commands (multiparty; SID is a session's 16 hex digits, as shown):
+  /init NAME...      create a session and invite NAMEs (1 to 16 users of the directory)
+  /accept SID        accept an invitation
+  /decline SID       decline an invitation
+  /msg SID TEXT      send TEXT to the session's members, one end-to-end encrypted part each
+                     (at most 2048 bytes)
+  /close SID         close a session you created
+  /status [NAME]     ask whether the server (or NAME) is online
+  /users             the directory: names and uids
+  /sessions          the sessions known, with their state
+  /sleep MS          pause the script for MS milliseconds (script mode)
+  /quit              close the connection
 )";
 
 }  // namespace
@@ -54,7 +70,7 @@ int main(int argc, char** argv) {
     }
     std::string protocol = argv_list[0];
     argv_list.erase(argv_list.begin());
-    cli::args args(argv_list, {"--log-wire", "--help"}, {"--name", "--host", "--port", "--key", "--script"});
+    cli::args args(argv_list, {"--log-wire", "--help"}, {"--name", "--host", "--port", "--key", "--script", "--server-key"});
     if (args.has("--help")) {
       std::cout << usage;
       return 0;
@@ -62,6 +78,7 @@ int main(int argc, char** argv) {
     if (!args.positional().empty()) throw cli::usage_error("unexpected argument '" + args.positional()[0] + "'");
     if (protocol == "itp") return client_main::run_itp(args);
     if (protocol == "securechat") return client_main::run_securechat(args);
+    if (protocol == "multiparty") return client_main::run_multiparty(args);
     throw cli::usage_error("unknown protocol '" + protocol + "'");
   } catch (const cli::usage_error& e) {
     std::cerr << "parley-client: " << e.what() << "\n(parley-client --help lists the options)\n";

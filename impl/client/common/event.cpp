@@ -9,6 +9,7 @@ std::string to_json_line(const event& e) {
   j["event"] = e.type;
   for (const auto& [k, v] : e.fields) j[k] = v;
   if (e.type == "users") j["users"] = e.list;
+  else if (!e.list.empty()) j["list"] = e.list;  // e.g. a session's invitees
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

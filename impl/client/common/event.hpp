@@ -1,5 +1,6 @@
 // What a reference client shows its user, for every protocol. In script mode each event is printed as one
-// JSON object: {"event": type, <fields>..., "users": [list] when the event carries a list}.
+// JSON object: {"event": type, <fields>..., "users": [list]} for a users event, and "list": [list] for any
+// other event that carries one.
 #pragma once
 
 #include <string>
