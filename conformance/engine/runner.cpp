@@ -237,6 +237,26 @@ std::string case_context::expect(const std::string& name, const std::vector<std:
   }
 }
 
+std::string case_context::expect_count(const std::string& name, const std::string& pattern, std::size_t count,
+                                       time_point deadline) {
+  connection& c = conn(name);
+  std::regex re(pattern, std::regex::ECMAScript);  // once: a flood of answers must not compile it each time
+  for (std::size_t i = 0; i < count; ++i) {
+    while (c.inbox.empty()) {
+      std::string which = "message " + std::to_string(i + 1) + " of " + std::to_string(count) + " /" + pattern + "/ on " + name;
+      if (!c.framing_error.empty()) return "expected " + which + ", but the stream broke: " + c.framing_error;
+      if (c.end != net::read_status::data) return "expected " + which + ", but " + describe_end(c.end);
+      if (!read_more(c, name, deadline) && clock_type::now() >= deadline) return "expected " + which + ", but it did not arrive in time";
+    }
+    std::string message = std::move(c.inbox.front().second);
+    c.inbox.pop_front();
+    if (!std::regex_search(message, re))
+      return "expected message " + std::to_string(i + 1) + " of " + std::to_string(count) + " on " + name + " to match /" +
+             pattern + "/, got " + quote(message);
+  }
+  return {};
+}
+
 bool case_context::is_case_user(std::string_view name) const {
   for (const char* var : {"alice", "bob", "carol", "dave", "erin", "name3", "name14", "name15"}) {
     auto it = vars_.find(var);

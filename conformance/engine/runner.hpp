@@ -67,6 +67,8 @@ public:
   std::string expect(const std::string& name, const std::vector<std::string>& patterns, time_point deadline,
                      const std::vector<std::string>& capture = {}, bool icase = false,
                      std::optional<time_point> not_before = std::nullopt, const std::vector<std::string>& skip = {});
+  // The next `count` messages must all match `pattern` (for floods of identical answers).
+  std::string expect_count(const std::string& name, const std::string& pattern, std::size_t count, time_point deadline);
   // Whether `name` is one of the user names this case made (${alice} ... ${erin}, ${name3}, ...).
   bool is_case_user(std::string_view name) const;
   std::string expect_silence(const std::string& name, time_point until);

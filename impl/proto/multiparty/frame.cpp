@@ -64,13 +64,22 @@ std::optional<header> decode_header(byte_view frame) noexcept {
   return header{frame[0], frame[1], get16(frame, 2), get16(frame, 4), get16(frame, 6), get64(frame, 8), get64(frame, 16)};
 }
 
+void frame_reader::feed(byte_view data) {
+  // Frames already taken are dropped here, once per feed, not once per frame: a chunk holding a
+  // thousand small frames must not cost a thousand moves of the rest of the buffer.
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(start_));
+  start_ = 0;
+  pending_.insert(pending_.end(), data.begin(), data.end());
+}
+
 frame_reader::status frame_reader::next(bytes& out) {
-  if (pending_.size() < 6) return status::need_more;  // len is bytes 4..5
-  std::size_t len = get16(pending_, 4);
+  byte_view rest = byte_view(pending_).subspan(start_);
+  if (rest.size() < 6) return status::need_more;  // len is bytes 4..5
+  std::size_t len = get16(rest, 4);
   if (len < min_frame) return status::bad_length;
-  if (pending_.size() < len) return status::need_more;
-  out.assign(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(len));
-  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(len));
+  if (rest.size() < len) return status::need_more;
+  out.assign(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(len));
+  start_ += len;
   return status::frame;
 }
 

@@ -49,17 +49,19 @@ bytes encode_header(const header& h);
 std::optional<header> decode_header(byte_view frame) noexcept;
 
 // Cuts whole frames out of a TCP byte stream using `len`. A len below 36 is a framing error: the stream can
-// no longer be cut reliably, so the connection must end (MP-MTP rules). Never buffers more than one frame.
+// no longer be cut reliably, so the connection must end (MP-MTP-03). It holds what was fed and not yet
+// taken: the caller bounds that by taking every frame after each feed (at most one partial frame stays).
 class frame_reader {
 public:
   enum class status { frame, need_more, bad_length };
-  void feed(byte_view bytes) { pending_.insert(pending_.end(), bytes.begin(), bytes.end()); }
+  void feed(byte_view bytes);
   // On status::frame, `out` holds one whole frame.
   status next(bytes& out);
-  std::size_t buffered() const noexcept { return pending_.size(); }
+  std::size_t buffered() const noexcept { return pending_.size() - start_; }
 
 private:
   bytes pending_;
+  std::size_t start_ = 0;  // where the next frame begins in pending_
 };
 
 // 16 lower-case hex digits, and back (nullopt unless exactly 16 hex digits).

@@ -1,5 +1,6 @@
 #include "impl/proto/multiparty/login.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "impl/core/crypto/digest.hpp"
@@ -24,9 +25,14 @@ std::optional<std::vector<std::string_view>> lines_of(std::string_view text) {
   return out;
 }
 
+// The grammar's hex is lower-case only (MP-LOGIN-04): one spelling per value, as the signature covers text.
+bool lower_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 std::optional<std::uint64_t> decimal(std::string_view s) {
   std::uint64_t v = 0;
-  if (s.empty() || s.size() > 19) return std::nullopt;
+  if (s.empty() || s.size() > 16) return std::nullopt;  // 1 to 16 digits
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return v;
@@ -80,7 +86,9 @@ result<login_request> open_login_req(const core::pkey& server_private, byte_view
   auto random = core::from_hex((*lines)[1]);
   auto timestamp = decimal((*lines)[2]);
   auto signature = core::from_hex((*lines)[3]);
-  if (!random || random->size() != random_size || !timestamp || !signature || r.name.empty()) return errc::bad_login;
+  if (!random || random->size() != random_size || !timestamp || !signature || r.name.empty() ||
+      !lower_hex((*lines)[1]) || !lower_hex((*lines)[3]))
+    return errc::bad_login;
   r.client_random = std::move(*random);
   r.timestamp_ms = *timestamp;
   r.signature = std::move(*signature);

@@ -163,7 +163,9 @@ void hub::on_init(connection& c, const opened_frame& f, core::actions& out) {
   // The creator learns the sid before anyone can answer an invitation to it (MP-INIT-06).
   reply(c, msg_type::init_res, sid, result, out);
   if (planted(fault::no_invite)) return;
-  for (auto uid : s.pending) send_to(uid, msg_type::invite_req, sid, c.user->uid, uid_lines(everyone), out);
+  // A copy: a send can end an invitee's connection (sqn exhausted), which takes it out of `pending`.
+  std::set<user_id> invitees_online = s.pending;
+  for (auto uid : invitees_online) send_to(uid, msg_type::invite_req, sid, c.user->uid, uid_lines(everyone), out);
 }
 
 std::size_t hub::open_sessions_created_by(user_id uid) const {
@@ -273,11 +275,15 @@ void hub::on_timer(time_point now, core::actions& out) {
     if (c.status_pending && now >= c.last_heard + options_.status_interval + options_.status_timeout) dead.push_back(id);
     else if (!c.status_pending && now >= c.last_heard + options_.status_interval) silent.push_back(id);
   }
-  for (auto id : dead) drop(id, conns_.at(id).user ? "no status_res within the timeout" : "no login in time", out);
+  // Each lookup again: ending one connection can end another (a Deny to a creator whose sqn ran out).
+  for (auto id : dead)
+    if (auto it = conns_.find(id); it != conns_.end())
+      drop(id, it->second.user ? "no status_res within the timeout" : "no login in time", out);
   for (auto id : silent) {
-    connection& c = conns_.at(id);
-    c.status_pending = true;
-    if (!planted(fault::no_status_check)) reply(c, msg_type::status_req, 0, {}, out);
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;
+    it->second.status_pending = true;
+    if (!planted(fault::no_status_check)) reply(it->second, msg_type::status_req, 0, {}, out);
   }
 }
 

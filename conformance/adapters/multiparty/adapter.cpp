@@ -1,0 +1,463 @@
+// The multiparty adapter: binary MTP frames over TCP, rendered as text for matching (wire.hpp); the
+// reference hub as built-in server; the run's RSA keys (made for the run, or --keys DIR); and the steps
+// that log in, build frames honest or corrupt, and make or open end-to-end parts (spec/multiparty/spec.md).
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+#include "conformance/adapters/multiparty/wire.hpp"
+#include "conformance/engine/runner.hpp"
+#include "impl/core/crypto/digest.hpp"
+#include "impl/core/crypto/rsa_cipher.hpp"
+#include "impl/core/crypto/sign.hpp"
+#include "impl/core/encoding.hpp"
+#include "impl/core/key_store.hpp"
+#include "impl/proto/multiparty/payload.hpp"
+#include "impl/server/host/host.hpp"
+#include "impl/server/multiparty/hub.hpp"
+
+namespace parley::conform {
+namespace {
+
+using namespace multiparty;
+using mp::connection_state;
+
+// The names cases use for their users; each is bound to one user of the key store per case.
+constexpr const char* case_users[] = {"alice", "bob", "carol", "dave", "erin"};
+
+struct user_keys {
+  core::pkey private_key, public_key;
+};
+
+std::uint64_t unix_now_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+class builtin_multiparty final : public builtin_server {
+public:
+  builtin_multiparty(const core::pkey& server_key, const std::vector<directory_entry>& directory, const timing& t)
+      : hub_({.server_key = server_key,
+              .users = directory,
+              .status_interval = millis(static_cast<long long>(t.vars.at("status"))),
+              .status_timeout = millis(static_cast<long long>(t.vars.at("answer")))}) {
+    host::host_options options{.bind = "127.0.0.1", .port = 0, .log = [](std::string_view) {}};
+    auto s = host::server::start(hub_, options);
+    if (!s) throw case_error("cannot start the built-in multiparty server: " + s.error().message());
+    server_ = std::move(*s);
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~builtin_multiparty() override {
+    server_->stop();
+    thread_.join();
+  }
+  unsigned short port() const override { return server_->port(); }
+
+private:
+  hub hub_;
+  std::unique_ptr<host::server> server_;
+  std::thread thread_;
+};
+
+bool has(const step& s, const char* key) { return s.args.IsMap() && s.args[key]; }
+
+std::string arg(const step& s, const case_context& ctx, const char* key, const std::string& fallback = "\x01") {
+  if (!has(s, key)) {
+    if (fallback == "\x01") throw case_error(s.op + " needs '" + key + "' (line " + std::to_string(s.line) + ")");
+    return ctx.substitute(fallback);
+  }
+  return ctx.substitute(s.args[key].as<std::string>());
+}
+
+long long number_arg(const step& s, const case_context& ctx, const char* key, long long fallback) {
+  if (!has(s, key)) return fallback;
+  std::string text = arg(s, ctx, key);
+  try {
+    std::size_t used = 0;
+    long long v = std::stoll(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw case_error(s.op + ": '" + key + "' must be a number, not '" + text + "' (line " + std::to_string(s.line) + ")");
+}
+
+// A sid or uid written in a case: 16 hex digits, or 0.
+std::uint64_t id_arg(const step& s, const case_context& ctx, const char* key, std::uint64_t fallback) {
+  if (!has(s, key)) return fallback;
+  std::string text = arg(s, ctx, key);
+  if (text == "0") return 0;
+  auto id = id_from_hex(text);
+  if (!id) throw case_error(s.op + ": '" + key + "' must be 16 hex digits, not '" + text + "' (line " + std::to_string(s.line) + ")");
+  return *id;
+}
+
+class multiparty_adapter final : public adapter {
+public:
+  ~multiparty_adapter() override {
+    if (!own_dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(own_dir_, ignored);
+    }
+  }
+
+  std::string protocol() const override { return "multiparty"; }
+  unsigned short default_port() const override { return default_port_number; }
+  std::unique_ptr<message_framer> make_framer() const override { return std::make_unique<mp::frame_text>(&server_private_); }
+  std::string encode(const std::string&) const override {
+    throw case_error("multiparty frames are binary: use multiparty.send (or send_raw) instead of send");
+  }
+  // status: the status interval; answer: the time a status_req may wait for its status_res.
+  timing real_timing() const override { return {{{"status", 30000}, {"answer", 3000}}}; }
+  timing fast_timing() const override { return {{{"status", 400}, {"answer", 3000}}}; }
+  std::unique_ptr<builtin_server> start_builtin(const timing& t) const override {
+    return std::make_unique<builtin_multiparty>(server_private_, directory_, t);
+  }
+  std::string reference_client_command(const std::string& bin_dir) const override {
+    return "'" + bin_dir + "/parley-client' multiparty --host 127.0.0.1 --port {port} --name {name} --key '{keys}/{name}.pem' "
+                           "--server-key '{keys}/server.public.pem' --script -";
+  }
+  std::map<std::string, std::string> placeholders() const override {
+    return {{"keys", keys_dir_}, {"users", users_file_}};
+  }
+
+  std::string prepare(const run_settings& settings) override {
+    if (settings.kind == target_kind::launch && settings.keys_dir.empty() &&
+        settings.launch_command.find("{keys}") == std::string::npos)
+      return "the launched server must know the run's users and server key: put --keys {keys} --users {users} in the "
+             "--launch command, or pass --keys DIR with the keys of a server and users it knows";
+    return settings.keys_dir.empty() ? make_run_keys() : load_keys(settings.keys_dir);
+  }
+
+  std::string begin_case(case_context& ctx, bool shared) const override {
+    std::vector<std::string> names;
+    if (shared) {
+      std::unique_lock lock(lease_mutex_);
+      std::size_t want = std::min<std::size_t>(std::size(case_users), users_.size());
+      if (!lease_free_.wait_for(lock, std::chrono::seconds(60), [&] { return free_.size() >= want; }))
+        return "no free users to run the case with after 60 s";
+      for (std::size_t i = 0; i < want; ++i) {
+        names.push_back(free_.front());
+        free_.pop_front();
+      }
+      ctx.objects()["mp.lease"] = names;
+    } else {
+      for (const auto& entry : directory_) names.push_back(entry.name);
+    }
+    for (std::size_t i = 0; i < std::size(case_users); ++i) {
+      std::string name = i < names.size() ? names[i] : std::string("(no user: the key store has too few)");
+      ctx.set(case_users[i], name);
+      auto it = users_.find(name);
+      ctx.set(std::string(case_users[i]) + "_uid", it != users_.end() ? id_to_hex(uid_of(it->second.public_key)) : "");
+    }
+    ctx.set("mallory", "mallory");
+    ctx.set("mallory_uid", id_to_hex(uid_of(mallory_.public_key)));
+    ctx.set("zero", id_to_hex(0));
+    ctx.objects()["mp.shared"] = shared;
+    return {};
+  }
+
+  void end_case(case_context& ctx) const override {
+    auto it = ctx.objects().find("mp.lease");
+    if (it == ctx.objects().end()) return;
+    std::lock_guard lock(lease_mutex_);
+    for (auto& name : std::any_cast<std::vector<std::string>&>(it->second)) free_.push_back(name);
+    lease_free_.notify_all();
+  }
+
+  bool is_noise(const std::string&, const case_context&) const override { return false; }  // nothing is broadcast
+
+  std::string run_step(const step& s, case_context& ctx) const override {
+    std::string name = s.op.substr(std::string("multiparty.").size());
+    if (name == "login") return login(s, ctx);
+    if (name == "login_req") return send_login_req(s, ctx);
+    if (name == "send") return send_frame(s, ctx);
+    if (name == "accept_login") return accept_login(s, ctx);
+    if (name == "part") return make_part(s, ctx);
+    if (name == "open_part") return check_part(s, ctx);
+    if (name == "distinct") return distinct(s, ctx);
+    if (name == "flood") return flood(s, ctx);
+    throw case_error("unknown multiparty step " + s.op);
+  }
+
+private:
+  // --- keys ---------------------------------------------------------------------------------------------
+
+  std::string make_run_keys() {
+    own_dir_ = (std::filesystem::temp_directory_path() / ("parley-multiparty-keys-" + std::to_string(getpid()))).string();
+    std::filesystem::create_directories(own_dir_);
+    keys_dir_ = own_dir_;
+    core::key_store store(keys_dir_);
+    std::vector<std::string> names{"server"};
+    names.insert(names.end(), std::begin(case_users), std::end(case_users));
+    names.push_back("mallory");  // a key pair no server knows
+    std::vector<std::future<result<core::pkey>>> made;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      made.push_back(std::async(std::launch::async, [] { return core::pkey::generate_rsa(2048); }));
+    std::ofstream users_file(std::filesystem::path(keys_dir_) / "users");
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      auto key = made[i].get();
+      if (!key) return "RSA key generation failed";
+      if (names[i] == "mallory") {
+        mallory_ = {*key, *core::pkey::from_public_pem(key->public_pem())};
+        continue;
+      }
+      if (store.save(names[i], *key)) return "cannot write keys to " + keys_dir_;
+      if (names[i] == "server") {
+        server_private_ = *key;
+        server_public_ = *core::pkey::from_public_pem(key->public_pem());
+        continue;
+      }
+      add_user(names[i], *key);
+      users_file << names[i] << "\n";
+    }
+    users_file_ = (std::filesystem::path(keys_dir_) / "users").string();
+    return users_file ? "" : "cannot write " + users_file_;
+  }
+
+  // --keys DIR: the users whose private keys are there, the server's public key (server.public.pem or
+  // server.pem), and its private key when present (client-role cases play that server).
+  std::string load_keys(const std::string& dir) {
+    keys_dir_ = std::filesystem::absolute(dir).string();
+    users_file_ = (std::filesystem::path(keys_dir_) / "users").string();
+    core::key_store store(keys_dir_);
+    auto server = store.load_public("server");
+    if (!server) return "--keys " + dir + " has no server.public.pem or server.pem: the server's public key is needed";
+    server_public_ = server->key;
+    if (auto priv = store.load_private("server")) server_private_ = *priv;
+    for (const auto& name : store.names()) {
+      if (name == "server") continue;
+      if (auto key = store.load_private(name)) add_user(name, *key);
+    }
+    if (users_.size() < 3)
+      return "--keys " + dir + " holds private keys for " + std::to_string(users_.size()) +
+             " users; the suite needs at least 3 (make them with: parley-conform keys --out DIR --users server,alice,bob,carol,dave,erin)";
+    auto m = core::pkey::generate_rsa(2048);
+    if (!m) return "RSA key generation failed";
+    mallory_ = {*m, *core::pkey::from_public_pem(m->public_pem())};
+    return {};
+  }
+
+  void add_user(const std::string& name, const core::pkey& private_key) {
+    auto pub = *core::pkey::from_public_pem(private_key.public_pem());
+    users_[name] = {private_key, pub};
+    directory_.push_back({name, uid_of(pub), pub});
+    free_.push_back(name);
+  }
+
+  const user_keys& keys_of(const std::string& who) const {
+    if (who == "mallory") return mallory_;
+    auto it = users_.find(who);
+    if (it == users_.end()) throw case_error("no key for '" + who + "': not a user of the key store, nor mallory");
+    return it->second;
+  }
+
+  // --- connections ----------------------------------------------------------------------------------------
+
+  static connection_state& state_of(case_context& ctx, const std::string& conn) {
+    auto* framer = dynamic_cast<mp::frame_text*>(ctx.framer_of(conn));
+    if (!framer) throw case_error("connection " + conn + " is not a multiparty connection");
+    return framer->state();
+  }
+
+  // connect, login_req, login_res: the prologue of most server cases.
+  std::string login(const step& s, case_context& ctx) const {
+    std::string user = arg(s, ctx, "user");
+    bool shared = std::any_cast<bool>(ctx.objects()["mp.shared"]);
+    // On a shared target the previous case's connection for this user may still be closing: retry a little.
+    for (int attempt = 0;; ++attempt) {
+      if (auto f = ctx.connect(s.conn, ctx.deadline({}, 5000)); !f.empty()) return f;
+      if (auto f = send_login_req(s, ctx); !f.empty()) return f;
+      auto f = ctx.expect(s.conn, {"^login_res sid=0{16} uid=0{16} \\| "}, ctx.deadline({}, 3000));
+      if (f.empty()) return {};
+      if (!shared || attempt >= 10) return "login of " + user + " failed: " + f;
+      ctx.close(s.conn, false);
+      std::this_thread::sleep_for(millis(200));
+    }
+  }
+
+  // A login_req, honest unless the case changes a part of it. Connects first if needed.
+  std::string send_login_req(const step& s, case_context& ctx) const {
+    if (has(s, "replay")) {
+      auto it = ctx.objects().find("mp.frame:" + arg(s, ctx, "replay"));
+      if (it == ctx.objects().end()) throw case_error("no saved login_req '" + arg(s, ctx, "replay") + "'");
+      const auto& saved = std::any_cast<std::pair<login_secrets, bytes>&>(it->second);
+      state_of(ctx, s.conn).pending_login = saved.first;
+      return ctx.send(s.conn, as_chars(saved.second));
+    }
+    std::string user = arg(s, ctx, "user");
+    const user_keys& keys = keys_of(user);
+    std::string name = arg(s, ctx, "name", user);
+    const user_keys& signer = keys_of(arg(s, ctx, "signer", user));
+    login_secrets secrets{.tk = core::random_bytes(32), .client_random = core::random_bytes(32), .request = {}};
+    auto timestamp = static_cast<std::uint64_t>(static_cast<long long>(unix_now_ms()) + number_arg(s, ctx, "timestamp_offset", 0));
+    std::string random_hex = core::to_hex(secrets.client_random);
+    // signed_tk: other — the signature covers a tk other than the one sent.
+    bytes signed_tk = arg(s, ctx, "signed_tk", "same") == "other" ? core::random_bytes(32) : secrets.tk;
+    auto signature = core::sign(signer.private_key, core::signature_scheme::rsa_pkcs1_sha256,
+                                as_bytes(login_signed_bytes(name, random_hex, timestamp, signed_tk)));
+    if (!signature) throw case_error("signing failed");
+    std::string payload = has(s, "payload") ? arg(s, ctx, "payload")
+                                            : name + "\n" + random_hex + "\n" + std::to_string(timestamp) + "\n" +
+                                                  core::to_hex(*signature) + "\n";
+    const core::pkey& to = arg(s, ctx, "encrypt_to", "server") == "server" ? server_public_ : keys_of(arg(s, ctx, "encrypt_to")).public_key;
+    auto etk = core::rsa_encrypt(to, core::rsa_padding::oaep_sha256, secrets.tk);
+    if (!etk) throw case_error("RSA-OAEP failed");
+    mp::frame_spec spec{.h = {.type = static_cast<std::uint16_t>(msg_type::login_req),
+                              .sqn = static_cast<std::uint16_t>(number_arg(s, ctx, "sqn", 1)),
+                              .sid = id_arg(s, ctx, "sid", 0),
+                              .uid = id_arg(s, ctx, "uid", uid_of(keys.public_key))},
+                        .payload = payload,
+                        .trailer = *etk};
+    bytes frame = mp::build_frame(secrets.tk, direction::to_server, spec);
+    secrets.request = frame;
+    if (has(s, "save")) ctx.objects()["mp.frame:" + arg(s, ctx, "save")] = std::pair{secrets, frame};
+    connection_state& st = state_of(ctx, s.conn);
+    st.pending_login = secrets;
+    st.uid = spec.h.uid;
+    return ctx.send(s.conn, as_chars(frame), s.split_at);
+  }
+
+  // Any frame, sealed with the connection's keys (or a random key before them), fields as the case says.
+  std::string send_frame(const step& s, case_context& ctx) const {
+    connection_state& st = state_of(ctx, s.conn);
+    auto type = mp::type_from_text(arg(s, ctx, "type"));
+    if (!type) throw case_error("multiparty.send: unknown type '" + arg(s, ctx, "type") + "' (line " + std::to_string(s.line) + ")");
+    std::string sqn_text = arg(s, ctx, "sqn", "next");
+    std::uint16_t sqn = 0;
+    if (sqn_text == "next") sqn = ++st.last_out;
+    else if (sqn_text == "repeat") sqn = st.last_out;  // the previous frame's sqn again (a replay)
+    else if (sqn_text == "skip") sqn = st.last_out = static_cast<std::uint16_t>(st.last_out + 2);
+    else sqn = st.last_out = static_cast<std::uint16_t>(number_arg(s, ctx, "sqn", 0));
+    mp::frame_spec spec{.h = {.type = *type, .sqn = sqn, .sid = id_arg(s, ctx, "sid", 0),
+                              .uid = id_arg(s, ctx, "uid", st.engine_is_server ? 0 : st.uid)},
+                        .payload = arg(s, ctx, "payload", ""),
+                        .len_delta = static_cast<int>(number_arg(s, ctx, "len_delta", 0)),
+                        .bad_tag = arg(s, ctx, "tag", "good") == "bad"};
+    if (has(s, "ver")) {
+      std::string ver = arg(s, ctx, "ver");
+      auto dot = ver.find('.');
+      if (dot == std::string::npos) throw case_error("multiparty.send: ver is MAJOR.MINOR");
+      spec.h.ver_major = static_cast<std::uint8_t>(std::stoi(ver.substr(0, dot)));
+      spec.h.ver_minor = static_cast<std::uint8_t>(std::stoi(ver.substr(dot + 1)));
+    }
+    bytes key = st.keyed ? st.out_key : core::random_bytes(32);
+    bytes frame = mp::build_frame(key, st.out_direction(), spec);
+    auto& held = ctx.objects()["mp.held:" + s.conn];
+    if (!held.has_value()) held = std::string();
+    auto& pending = std::any_cast<std::string&>(held);
+    pending += as_chars(frame);
+    if (arg(s, ctx, "hold", "no") == "yes") return {};  // goes out with the next frame, in one write
+    std::string bytes_out = std::move(pending);
+    pending.clear();
+    return ctx.send(s.conn, bytes_out, s.split_at, millis(static_cast<long long>(ctx.ms(s.gap, 0))));
+  }
+
+  // Client-role: checks the client's login_req (MP-CLIENT-02) and answers it; `corrupt` makes the answer
+  // wrong on purpose: hash, tag, directory (a uid that is not its key's), type.
+  std::string accept_login(const step& s, case_context& ctx) const {
+    connection_state& st = state_of(ctx, s.conn);
+    if (!st.client_login) return "no login_req from the client to accept (expect it first)";
+    const login_request& request = *st.client_login;
+    std::string user = arg(s, ctx, "user");
+    const user_keys& keys = keys_of(user);
+    if (request.name != user) return "the login_req names '" + request.name + "', not " + user;
+    if (request.h.uid != uid_of(keys.public_key)) return "the login_req's uid is not the uid of " + user + "'s key";
+    if (!verify_login(keys.public_key, request)) return "the login_req's signature does not verify with " + user + "'s key";
+    auto now = unix_now_ms();
+    auto skew = now > request.timestamp_ms ? now - request.timestamp_ms : request.timestamp_ms - now;
+    if (skew > 10'000) return "the login_req's timestamp is " + std::to_string(skew) + " ms from the engine's clock";
+    std::string corrupt = arg(s, ctx, "corrupt", "none");
+    std::vector<directory_entry> directory = directory_;
+    if (corrupt == "directory") directory.back().uid ^= 1;
+    bytes request_frame = st.client_login_frame;
+    if (corrupt == "hash") request_frame.push_back(0);
+    bytes server_random = core::random_bytes(32);
+    std::string plain = core::to_hex(core::sha256(request_frame)) + "\n" + core::to_hex(server_random) + "\n";
+    for (const auto& entry : directory)
+      plain += entry.name + " " + id_to_hex(entry.uid) + " " + core::to_base64(entry.key.public_der()) + "\n";
+    mp::frame_spec spec{.h = {.type = static_cast<std::uint16_t>(corrupt == "type" ? msg_type::init_res : msg_type::login_res),
+                              .sqn = 1}, .payload = plain, .bad_tag = corrupt == "tag"};
+    bytes frame = mp::build_frame(request.tk, direction::to_client, spec);
+    auto keys_derived = derive_keys(request.client_random, server_random, st.client_login_frame);
+    st.in_key = keys_derived->to_server;
+    st.out_key = keys_derived->to_client;
+    st.keyed = true;
+    st.last_out = 1;
+    return ctx.send(s.conn, as_chars(frame));
+  }
+
+  // --- message parts ------------------------------------------------------------------------------------
+
+  std::string make_part(const step& s, case_context& ctx) const {
+    std::string to = arg(s, ctx, "to");
+    session_id sid = id_arg(s, ctx, "sid", 0);
+    user_id from = uid_of(keys_of(arg(s, ctx, "from")).public_key);
+    auto line = seal_part(keys_of(to).public_key, uid_of(keys_of(to).public_key), sid, from, arg(s, ctx, "text"));
+    if (!line) throw case_error("cannot make a part for " + to);
+    line->pop_back();  // without its LF, so a case can write the payload "${line}\n"
+    ctx.set(arg(s, ctx, "var"), *line);
+    return {};
+  }
+
+  std::string check_part(const step& s, case_context& ctx) const {
+    std::string as = arg(s, ctx, "as");
+    std::string from_name = arg(s, ctx, "from");
+    auto text = open_part(keys_of(as).private_key, id_arg(s, ctx, "sid", 0), uid_of(keys_of(from_name).public_key),
+                          arg(s, ctx, "part"));
+    if (!text) return "the part does not open with " + as + "'s key and AAD sid || " + from_name + "'s uid (" + text.error().message() + ")";
+    if (*text != arg(s, ctx, "text")) return "the part opens to '" + *text + "', expected '" + arg(s, ctx, "text") + "'";
+    return {};
+  }
+
+  std::string distinct(const step& s, case_context& ctx) const {
+    if (!has(s, "values") || !s.args["values"].IsSequence()) throw case_error("multiparty.distinct needs values: [..]");
+    std::set<std::string> seen;
+    for (const auto& v : s.args["values"]) {
+      std::string value = ctx.substitute(v.as<std::string>());
+      if (!seen.insert(value).second) return "the value " + value + " occurs twice; it must be fresh each time";
+    }
+    return {};
+  }
+
+  // `count` frames of `type` (default status_req) in large writes, and as many answers read and checked:
+  // the quick way to a connection's high sqns (MP-MTP-08).
+  std::string flood(const step& s, case_context& ctx) const {
+    connection_state& st = state_of(ctx, s.conn);
+    auto count = number_arg(s, ctx, "count", 0);
+    std::string chunk;
+    auto type = mp::type_from_text(arg(s, ctx, "type", "status_req"));
+    for (long long i = 0; i < count; ++i) {
+      mp::frame_spec spec{.h = {.type = *type, .sqn = ++st.last_out, .uid = st.uid}, .payload = arg(s, ctx, "payload", "")};
+      chunk += as_chars(mp::build_frame(st.out_key, st.out_direction(), spec));
+      if (chunk.size() > 64 * 1024 || i + 1 == count) {
+        if (auto f = ctx.send(s.conn, chunk); !f.empty()) return f;
+        chunk.clear();
+      }
+    }
+    std::string answer = arg(s, ctx, "answer", "");
+    if (answer.empty()) return {};
+    return ctx.expect_count(s.conn, answer, static_cast<std::size_t>(count), ctx.deadline({}, 20000));
+  }
+
+  static constexpr unsigned short default_port_number = multiparty::default_port;
+  std::map<std::string, user_keys> users_;
+  std::vector<directory_entry> directory_;  // the run's users, in the users file's order
+  user_keys mallory_;
+  core::pkey server_private_, server_public_;
+  std::string keys_dir_, own_dir_, users_file_;
+  mutable std::mutex lease_mutex_;
+  mutable std::condition_variable lease_free_;
+  mutable std::deque<std::string> free_;
+};
+
+}  // namespace
+
+std::unique_ptr<adapter> make_multiparty_adapter() { return std::make_unique<multiparty_adapter>(); }
+
+}  // namespace parley::conform
