@@ -84,7 +84,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
 }
 
 test_case parse_case(const YAML::Node& doc, const std::string& origin) {
-  static const std::set<std::string> keys = {"id", "rules", "description", "role", "fresh", "timers", "faults",
+  static const std::set<std::string> keys = {"id", "rules", "description", "role", "fresh", "timers", "slow", "faults",
                                              "steps"};
   if (!doc.IsMap()) fail(origin, doc, "a case is a map");
   for (auto kv : doc)
@@ -104,6 +104,7 @@ test_case parse_case(const YAML::Node& doc, const std::string& origin) {
   }
   if (doc["fresh"]) c.fresh = doc["fresh"].as<bool>();
   if (doc["timers"]) c.timers = doc["timers"].as<bool>();
+  if (doc["slow"]) c.slow = doc["slow"].as<bool>();
   if (doc["faults"]) c.faults = doc["faults"].as<std::vector<std::string>>();
   for (const auto& node : doc["steps"]) c.steps.push_back(parse_step(node, origin));
   if (c.steps.empty()) fail(origin, doc, "a case has at least one step");

@@ -52,6 +52,7 @@ struct test_case {
   conform::role role = conform::role::server;
   bool fresh = false;   // needs a server nobody else is using (counts users, e.g. FAIL06 when alone)
   bool timers = false;  // waits for the protocol's timers: needs controllable or real timings
+  bool slow = false;    // takes long without timers (e.g. a flood of frames): started early in a run
   std::vector<std::string> faults;  // faults of the reference server this case must catch
   std::vector<step> steps;
   std::string file;

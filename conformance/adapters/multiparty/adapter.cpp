@@ -339,6 +339,7 @@ private:
                         .payload = arg(s, ctx, "payload", ""),
                         .len_delta = static_cast<int>(number_arg(s, ctx, "len_delta", 0)),
                         .bad_tag = arg(s, ctx, "tag", "good") == "bad"};
+    if (has(s, "payload_size")) spec.payload.resize(static_cast<std::size_t>(number_arg(s, ctx, "payload_size", 0)), 'x');
     if (has(s, "ver")) {
       std::string ver = arg(s, ctx, "ver");
       auto dot = ver.find('.');
@@ -408,8 +409,9 @@ private:
   std::string check_part(const step& s, case_context& ctx) const {
     std::string as = arg(s, ctx, "as");
     std::string from_name = arg(s, ctx, "from");
-    auto text = open_part(keys_of(as).private_key, id_arg(s, ctx, "sid", 0), uid_of(keys_of(from_name).public_key),
-                          arg(s, ctx, "part"));
+    std::string part = arg(s, ctx, "part");  // the base64 part, or its whole line "<uid> <part>"
+    if (auto space = part.find(' '); space != std::string::npos) part = part.substr(space + 1);
+    auto text = open_part(keys_of(as).private_key, id_arg(s, ctx, "sid", 0), uid_of(keys_of(from_name).public_key), part);
     if (!text) return "the part does not open with " + as + "'s key and AAD sid || " + from_name + "'s uid (" + text.error().message() + ")";
     if (*text != arg(s, ctx, "text")) return "the part opens to '" + *text + "', expected '" + arg(s, ctx, "text") + "'";
     return {};

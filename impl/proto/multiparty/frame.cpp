@@ -94,7 +94,7 @@ std::optional<std::uint64_t> id_from_hex(std::string_view hex) noexcept {
   if (hex.size() != 16) return std::nullopt;
   std::uint64_t v = 0;
   for (char c : hex) {
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;  // lower case only (MP-ERR-03)
     if (d < 0) return std::nullopt;
     v = v << 4 | static_cast<std::uint64_t>(d);
   }

@@ -64,7 +64,7 @@ private:
   std::size_t start_ = 0;  // where the next frame begins in pending_
 };
 
-// 16 lower-case hex digits, and back (nullopt unless exactly 16 hex digits).
+// 16 lower-case hex digits, and back (nullopt unless exactly 16 lower-case hex digits: one spelling per id).
 std::string id_to_hex(std::uint64_t id);
 std::optional<std::uint64_t> id_from_hex(std::string_view hex) noexcept;
 

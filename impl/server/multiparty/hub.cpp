@@ -152,12 +152,14 @@ void hub::on_init(connection& c, const opened_frame& f, core::actions& out) {
   session_id sid = new_sid();
   session& s = sessions_[sid];
   s = session{.creator = c.user->uid, .invited = *invitees, .members = {c.user->uid}};
-  std::vector<user_id> everyone{c.user->uid};
-  everyone.insert(everyone.end(), invitees->begin(), invitees->end());
+  std::vector<user_id> everyone{c.user->uid};  // the creator, then the invitees reported invited (MP-INVITE-01)
   std::string result = "OK\n";
   for (auto uid : *invitees) {
     bool online = online_.contains(uid);
-    if (online) s.pending.insert(uid);
+    if (online) {
+      s.pending.insert(uid);
+      everyone.push_back(uid);
+    }
     result += id_to_hex(uid) + (online ? " invited\n" : " offline\n");
   }
   // The creator learns the sid before anyone can answer an invitation to it (MP-INIT-06).
@@ -257,8 +259,7 @@ void hub::on_status_req(connection& c, const opened_frame& f, core::actions& out
   if (f.h.sid != 0) return reply(c, msg_type::status_res, f.h.sid, "malformed request", out);
   if (asked.empty()) return reply(c, msg_type::status_res, 0, "Online", out);  // the server's own status
   auto uid = id_from_hex(asked);
-  bool lower_hex = asked == (uid ? id_to_hex(*uid) : std::string{});
-  if (!uid || !lower_hex) return reply(c, msg_type::status_res, 0, "malformed request", out);
+  if (!uid) return reply(c, msg_type::status_res, 0, "malformed request", out);
   if (!find_user(*uid)) return reply(c, msg_type::status_res, 0, "unknown user " + asked, out);
   bool online = online_.contains(*uid) || planted(fault::offline_status_lies);
   reply(c, msg_type::status_res, 0, online ? "Online" : "Offline", out);
