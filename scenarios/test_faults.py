@@ -12,10 +12,12 @@ SERVER = os.path.join(BIN_DIR, "parley-server")
 CONFORM = os.path.join(BIN_DIR, "parley-conform")
 
 
-# How each protocol's reference server is launched; {keys} is the key store the engine made for the run.
+# How each protocol's reference server is launched; {keys} is the key store the engine made for the run
+# ({users}: the file that lists its users, multiparty).
 LAUNCH = {
     "itp": "--port {port} --ping-interval {ping} --pong-timeout {pong}",
     "securechat": "--port {port} --keys {keys}",
+    "multiparty": "--port {port} --keys {keys} --users {users} --status-interval {status}",
 }
 
 
