@@ -6,8 +6,8 @@
 // Input: the first byte picks a planted fault (0: none), then records [op:1][conn:1][len:2 big-endian][payload]:
 //   op % 7 = 0 connect conn % 4              1 payload as raw bytes on conn (login path, framing)
 //            2 the peer closes               3 time passes: len * 50 ms
-//            4 log in as user payload[0] % 5; payload[1] bit 0: a timestamp 200 s old, bit 1: replay this
-//              user's previous login_req
+//            4 log in as user payload[0] % 5 with the next of its prepared login_reqs (the 4th repeats the
+//              1st); payload[1] bit 0: one 200 s old instead, bit 1: the previous one again (a replay)
 //            5 a sealed frame: payload[0] % 13 the type (12: unknown 0x0700), payload[1] flags (1 bad tag,
 //              2 repeat the sqn, 4 another user's uid, 8 the last sid seen), payload from 2 on the plaintext
 //            6 a well-formed request: payload[0] % 5 = init_req to the users of mask payload[1], invite_res
@@ -37,10 +37,17 @@ constexpr std::uint64_t clock_ms = 1'800'000'000'000;
 constexpr std::uint16_t types[] = {0x0000, 0x0010, 0x0100, 0x0110, 0x0200, 0x0210,
                                    0x0300, 0x0310, 0x0400, 0x0410, 0x0500, 0x0510, 0x0700};
 
+constexpr int logins_per_user = 3;
+
 struct test_keys {
   core::pkey server, server_public;
   std::vector<core::pkey> privates;
   std::vector<directory_entry> directory;
+  // Made once: RSA signing per login would halve the executions per second. Every input starts a new hub,
+  // so its replay cache is empty; within one input a user's logins take these in turn, and a fourth
+  // login repeats the first one's tk, which the hub must refuse.
+  std::vector<std::array<login_secrets, logins_per_user>> logins;
+  std::vector<login_secrets> stale_logins;  // timestamps 200 s old
 };
 
 const test_keys& keys() {
@@ -57,6 +64,11 @@ const test_keys& keys() {
       auto pub = *core::pkey::from_public_pem(key->public_pem());
       t.privates.push_back(*key);
       t.directory.push_back({name, uid_of(pub), pub});
+      auto& made = t.logins.emplace_back();
+      for (auto& secrets : made)
+        PARLEY_FUZZ_CHECK(make_login_req(*key, name, t.server_public, clock_ms, secrets).has_value(), "cannot make a login_req");
+      PARLEY_FUZZ_CHECK(make_login_req(*key, name, t.server_public, clock_ms - 200'000, t.stale_logins.emplace_back()).has_value(),
+                        "cannot make a login_req");
     }
     return t;
   }();
@@ -82,7 +94,7 @@ struct harness {
   hub h;
   std::array<connection, connections> conns{};
   std::set<core::conn_id> closed;
-  std::map<int, login_secrets> last_login;  // per user, for replays (with its tk, in case a faulty hub accepts)
+  std::map<int, int> logins_made;  // per user: how many of its prepared logins this input used
   core::conn_id next_id = 1;
   session_id last_sid = 0;
   time_point now{};
@@ -141,15 +153,12 @@ struct harness {
 
   void login(connection& c, int user, int flags, core::actions& out) {
     const auto& k = keys();
+    auto u = static_cast<std::size_t>(user);
+    int& made = logins_made[user];
     login_secrets secrets;
-    if ((flags & 2) && last_login.contains(user)) {
-      secrets = last_login[user];  // a replay, byte for byte
-    } else {
-      auto made = make_login_req(k.privates[static_cast<std::size_t>(user)], users[user], k.server_public,
-                                 (flags & 1) ? clock_ms - 200'000 : clock_ms, secrets);
-      PARLEY_FUZZ_CHECK(made.has_value(), "cannot make a login_req");
-      last_login[user] = secrets;
-    }
+    if (flags & 1) secrets = k.stale_logins[u];
+    else if ((flags & 2) && made > 0) secrets = k.logins[u][static_cast<std::size_t>(made - 1) % logins_per_user];  // a replay
+    else secrets = k.logins[u][static_cast<std::size_t>(made++) % logins_per_user];
     c.user = user;
     c.pending = secrets;
     h.on_data(c.id, as_chars(secrets.request), now, out);
