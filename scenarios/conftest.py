@@ -529,3 +529,64 @@ def start_securechat_client(tmp_path, securechat_keys):
     yield start
     for c in clients:
         c.close(timeout=3)
+
+
+# --------------------------------------------------------------------------------------------- multiparty
+
+MULTIPARTY_USERS = ["alice", "bob", "carol", "dave"]
+
+
+class MultipartyServer(Server):
+    """A running `parley-server multiparty --keys DIR --users FILE`; --log-wire logs every chunk in and out."""
+
+    PROTOCOL = "multiparty"
+
+
+class MultipartyClient(Client):
+    """A reference client (`parley-client multiparty --script -`), pinning the server's public key."""
+
+    PROTOCOL = "multiparty"
+
+
+@pytest.fixture(scope="session")
+def multiparty_keys(tmp_path_factory):
+    """A key store made once per session by `parley-conform keys`: server.pem (the server's key pair) and
+    <name>.pem / <name>.public.pem for MULTIPARTY_USERS, plus DIR/users listing them in that order."""
+    directory = tmp_path_factory.mktemp("multiparty-keys")
+    done = subprocess.run([binary("parley-conform"), "keys", "--out", str(directory),
+                           "--users", ",".join(["server"] + MULTIPARTY_USERS)], capture_output=True, timeout=60)
+    if done.returncode != 0:
+        pytest.fail(f"parley-conform keys failed ({done.returncode}): {done.stderr.decode(errors='replace')}",
+                    pytrace=False)
+    (directory / "users").write_text("".join(f"{n}\n" for n in MULTIPARTY_USERS))
+    return directory
+
+
+@pytest.fixture
+def start_multiparty_server(tmp_path, multiparty_keys):
+    """start_multiparty_server(*extra_args) -> MultipartyServer logging the wire; stopped at teardown."""
+    yield from _server_starter(MultipartyServer, tmp_path, "--keys", multiparty_keys,
+                               "--users", multiparty_keys / "users", "--log-wire")
+
+
+@pytest.fixture
+def multiparty_server(start_multiparty_server):
+    return start_multiparty_server()
+
+
+@pytest.fixture
+def start_multiparty_client(tmp_path, multiparty_keys):
+    """start_multiparty_client(server, name, login=True) -> MultipartyClient; closed at teardown."""
+    clients = []
+
+    def start(server, name, login=True):
+        c = MultipartyClient(server, name, tmp_path, key=multiparty_keys / f"{name}.pem",
+                             extra_args=("--server-key", str(multiparty_keys / "server.public.pem")))
+        clients.append(c)
+        if login:
+            c.wait_logged_in()
+        return c
+
+    yield start
+    for c in clients:
+        c.close(timeout=3)

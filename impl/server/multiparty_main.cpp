@@ -39,8 +39,9 @@ int run_multiparty(const cli::args& args) {
     if (!f) throw cli::usage_error("unknown fault '" + *name + "' (see --list-faults)");
     options.planted = *f;
   }
-  // The server's uid is 0; clients pin its key. Print its fingerprint so an operator can hand it out.
-  std::cout << "parley-server multiparty: " << options.users.size() << " users; server key "
+  // Clients pin the server's key: its fingerprint lets an operator check the copy they hand out. On stderr,
+  // so that stdout's first line stays "parley-server multiparty listening on ..." (scripts wait for it).
+  std::cerr << "parley-server multiparty: " << options.users.size() << " users; server key SHA-256 "
             << options.server_key.fingerprint() << std::endl;
   multiparty::hub hub(std::move(options));
   host::host_options transport;
