@@ -24,24 +24,30 @@ ERRORs (1 otherwise, 2 for usage errors).
 protocols:
   itp          text lines over TCP
   securechat   JSON over WebSocket; uses RSA keys (see --keys)
+  multiparty   binary MTP frames over TCP, AES-GCM; uses RSA keys and a server key (see --keys)
 
 keys: writes an RSA key pair per user into DIR (<name>.pem private, mode 0600, and <name>.public.pem),
-the key store layout securechat servers read. --bits defaults to 2048.
+the key store layout securechat and multiparty servers read (multiparty: include the user "server").
+--bits defaults to 2048.
 
 target (default: the built-in reference server, a fresh one per case):
   --target HOST:PORT     a server that is already running; cases that need an empty server are skipped,
                          timer cases need --real-time
   --launch 'CMD'         start the implementation under test; CMD may use {port} (required), and the
-                         timing placeholders {ping} {pong} (milliseconds) to let timer cases run fast
+                         timing placeholders {ping} {pong} (itp), {status} (multiparty), in
+                         milliseconds, to let timer cases run fast; {keys} and {users}: see --keys
   --fresh                with --launch: a new instance for every case (default: one shared instance,
                          plus a private one for cases that need it)
   --role server|client   what --launch starts (default server). A client command gets {port} (the
                          engine's listening port) and {name}; it must read commands on stdin and print
                          Parley's JSON events for cases that check what the user sees
-  --real-time            use the spec's own timings (itp: PING 10 s, pong timeout 3 s)
-  --keys DIR             securechat: the private keys (<name>.pem) of the users the target trusts; at
-                         least 3. Without it the engine makes 5 users (alice bob carol dave erin) for the
-                         run, and a --launch or client command can name their directory as {keys}
+  --real-time            use the spec's own timings (itp: PING 10 s, pong timeout 3 s; multiparty:
+                         status interval 30 s)
+  --keys DIR             securechat, multiparty: the private keys (<name>.pem) of the users the target
+                         trusts; at least 3 (multiparty: also server.public.pem or server.pem). Without
+                         it the engine makes 5 users (alice bob carol dave erin, and a multiparty server
+                         key) for the run; a --launch or client command names their directory as {keys}
+                         and the multiparty users file as {users}
   --time-scale F         stretch every deadline by F, for slow targets (default 1)
 
 selection and output:
