@@ -35,7 +35,9 @@ std::string type_text(std::uint16_t type) {
 }
 
 std::optional<std::uint16_t> type_from_text(const std::string& text) {
-  for (std::uint16_t t : {0x0000, 0x0010, 0x0100, 0x0110, 0x0200, 0x0210, 0x0300, 0x0310, 0x0400, 0x0410, 0x0500, 0x0510})
+  static constexpr std::uint16_t known[] = {0x0000, 0x0010, 0x0100, 0x0110, 0x0200, 0x0210,
+                                             0x0300, 0x0310, 0x0400, 0x0410, 0x0500, 0x0510};
+  for (std::uint16_t t : known)
     if (type_text(t) == text) return t;
   unsigned value = 0;
   bool hex = text.starts_with("0x");
