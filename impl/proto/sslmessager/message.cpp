@@ -1,0 +1,106 @@
+#include "impl/proto/sslmessager/message.hpp"
+
+namespace parley::sslmessager {
+namespace {
+
+// Splits "a b c" at single spaces into at most `parts` fields; the last takes the rest, spaces included.
+std::vector<std::string_view> fields(std::string_view s, std::size_t parts) {
+  std::vector<std::string_view> out;
+  while (out.size() + 1 < parts) {
+    auto sp = s.find(' ');
+    if (sp == std::string_view::npos) break;
+    out.push_back(s.substr(0, sp));
+    s.remove_prefix(sp + 1);
+  }
+  out.push_back(s);
+  return out;
+}
+
+bool is_token(std::string_view s) { return !s.empty() && s.find(' ') == std::string_view::npos; }
+
+}  // namespace
+
+std::string wire(std::string_view content) { return std::string(content) + " \r\n"; }
+
+message_reader::status message_reader::feed(std::string_view bytes, time_point now, std::vector<std::string>& out) {
+  held_.append(bytes);
+  last_byte_ = now;
+  for (auto lf = held_.find('\n'); lf != std::string::npos; lf = held_.find('\n')) {
+    if (lf >= max_message) return status::too_long;  // the LF itself is beyond the 4096th byte
+    std::string content = held_.substr(0, lf);
+    held_.erase(0, lf + 1);
+    deliver(std::move(content), out);
+  }
+  return held_.size() > max_message ? status::too_long : status::ok;
+}
+
+void message_reader::on_timer(time_point now, std::vector<std::string>& out) {
+  if (!held_.empty() && now >= last_byte_ + fragment_) finish(out);
+}
+
+void message_reader::finish(std::vector<std::string>& out) {
+  if (held_.empty()) return;
+  std::string content = std::move(held_);
+  held_.clear();
+  deliver(std::move(content), out);
+}
+
+std::optional<time_point> message_reader::deadline() const {
+  if (held_.empty()) return std::nullopt;
+  return last_byte_ + fragment_;
+}
+
+void message_reader::deliver(std::string content, std::vector<std::string>& out) {
+  if (!content.empty() && content.back() == '\r') content.pop_back();
+  if (!content.empty() && content.back() == ' ') content.pop_back();
+  if (content.empty()) return;  // SSLM-FRAME-07: the original client sends " \r\n" after every text
+  out.push_back(std::move(content));
+}
+
+client_message parse_client(std::string_view content) {
+  if (content.find('\r') != std::string_view::npos) return client_msg::malformed{"a CR inside the message"};
+  auto [command, rest] = [&] {
+    auto sp = content.find(' ');
+    return sp == std::string_view::npos ? std::pair{content, std::string_view{}}
+                                        : std::pair{content.substr(0, sp), content.substr(sp + 1)};
+  }();
+  bool has_rest = content.size() > command.size();
+  if (command == "AUTH") {
+    auto f = fields(rest, 3);
+    if (!has_rest || f.size() != 2 || !is_token(f[0]) || !is_token(f[1]))
+      return client_msg::malformed{"AUTH takes exactly a name and a password"};
+    return client_msg::auth{std::string(f[0]), std::string(f[1])};
+  }
+  if (command == "MSG") {
+    auto f = fields(rest, 3);
+    if (!has_rest || f.size() < 2 || !is_token(f[0]) || !is_token(f[1]))
+      return client_msg::malformed{"MSG takes a target, a sender and a text"};
+    return client_msg::msg{std::string(f[0]), std::string(f[1]), f.size() == 3 ? std::string(f[2]) : std::string()};
+  }
+  if (command == "END") return client_msg::end{};  // anything after END is ignored (§5.2)
+  return client_msg::malformed{"unknown command '" + std::string(command.substr(0, 32)) + "'"};
+}
+
+server_message parse_server(std::string_view content) {
+  auto f = fields(content, 4);
+  // Extra fields after the name are tolerated: later versions of the original append a token.
+  if (f[0] == "ACCEPT" && f.size() >= 2 && is_token(f[1])) return server_msg::accept{std::string(f[1])};
+  if (f[0] == "RELAY" && f.size() >= 3 && is_token(f[1]) && is_token(f[2]))
+    return server_msg::relay{std::string(f[1]), std::string(f[2]), f.size() == 4 ? std::string(f[3]) : std::string()};
+  if (content == "CNT <user not online>" || content.starts_with("CNT <")) return server_msg::cnt{};
+  if (content == "CHECK") return server_msg::check{};
+  if (f[0] == "END") {
+    std::string_view rest = content.size() > 3 ? content.substr(4) : std::string_view{};
+    server_msg::end e;
+    if (rest.starts_with("* ")) {
+      e.violation = true;
+      rest.remove_prefix(2);
+    }
+    if (rest.size() >= 2 && rest.front() == '<' && rest.back() == '>') rest = rest.substr(1, rest.size() - 2);
+    e.reason = std::string(rest);
+    return e;
+  }
+  return server_msg::unknown{std::string(content)};
+}
+
+}  // namespace parley::sslmessager
