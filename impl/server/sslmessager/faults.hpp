@@ -1,0 +1,35 @@
+// Deliberate bugs the reference server can plant (`parley-server sslmessager --fault NAME`), so that every
+// conformance case is shown to fail against a server that breaks its rule. Several are the original
+// implementation's own bugs (WIRE-NOTES). Never enabled by default.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "impl/core/fault_table.hpp"
+
+namespace parley::sslmessager {
+
+enum class fault {
+  none,
+  spoofable_sender,        // relays a MSG under whatever sender name it carries (the original)
+  unknown_user_kills_all,  // an AUTH for an unknown user ends every connection (the original's crash)
+  accept_second_login,     // logs a user in again while it is online
+  silent_before_auth,      // ignores a MSG sent before AUTH instead of ending the connection
+  no_cnt,                  // drops a MSG to an offline user without telling the sender
+  no_check,                // never sends CHECK
+  no_trailing_space,       // writes "ACCEPT aaa\r\n": the original client loses the last word
+  end_to_wrong_socket,     // sends a protocol error's END to the user the line names (the original)
+  keep_name_after_drop,    // a user whose connection drops stays online (the original)
+  no_fragments,            // drops bytes that never get a line ending (the original client's CHECK-style sends)
+  no_end_reply,            // closes on a client's END without END <end accepted>
+  relay_to_everyone,       // relays a MSG to every online user, not just the target
+};
+
+using fault_info = core::fault_info<fault>;
+
+std::span<const fault_info> all_faults() noexcept;
+std::optional<fault> fault_from_name(std::string_view name) noexcept;
+
+}  // namespace parley::sslmessager

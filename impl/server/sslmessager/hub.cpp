@@ -1,0 +1,196 @@
+#include "impl/server/sslmessager/hub.hpp"
+
+#include <vector>
+
+#include "impl/core/overloaded.hpp"
+
+namespace parley::sslmessager {
+
+hub::hub(hub_options options) : options_(std::move(options)) {
+  // The dummy costs what a real user costs: the same scrypt parameters as the first user's.
+  scrypt_params params = options_.users.empty() ? scrypt_params{} : options_.users.begin()->second.params;
+  if (auto made = make_entry("dummy", "no-password-matches-this", params)) dummy_ = std::move(*made);
+}
+
+void hub::on_connect(core::conn_id conn, std::string_view, time_point now, core::actions&) {
+  connection c{.reader = message_reader(options_.fragment), .opened = now};
+  conns_.insert_or_assign(conn, std::move(c));
+}
+
+void hub::on_data(core::conn_id conn, std::string_view data, time_point now, core::actions& out) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.ending) return;  // after an END, input is discarded
+  std::vector<std::string> messages;
+  auto status = it->second.reader.feed(data, now, messages);
+  process(conn, messages, out);
+  auto still = conns_.find(conn);
+  if (status == message_reader::status::too_long && still != conns_.end() && !still->second.ending)
+    end(conn, end_text::too_long, "a message over 4096 bytes", out);
+}
+
+void hub::process(core::conn_id conn, std::vector<std::string>& messages, core::actions& out) {
+  for (const auto& content : messages) {
+    auto it = conns_.find(conn);
+    if (it == conns_.end() || it->second.ending) return;
+    handle(conn, it->second, content, out);
+  }
+}
+
+void hub::handle(core::conn_id conn, connection& c, const std::string& content, core::actions& out) {
+  auto message = parse_client(content);
+  bool online = !c.name.empty();
+  std::visit(core::overloaded{
+                 [&](const client_msg::auth& a) {
+                   if (online) return end(conn, end_text::bad_protocol, "AUTH after login", out);  // SSLM-AUTH-07
+                   login(conn, c, a, out);
+                 },
+                 [&](const client_msg::msg& m) {
+                   if (online) return relay(conn, c, m, out);
+                   if (planted(fault::silent_before_auth)) return;
+                   end(conn, end_text::bad_protocol, "MSG before AUTH", out);
+                 },
+                 [&](const client_msg::end&) {
+                   if (!online) return end(conn, end_text::bad_protocol, "END before AUTH", out);
+                   if (planted(fault::no_end_reply)) {
+                     c.ending = true;
+                     go_offline(conn, c);
+                     return out.close(conn, "client END, closed without a reply (fault)");
+                   }
+                   end(conn, end_text::end_accepted, "client END", out);
+                 },
+                 [&](const client_msg::malformed& m) {
+                   if (online && planted(fault::end_to_wrong_socket)) {
+                     // The original answers a bad line on the socket of the user its second word names.
+                     auto second = content.find(' ');
+                     std::string named = second == std::string::npos ? "" : content.substr(second + 1, content.find(' ', second + 1) - second - 1);
+                     if (auto other = online_.find(named); other != online_.end() && other->second != conn)
+                       return end(other->second, end_text::bad_protocol, "a protocol error of another connection (fault)", out);
+                   }
+                   end(conn, end_text::bad_protocol, m.why, out);
+                 },
+             },
+             message);
+}
+
+void hub::login(core::conn_id conn, connection& c, const client_msg::auth& a, core::actions& out) {
+  auto user = options_.users.find(a.name);
+  bool known = valid_name(a.name) && user != options_.users.end();
+  if (!known && planted(fault::unknown_user_kills_all)) {
+    std::vector<core::conn_id> all;
+    for (const auto& [id, other] : conns_) all.push_back(id);
+    for (auto id : all) {
+      auto& other = conns_.at(id);
+      other.ending = true;
+      go_offline(id, other);
+      out.close(id, "an unknown user crashed the server (fault)");
+    }
+    return;
+  }
+  // Every refusal costs one scrypt, known name or not (SSLM-AUTH-06), and reads the same (SSLM-AUTH-04).
+  bool verified = verify_password(known ? user->second : dummy_, a.password) && known;
+  if (!verified) return end(conn, end_text::bad_login, "refused login for '" + a.name.substr(0, 32) + "'", out);
+  if (online_.contains(a.name) && !planted(fault::accept_second_login))
+    return end(conn, end_text::already_online, a.name + " is already online", out);
+  c.name = a.name;
+  c.next_check = c.opened + options_.check_interval;
+  online_[a.name] = conn;
+  send(conn, "ACCEPT " + a.name, out);
+}
+
+void hub::relay(core::conn_id conn, connection& c, const client_msg::msg& m, core::actions& out) {
+  // The sender is checked before the target is looked up: a forger learns nothing (SSLM-MSG-02).
+  if (m.sender != c.name && !planted(fault::spoofable_sender))
+    return end(conn, end_text::bad_sender, c.name + " wrote as " + m.sender.substr(0, 32), out);
+  if (m.text.size() > max_text) return end(conn, end_text::too_long, "a text over 4000 bytes", out);
+  std::string line = "RELAY " + m.target + " " + m.sender + " " + m.text;
+  if (planted(fault::relay_to_everyone)) {
+    for (const auto& [name, id] : online_) send(id, line, out);
+    return;
+  }
+  auto target = online_.find(m.target);
+  if (target != online_.end() && conns_.contains(target->second)) return send(target->second, line, out);
+  if (target != online_.end()) return;  // keep-name-after-drop: the original writes into a dead socket
+  if (!planted(fault::no_cnt)) send(conn, cnt_text, out);
+}
+
+void hub::send(core::conn_id conn, std::string_view content, core::actions& out) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.ending) return;
+  out.send(conn, planted(fault::no_trailing_space) ? std::string(content) + "\r\n" : wire(content));
+}
+
+void hub::end(core::conn_id conn, std::string_view end_line, std::string why, core::actions& out) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.ending) return;
+  send(conn, end_line, out);
+  it->second.ending = true;
+  go_offline(conn, it->second);
+  out.close(conn, std::move(why));
+}
+
+void hub::go_offline(core::conn_id conn, connection& c) {
+  if (c.name.empty()) return;
+  if (auto it = online_.find(c.name); it != online_.end() && it->second == conn) online_.erase(it);
+}
+
+void hub::on_timer(time_point now, core::actions& out) {
+  std::vector<core::conn_id> ids;
+  for (const auto& [id, c] : conns_) ids.push_back(id);
+  for (auto id : ids) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || it->second.ending) continue;
+    connection& c = it->second;
+    if (auto due = c.reader.deadline(); due && *due <= now) {
+      std::vector<std::string> messages;
+      c.reader.on_timer(now, messages);
+      if (!planted(fault::no_fragments)) process(id, messages, out);
+      it = conns_.find(id);
+      if (it == conns_.end() || it->second.ending) continue;
+    }
+    if (c.name.empty()) {
+      if (now >= c.opened + options_.login_timeout) end(id, end_text::login_timeout, "no AUTH in time", out);
+      continue;
+    }
+    if (now >= c.next_check) {
+      if (!planted(fault::no_check)) send(id, "CHECK", out);
+      while (c.next_check <= now) c.next_check += options_.check_interval;
+    }
+  }
+}
+
+std::optional<time_point> hub::next_wake() const {
+  std::optional<time_point> wake;
+  auto consider = [&](time_point t) {
+    if (!wake || t < *wake) wake = t;
+  };
+  for (const auto& [id, c] : conns_) {
+    if (c.ending) continue;
+    if (auto due = c.reader.deadline()) consider(*due);
+    consider(c.name.empty() ? c.opened + options_.login_timeout : c.next_check);
+  }
+  return wake;
+}
+
+void hub::on_close(core::conn_id conn, time_point, core::actions& out) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  if (!it->second.ending) {
+    // Bytes held without a terminator are the peer's last message (SSLM-FRAME-06); nothing can be written
+    // back to it any more, but a MSG in them still reaches its target.
+    std::vector<std::string> messages;
+    it->second.reader.finish(messages);
+    it->second.ending = true;
+    for (const auto& content : messages) {
+      auto m = parse_client(content);
+      if (auto* msg = std::get_if<client_msg::msg>(&m); msg && !it->second.name.empty() &&
+                                                         (msg->sender == it->second.name || planted(fault::spoofable_sender))) {
+        if (auto target = online_.find(msg->target); target != online_.end() && target->second != conn)
+          send(target->second, "RELAY " + msg->target + " " + msg->sender + " " + msg->text.substr(0, max_text), out);
+      }
+    }
+  }
+  if (!planted(fault::keep_name_after_drop)) go_offline(conn, it->second);
+  conns_.erase(conn);
+}
+
+}  // namespace parley::sslmessager
