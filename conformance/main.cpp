@@ -11,12 +11,14 @@
 #include "conformance/engine/runner.hpp"
 #include "conformance/engine/suite_files.hpp"
 #include "impl/cli/args.hpp"
+#include "impl/core/crypto/x509.hpp"
 #include "impl/core/key_store.hpp"
 
 namespace {
 
 constexpr const char* usage = R"(usage: parley-conform PROTOCOL [options]
        parley-conform keys --out DIR --users NAME[,NAME...] [--bits N]
+       parley-conform certs --out DIR [--name HOST] [--days N]
 
 Runs PROTOCOL's conformance suite and prints a report by rule. Exit code 0 only when no case FAILs or
 ERRORs (1 otherwise, 2 for usage errors).
@@ -25,6 +27,9 @@ protocols:
   itp          text lines over TCP
   securechat   JSON over WebSocket; uses RSA keys (see --keys)
   multiparty   binary MTP frames over TCP, AES-GCM; uses RSA keys and a server key (see --keys)
+
+certs: writes a self-signed TLS certificate for HOST (default 127.0.0.1, also its subjectAltName) to
+DIR/server.crt and its RSA key to DIR/server.key, and prints the SPKI pin clients can use.
 
 keys: writes an RSA key pair per user into DIR (<name>.pem private, mode 0600, and <name>.public.pem),
 the key store layout securechat and multiparty servers read (multiparty: include the user "server").
@@ -106,6 +111,33 @@ int make_keys(const parley::cli::args& args) {
               << (std::filesystem::path(*out) / (name + ".public.pem")).string() << "  sha256:" << key->fingerprint()
               << "\n";
   }
+  return 0;
+}
+
+// parley-conform certs: a self-signed server certificate for TLS protocols (sslmessager): DIR/server.crt,
+// DIR/server.key (mode 0600), and the pins a client can use.
+int make_certs(const parley::cli::args& args) {
+  auto out = args.get("--out");
+  if (!out) throw parley::cli::usage_error("certs needs --out DIR");
+  std::string name = args.get_or("--name", "127.0.0.1");
+  int days = static_cast<int>(args.number("--days", 365, 1, 3650));
+  auto key = parley::core::pkey::generate_rsa(2048);
+  auto cert = key ? parley::core::make_self_signed_certificate(*key, name, days) : parley::result<std::string>(key.error());
+  if (!cert) {
+    std::cerr << "parley-conform: cannot make a certificate: " << cert.error().message() << "\n";
+    return 1;
+  }
+  std::filesystem::create_directories(*out);
+  auto crt = std::filesystem::path(*out) / "server.crt";
+  auto pem = std::filesystem::path(*out) / "server.key";
+  std::ofstream(crt) << *cert;
+  {
+    std::ofstream f(pem);
+    f << key->private_pem();
+  }
+  std::filesystem::permissions(pem, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::cout << crt.string() << "  " << pem.string() << "  for " << name << ", " << days << " days\n"
+            << "pin sha256:" << *parley::core::public_key_pin(*cert) << "  (SPKI: parley-client sslmessager --pin)\n";
   return 0;
 }
 
@@ -215,6 +247,7 @@ int main(int argc, char** argv) {
     std::string protocol = list[0];
     list.erase(list.begin());
     if (protocol == "keys") return make_keys(parley::cli::args(list, {}, {"--out", "--users", "--bits"}));
+    if (protocol == "certs") return make_certs(parley::cli::args(list, {}, {"--out", "--name", "--days"}));
     parley::cli::args args(list, {"--fresh", "--real-time", "--list", "--strict", "--coverage", "--no-color", "--help"},
                            {"--target", "--launch", "--role", "--time-scale", "--case", "--jobs", "--report-json",
                             "--junit", "--record-corpus", "--cases", "--rules", "--keys"});

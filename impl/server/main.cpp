@@ -17,6 +17,7 @@ protocols:
   itp         text lines over TCP (default port 1337)
   securechat  JSON over WebSocket, signed join, end-to-end encrypted private messages (default port 8765)
   multiparty  binary MTP frames over TCP, AES-GCM, sessions with invites (default port 5150)
+  sslmessager text lines over TLS, password login, relay (default port 18443)
 
 common options:
   --bind ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
@@ -40,6 +41,15 @@ multiparty options:
   --users FILE           who may log in, one name per line, in directory order; # comments (required)
   --status-interval MS   send status_req to a client silent this long (default 30000); a connection that
                          has not logged in within this plus 3000 ms is closed
+
+sslmessager options:
+  --cert PEM             the server's certificate (required; it may also hold the key)
+  --key PEM              the server's private key (default: the --cert file, which may hold both)
+  --users FILE           the users file: name:scrypt:N:r:p:salt:hash lines (required)
+  --check-interval MS    send CHECK to every online user this often (default 60000)
+parley-server sslmessager adduser --users FILE --name NAME [--replace] [--scrypt-n N]
+                         add a user (the password is read from stdin, or prompted twice without echo);
+                         the file is created with mode 0600 and replaced whole
 )";
 
 }  // namespace
@@ -91,13 +101,15 @@ int main(int argc, char** argv) {
     }
     std::string protocol = argv_list[0];
     argv_list.erase(argv_list.begin());
-    cli::args args(argv_list, {"--log-wire", "--list-faults", "--help"},
+    cli::args args(argv_list, {"--log-wire", "--list-faults", "--help", "--replace"},
                    {"--bind", "--port", "--max-connections", "--fault", "--ping-interval", "--pong-timeout",
-                    "--max-line", "--keys", "--users", "--status-interval"});
+                    "--max-line", "--keys", "--users", "--status-interval", "--cert", "--key",
+                    "--check-interval", "--name", "--scrypt-n"});
     if (args.has("--help")) {
       std::cout << server_main::usage;
       return 0;
     }
+    if (protocol == "sslmessager") return server_main::run_sslmessager(args);  // has a subcommand: adduser
     if (!args.positional().empty()) throw cli::usage_error("unexpected argument '" + args.positional()[0] + "'");
     if (protocol == "itp") return server_main::run_itp(args);
     if (protocol == "securechat") return server_main::run_securechat(args);

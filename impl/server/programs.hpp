@@ -16,5 +16,6 @@ int serve(core::hub& hub, const char* protocol, const cli::args& args, unsigned 
 int run_itp(const cli::args& args);
 int run_securechat(const cli::args& args);
 int run_multiparty(const cli::args& args);
+int run_sslmessager(const cli::args& args);
 
 }  // namespace parley::server_main

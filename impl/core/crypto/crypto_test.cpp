@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "impl/core/crypto/x509.hpp"
 #include "impl/core/crypto/aes.hpp"
 #include "impl/core/crypto/digest.hpp"
 #include "impl/core/crypto/pkey.hpp"
@@ -113,6 +114,22 @@ TEST(Pkey, PublicDerAndPemRoundTrip) {
   EXPECT_EQ(pkey::from_public_der(trailing).error(), errc::invalid_key);
   EXPECT_EQ(pkey::from_public_pem("not a key").error(), errc::invalid_key);
   EXPECT_TRUE(pkey::from_private_pem(rsa_key().private_pem())->has_private());
+}
+
+}  // namespace
+}  // namespace parley::core
+
+namespace parley::core {
+namespace {
+
+TEST(X509, PublicKeyPinIsTheHashOfTheSpki) {
+  auto key = pkey::generate_ed25519();
+  ASSERT_TRUE(key);
+  auto cert = make_self_signed_certificate(*key, "localhost", 1);
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(*public_key_pin(*cert), to_hex(sha256(key->public_der())));
+  EXPECT_NE(*public_key_pin(*cert), *certificate_pin(*cert));
+  EXPECT_FALSE(public_key_pin("not a certificate"));
 }
 
 }  // namespace

@@ -72,4 +72,16 @@ result<std::string> certificate_pin(std::string_view certificate_pem) {
   return to_hex(digest);
 }
 
+result<std::string> public_key_pin(std::string_view certificate_pem) {
+  bio_ptr bio(BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size())));
+  x509_ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!cert) return errc::invalid_key;
+  unsigned char* der = nullptr;
+  int size = i2d_PUBKEY(X509_get0_pubkey(cert.get()), &der);
+  if (size <= 0) return errc::crypto_failure;
+  auto digest = sha256(byte_view(der, static_cast<std::size_t>(size)));
+  OPENSSL_free(der);
+  return to_hex(digest);
+}
+
 }  // namespace parley::core

@@ -15,4 +15,8 @@ result<std::string> make_self_signed_certificate(const pkey& key, const std::str
 // -sha256 prints the same bytes, upper-case with colons).
 result<std::string> certificate_pin(std::string_view certificate_pem);
 
+// SHA-256 of the certificate's SubjectPublicKeyInfo DER, lower-case hex: a pin that survives renewing the
+// certificate with the same key (sslmessager's --pin, spec §3.3).
+result<std::string> public_key_pin(std::string_view certificate_pem);
+
 }  // namespace parley::core

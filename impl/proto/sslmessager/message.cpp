@@ -1,5 +1,7 @@
 #include "impl/proto/sslmessager/message.hpp"
 
+#include "impl/core/encoding.hpp"
+
 namespace parley::sslmessager {
 namespace {
 
@@ -55,6 +57,25 @@ void message_reader::deliver(std::string content, std::vector<std::string>& out)
   if (!content.empty() && content.back() == ' ') content.pop_back();
   if (content.empty()) return;  // SSLM-FRAME-07: the original client sends " \r\n" after every text
   out.push_back(std::move(content));
+}
+
+std::string auth_redactor::operator()(std::uint64_t conn, std::string_view chunk) {
+  std::string shown(chunk);
+  if (!done_.contains(conn)) {
+    if (!spaces_.contains(conn) && spaces_.size() >= max_pending) spaces_.erase(spaces_.begin());
+    int& spaces = spaces_[conn];
+    for (char& c : shown) {
+      if (c == '\n' || c == '\r') {
+        spaces_.erase(conn);
+        if (done_.size() >= max_pending) done_.erase(done_.begin());
+        done_.insert(conn);
+        break;
+      }
+      if (c == ' ') ++spaces;
+      else if (spaces >= 2) c = '*';  // "AUTH name " stays readable, the password does not
+    }
+  }
+  return core::printable(shown);
 }
 
 client_message parse_client(std::string_view content) {

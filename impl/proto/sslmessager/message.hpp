@@ -3,7 +3,10 @@
 // without a terminator — and the grammar of what each side sends. Written as `<content> SP CR LF`.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -42,6 +45,18 @@ private:
   std::string held_;
   time_point last_byte_{};
   millis fragment_;
+};
+
+// For wire logs: masks the password of a connection's first line (its AUTH), whatever the chunks it
+// arrives in (SSLM-USERS-04). One per server; it remembers at most `max_pending` unfinished first lines.
+class auth_redactor {
+public:
+  std::string operator()(std::uint64_t conn, std::string_view chunk);
+
+private:
+  static constexpr std::size_t max_pending = 4096;
+  std::map<std::uint64_t, int> spaces_;  // connections whose first line has not ended: spaces seen so far
+  std::set<std::uint64_t> done_;
 };
 
 // What a client sends.

@@ -98,5 +98,13 @@ TEST(SslmessagerGrammar, ServerMessages) {
   EXPECT_EQ(wire("ACCEPT aaa"), "ACCEPT aaa \r\n");
 }
 
+TEST(SslmessagerRedactor, MasksTheFirstLinesPasswordAcrossChunks) {
+  auth_redactor r;
+  EXPECT_EQ(r(1, "AUTH aaa s3"), "AUTH aaa **");
+  EXPECT_EQ(r(2, "AUTH bbb hunter2 \r\n"), "AUTH bbb ******* \\r\\n");
+  EXPECT_EQ(r(1, "cret \r\nMSG bbb aaa hi"), "**** \\r\\nMSG bbb aaa hi");
+  EXPECT_EQ(r(1, "AUTH x y\n"), "AUTH x y\\n");  // only the first line is the login
+}
+
 }  // namespace
 }  // namespace parley::sslmessager

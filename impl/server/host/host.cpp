@@ -27,7 +27,17 @@ public:
     if (!options_.log) options_.log = [](std::string_view line) { std::clog << line << std::endl; };
   }
 
-  std::error_code listen() { return net::detail::open_acceptor(acceptor_, options_.bind, options_.port); }
+  std::error_code listen() {
+    if (options_.transport == transport::tls) {
+      std::string problem;
+      tls_ = detail::make_server_tls_context(options_.tls_certificate_pem, options_.tls_key_pem, problem);
+      if (!tls_) {
+        log("cannot serve TLS: " + problem);
+        return std::make_error_code(std::errc::invalid_argument);
+      }
+    }
+    return net::detail::open_acceptor(acceptor_, options_.bind, options_.port);
+  }
 
   unsigned short port() const override { return acceptor_.local_endpoint().port(); }
 
@@ -90,6 +100,8 @@ private:
     };
     if (options_.transport == transport::websocket) {
       handshaking_.insert(detail::open_ws_channel(std::move(socket), options_.max_message, ready));
+    } else if (options_.transport == transport::tls) {
+      handshaking_.insert(detail::open_tls_channel(std::move(socket), tls_, ready));
     } else {
       detail::open_tcp_channel(std::move(socket), ready);
     }
@@ -114,7 +126,9 @@ private:
         gone(id, why);
         return;
       }
-      if (options_.log_wire) log("conn " + std::to_string(id) + " > " + core::printable(*data));
+      if (options_.log_wire)
+        log("conn " + std::to_string(id) + " > " +
+            (options_.redact_input ? options_.redact_input(id, *data) : core::printable(*data)));
       core::actions out;
       hub_.on_data(id, *data, clock_type::now(), out);
       apply(out);
@@ -216,6 +230,7 @@ private:
   std::map<core::conn_id, conn_ptr> connections_;
   // WebSocket connections still in their handshake: they count against the limit, and stop() drops them.
   std::set<detail::channel_ptr> handshaking_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // transport::tls only
   core::conn_id last_id_ = 0;
   bool stopping_ = false;
 };

@@ -12,9 +12,10 @@
 
 namespace parley::host {
 
-// What one unit handed to the hub is: a TCP chunk (the hub frames the byte stream itself) or one whole
-// WebSocket message (each send_action is then one text message, and a close_action a close frame 1000).
-enum class transport { tcp, websocket };
+// What one unit handed to the hub is: a TCP chunk (the hub frames the byte stream itself), one whole
+// WebSocket message (each send_action is then one text message, and a close_action a close frame 1000),
+// or a chunk of a TLS stream (each send_action one write, so one record; a close_action sends close_notify).
+enum class transport { tcp, websocket, tls };
 
 struct host_options {
   host::transport transport = transport::tcp;
@@ -27,6 +28,9 @@ struct host_options {
   std::size_t max_pending_output = 4 * 1024 * 1024;
   std::size_t max_connections = 1024;
   std::function<void(std::string_view)> log;  // one line, no newline; default: stderr
+  std::string tls_certificate_pem, tls_key_pem;  // tls: the server's certificate chain and private key
+  // With log_wire: how a received chunk is logged (printable, secrets masked); default core::printable.
+  std::function<std::string(core::conn_id, std::string_view)> redact_input;
 };
 
 class server {

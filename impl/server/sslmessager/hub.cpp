@@ -19,19 +19,19 @@ void hub::on_connect(core::conn_id conn, std::string_view, time_point now, core:
 
 void hub::on_data(core::conn_id conn, std::string_view data, time_point now, core::actions& out) {
   auto it = conns_.find(conn);
-  if (it == conns_.end() || it->second.ending) return;  // after an END, input is discarded
+  if (it == conns_.end()) return;  // after an END, input is discarded
   std::vector<std::string> messages;
   auto status = it->second.reader.feed(data, now, messages);
   process(conn, messages, out);
   auto still = conns_.find(conn);
-  if (status == message_reader::status::too_long && still != conns_.end() && !still->second.ending)
+  if (status == message_reader::status::too_long && still != conns_.end())
     end(conn, end_text::too_long, "a message over 4096 bytes", out);
 }
 
 void hub::process(core::conn_id conn, std::vector<std::string>& messages, core::actions& out) {
   for (const auto& content : messages) {
     auto it = conns_.find(conn);
-    if (it == conns_.end() || it->second.ending) return;
+    if (it == conns_.end()) return;
     handle(conn, it->second, content, out);
   }
 }
@@ -51,11 +51,7 @@ void hub::handle(core::conn_id conn, connection& c, const std::string& content, 
                  },
                  [&](const client_msg::end&) {
                    if (!online) return end(conn, end_text::bad_protocol, "END before AUTH", out);
-                   if (planted(fault::no_end_reply)) {
-                     c.ending = true;
-                     go_offline(conn, c);
-                     return out.close(conn, "client END, closed without a reply (fault)");
-                   }
+                   if (planted(fault::no_end_reply)) return forget(conn, "client END, closed without a reply (fault)", out);
                    end(conn, end_text::end_accepted, "client END", out);
                  },
                  [&](const client_msg::malformed& m) {
@@ -78,12 +74,7 @@ void hub::login(core::conn_id conn, connection& c, const client_msg::auth& a, co
   if (!known && planted(fault::unknown_user_kills_all)) {
     std::vector<core::conn_id> all;
     for (const auto& [id, other] : conns_) all.push_back(id);
-    for (auto id : all) {
-      auto& other = conns_.at(id);
-      other.ending = true;
-      go_offline(id, other);
-      out.close(id, "an unknown user crashed the server (fault)");
-    }
+    for (auto id : all) forget(id, "an unknown user crashed the server (fault)", out);
     return;
   }
   // Every refusal costs one scrypt, known name or not (SSLM-AUTH-06), and reads the same (SSLM-AUTH-04).
@@ -114,17 +105,22 @@ void hub::relay(core::conn_id conn, connection& c, const client_msg::msg& m, cor
 }
 
 void hub::send(core::conn_id conn, std::string_view content, core::actions& out) {
-  auto it = conns_.find(conn);
-  if (it == conns_.end() || it->second.ending) return;
+  if (!conns_.contains(conn)) return;
   out.send(conn, planted(fault::no_trailing_space) ? std::string(content) + "\r\n" : wire(content));
 }
 
 void hub::end(core::conn_id conn, std::string_view end_line, std::string why, core::actions& out) {
-  auto it = conns_.find(conn);
-  if (it == conns_.end() || it->second.ending) return;
+  if (!conns_.contains(conn)) return;
   send(conn, end_line, out);
-  it->second.ending = true;
+  forget(conn, std::move(why), out);
+}
+
+void hub::forget(core::conn_id conn, std::string why, core::actions& out) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
   go_offline(conn, it->second);
+  conns_.erase(it);
+  // The host closes after the END is written and does not report this close back (core::hub).
   out.close(conn, std::move(why));
 }
 
@@ -138,14 +134,13 @@ void hub::on_timer(time_point now, core::actions& out) {
   for (const auto& [id, c] : conns_) ids.push_back(id);
   for (auto id : ids) {
     auto it = conns_.find(id);
-    if (it == conns_.end() || it->second.ending) continue;
+    if (it == conns_.end()) continue;
     connection& c = it->second;
     if (auto due = c.reader.deadline(); due && *due <= now) {
       std::vector<std::string> messages;
       c.reader.on_timer(now, messages);
       if (!planted(fault::no_fragments)) process(id, messages, out);
-      it = conns_.find(id);
-      if (it == conns_.end() || it->second.ending) continue;
+      if (!conns_.contains(id)) continue;
     }
     if (c.name.empty()) {
       if (now >= c.opened + options_.login_timeout) end(id, end_text::login_timeout, "no AUTH in time", out);
@@ -164,7 +159,6 @@ std::optional<time_point> hub::next_wake() const {
     if (!wake || t < *wake) wake = t;
   };
   for (const auto& [id, c] : conns_) {
-    if (c.ending) continue;
     if (auto due = c.reader.deadline()) consider(*due);
     consider(c.name.empty() ? c.opened + options_.login_timeout : c.next_check);
   }
@@ -174,17 +168,17 @@ std::optional<time_point> hub::next_wake() const {
 void hub::on_close(core::conn_id conn, time_point, core::actions& out) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  if (!it->second.ending) {
+  {
     // Bytes held without a terminator are the peer's last message (SSLM-FRAME-06); nothing can be written
     // back to it any more, but a MSG in them still reaches its target.
     std::vector<std::string> messages;
     it->second.reader.finish(messages);
-    it->second.ending = true;
     for (const auto& content : messages) {
       auto m = parse_client(content);
       if (auto* msg = std::get_if<client_msg::msg>(&m); msg && !it->second.name.empty() &&
                                                          (msg->sender == it->second.name || planted(fault::spoofable_sender))) {
-        if (auto target = online_.find(msg->target); target != online_.end() && target->second != conn)
+        if (auto target = online_.find(msg->target);
+            target != online_.end() && target->second != conn && conns_.contains(target->second))
           send(target->second, "RELAY " + msg->target + " " + msg->sender + " " + msg->text.substr(0, max_text), out);
       }
     }

@@ -41,7 +41,6 @@ private:
     std::string name;  // set once online
     time_point opened{};
     time_point next_check{};
-    bool ending = false;  // an END was written: nothing more is read or written
   };
 
   void handle(core::conn_id conn, connection& c, const std::string& content, core::actions& out);
@@ -51,6 +50,8 @@ private:
   // Writes `end_line` and closes; the user, if any, is offline at once (SSLM-CONN-04).
   void end(core::conn_id conn, std::string_view end_line, std::string why, core::actions& out);
   void go_offline(core::conn_id conn, connection& c);
+  // Closes without a further line and forgets the connection.
+  void forget(core::conn_id conn, std::string why, core::actions& out);
   void process(core::conn_id conn, std::vector<std::string>& messages, core::actions& out);
   bool planted(fault f) const noexcept { return options_.planted == f; }
 
