@@ -1,53 +1,80 @@
-// The I/O half of a parley-client over plain TCP (itp, multiparty): one Asio thread owns the socket and
-// the protocol's agent; command_input turns the user's lines into commands posted to it. The agent is a
-// pure state machine with on_data/on_command/on_closed (and, when the client speaks first, on_open).
+// The I/O half of a parley-client over TCP, plain or TLS (itp, multiparty, sslmessager): one Asio thread
+// owns the connection and the protocol's agent; command_input turns the user's lines into commands posted
+// to it. The agent is a pure state machine with on_data/on_command/on_closed, and optionally on_open (the
+// client speaks first) and next_wake/on_timer (it keeps timers).
 #pragma once
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include <array>
 #include <deque>
 #include <functional>
 #include <iostream>
+#include <optional>
+#include <type_traits>
 
 #include "impl/client/command_input.hpp"
 #include "impl/client/common/event.hpp"
+#include "impl/core/clock.hpp"
 #include "impl/core/encoding.hpp"
 
 namespace parley::client_main {
 
-template <class Agent, class Output>
+template <class Agent, class Output, bool Tls = false>
 class tcp_driver {
 public:
   using renderer = std::function<std::string(const client::event&)>;
+  using socket_type = std::conditional_t<Tls, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>,
+                                         boost::asio::ip::tcp::socket>;
+  // TLS only: after the handshake, whether to go on with this server; "" or why not (a pin mismatch).
+  using verifier = std::function<std::string(socket_type&)>;
 
   // `render` turns an event into the human form (empty: show nothing); script mode prints JSON lines.
   // `log_wire` shows each chunk on stderr, through `wire_text` (printable text, or hex for binary).
   tcp_driver(Agent& agent, bool script, bool log_wire, renderer render,
              std::function<std::string(std::string_view)> wire_text = core::printable)
       : agent_(agent),
-        socket_(*io_),
+        timer_(*io_),
         input_(io_, [this](const std::string& line) { command(line); }),
         script_(script),
         log_wire_(log_wire),
         render_(std::move(render)),
-        wire_text_(std::move(wire_text)) {}
+        wire_text_(std::move(wire_text)) {
+    if constexpr (Tls) socket_.emplace(*io_, tls_context_);
+    else socket_.emplace(*io_);
+  }
 
-  // Returns 1 when the connection could not be made, else 0 when the session ends.
+  // TLS only: set verification up here before run(); `verify` runs after the handshake.
+  boost::asio::ssl::context& tls_context() { return tls_context_; }
+  void on_handshake(verifier verify) { verify_ = std::move(verify); }
+
+  // Returns 1 when the connection could not be made (or the server not trusted), else 0 when it ends.
   int run(const std::string& host, unsigned short port, const std::string& script_path) {
     namespace asio = boost::asio;
     boost::system::error_code ec;
     asio::ip::tcp::resolver resolver(*io_);
     auto endpoints = resolver.resolve(host, std::to_string(port), ec);
-    if (!ec) asio::connect(socket_, endpoints, ec);
+    auto& tcp = lowest();
+    if (!ec) asio::connect(tcp, endpoints, ec);
     if (ec) {
       emit({"error", {{"code", "connect"}, {"text", "cannot connect to " + host + ":" + std::to_string(port) + ": " + ec.message()}}, {}});
       return 1;
     }
-    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    tcp.set_option(asio::ip::tcp::no_delay(true), ec);
+    if constexpr (Tls) {
+      SSL_set_tlsext_host_name(socket_->native_handle(), host.c_str());
+      socket_->handshake(asio::ssl::stream_base::client, ec);
+      std::string refused = ec ? "TLS handshake failed: " + ec.message() : verify_ ? verify_(*socket_) : "";
+      if (!refused.empty()) {
+        emit({"error", {{"code", "tls"}, {"text", "not connected to " + host + ":" + std::to_string(port) + ": " + refused}}, {}});
+        return 1;
+      }
+    }
     if constexpr (requires(Output& out) { agent_.on_open(out); }) {
       Output out;
       agent_.on_open(out);
@@ -60,6 +87,11 @@ public:
   }
 
 private:
+  boost::asio::ip::tcp::socket& lowest() {
+    if constexpr (Tls) return socket_->next_layer();
+    else return *socket_;
+  }
+
   void emit(const client::event& e) {
     std::string text = script_ ? client::to_json_line(e) : render_(e);
     if (!text.empty()) std::cout << text << std::endl;
@@ -73,6 +105,22 @@ private:
     }
     if (out.close) closing_ = true;
     flush();
+    schedule();
+  }
+
+  // Agents with timers (fragments of a line, a bounded wait) are woken when they ask to be.
+  void schedule() {
+    if constexpr (requires { agent_.next_wake(); }) {
+      auto wake = agent_.next_wake();
+      if (!wake || finished_) return;
+      timer_.expires_at(*wake);
+      timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || finished_) return;
+        Output out;
+        agent_.on_timer(clock_type::now(), out);
+        apply(out);
+      });
+    }
   }
 
   void flush() {
@@ -82,7 +130,8 @@ private:
       return;
     }
     writing_ = true;
-    boost::asio::async_write(socket_, boost::asio::buffer(output_.front()),
+    // One async_write per unit: over TLS, one record per message (sslmessager's SSLM-FRAME-02).
+    boost::asio::async_write(*socket_, boost::asio::buffer(output_.front()),
                              [this](boost::system::error_code ec, std::size_t) {
                                writing_ = false;
                                if (ec) return finish();
@@ -92,7 +141,7 @@ private:
   }
 
   void read() {
-    socket_.async_read_some(boost::asio::buffer(buffer_), [this](boost::system::error_code ec, std::size_t n) {
+    socket_->async_read_some(boost::asio::buffer(buffer_), [this](boost::system::error_code ec, std::size_t n) {
       Output out;
       if (ec) {
         agent_.on_closed(out);
@@ -100,7 +149,10 @@ private:
         return finish();
       }
       if (log_wire_) std::cerr << "> " << wire_text_({buffer_.data(), n}) << "\n";
-      agent_.on_data({buffer_.data(), n}, out);
+      if constexpr (requires { agent_.on_data(std::string_view{}, clock_type::now(), out); })
+        agent_.on_data({buffer_.data(), n}, clock_type::now(), out);
+      else
+        agent_.on_data({buffer_.data(), n}, out);
       apply(out);
       if (!agent_.finished()) read();
     });
@@ -108,26 +160,36 @@ private:
 
   void command(const std::string& line) {
     Output out;
-    agent_.on_command(line, out);
+    if constexpr (requires { agent_.on_command(line, clock_type::now(), out); })
+      agent_.on_command(line, clock_type::now(), out);
+    else
+      agent_.on_command(line, out);
     apply(out);
   }
 
   void finish() {
+    if (finished_) return;
+    finished_ = true;
     boost::system::error_code ignored;
-    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    lowest().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    lowest().close(ignored);
+    timer_.cancel();
     input_.stop();
     io_->stop();
   }
 
   Agent& agent_;
   std::shared_ptr<boost::asio::io_context> io_ = std::make_shared<boost::asio::io_context>();
-  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ssl::context tls_context_{boost::asio::ssl::context::tls_client};
+  std::optional<socket_type> socket_;
+  verifier verify_;
+  boost::asio::steady_timer timer_;
   command_input input_;
   std::array<char, 4096> buffer_{};
   std::deque<std::string> output_;
   bool writing_ = false;
   bool closing_ = false;
+  bool finished_ = false;
   bool script_;
   bool log_wire_;
   renderer render_;
