@@ -12,6 +12,7 @@ protocols:
   itp         text lines over TCP (default port 1337)
   securechat  JSON over WebSocket (default port 8765); needs --key
   multiparty  binary MTP frames over TCP (default port 5150); needs --key and --server-key
+  sslmessager text lines over TLS (default port 18443); a password, and --pin, --ca or --insecure
 
 options:
   --name NAME        user name to log in with (required)
@@ -21,6 +22,11 @@ options:
                      securechat, multiparty: required, the key whose public half the server's key store holds
   --server-key PEM   multiparty: the server's public key (or a PEM holding its key pair), pinned: the
                      login fails unless the server proves it holds the private half
+  --password-file F  sslmessager: the password is the first line of F (default: prompted without echo)
+  --pin sha256:HEX   sslmessager: trust the server whose certificate's public key has this SHA-256
+                     (the server prints it at start)
+  --ca PEM           sslmessager: trust only these certificates, and check the host name
+  --insecure         sslmessager: do not verify the server at all (warns; for the original server)
   --script FILE|-    read commands from FILE or standard input instead of a terminal, and print
                      every event as one JSON object per line; at end of input the client quits
   --log-wire         print every line sent and received to stderr (multiparty: each chunk as hex)
@@ -56,6 +62,12 @@ commands (multiparty; SID is a session's 16 hex digits, as shown):
   /sessions          the sessions known, with their state
   /sleep MS          pause the script for MS milliseconds (script mode)
   /quit              close the connection
+
+commands (sslmessager):
+  @NAME TEXT         send TEXT to NAME (also /msg NAME TEXT)
+  /to NAME           send the lines typed after it to NAME
+  /sleep MS          pause the script for MS milliseconds (script mode)
+  /quit              END, then close (waits up to 2 s for the server's answer)
 )";
 
 }  // namespace
@@ -70,7 +82,8 @@ int main(int argc, char** argv) {
     }
     std::string protocol = argv_list[0];
     argv_list.erase(argv_list.begin());
-    cli::args args(argv_list, {"--log-wire", "--help"}, {"--name", "--host", "--port", "--key", "--script", "--server-key"});
+    cli::args args(argv_list, {"--log-wire", "--help", "--insecure"}, {"--name", "--host", "--port", "--key", "--script", "--server-key",
+                                                                    "--password-file", "--pin", "--ca"});
     if (args.has("--help")) {
       std::cout << usage;
       return 0;
@@ -79,6 +92,7 @@ int main(int argc, char** argv) {
     if (protocol == "itp") return client_main::run_itp(args);
     if (protocol == "securechat") return client_main::run_securechat(args);
     if (protocol == "multiparty") return client_main::run_multiparty(args);
+    if (protocol == "sslmessager") return client_main::run_sslmessager(args);
     throw cli::usage_error("unknown protocol '" + protocol + "'");
   } catch (const cli::usage_error& e) {
     std::cerr << "parley-client: " << e.what() << "\n(parley-client --help lists the options)\n";

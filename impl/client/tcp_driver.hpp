@@ -44,10 +44,7 @@ public:
         script_(script),
         log_wire_(log_wire),
         render_(std::move(render)),
-        wire_text_(std::move(wire_text)) {
-    if constexpr (Tls) socket_.emplace(*io_, tls_context_);
-    else socket_.emplace(*io_);
-  }
+        wire_text_(std::move(wire_text)) {}
 
   // TLS only: set verification up here before run(); `verify` runs after the handshake.
   boost::asio::ssl::context& tls_context() { return tls_context_; }
@@ -56,6 +53,10 @@ public:
   // Returns 1 when the connection could not be made (or the server not trusted), else 0 when it ends.
   int run(const std::string& host, unsigned short port, const std::string& script_path) {
     namespace asio = boost::asio;
+    // Made here, not in the constructor: OpenSSL copies the context's verification settings into each
+    // connection when it is created, so the caller's tls_context() changes must come first.
+    if constexpr (Tls) socket_.emplace(*io_, tls_context_);
+    else socket_.emplace(*io_);
     boost::system::error_code ec;
     asio::ip::tcp::resolver resolver(*io_);
     auto endpoints = resolver.resolve(host, std::to_string(port), ec);

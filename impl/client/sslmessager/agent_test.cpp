@@ -1,0 +1,171 @@
+// The client agent against the reference hub, in process: every byte goes through both state machines.
+#include "impl/client/sslmessager/agent.hpp"
+
+#include <gtest/gtest.h>
+
+#include "impl/server/sslmessager/hub.hpp"
+
+namespace parley::sslmessager {
+namespace {
+
+const std::map<std::string, user_entry>& users() {
+  static const auto made = [] {
+    std::map<std::string, user_entry> u;
+    for (const char* name : {"aaa", "bbb"}) u[name] = *make_entry(name, "123", {16384, 8, 1});
+    return u;
+  }();
+  return made;
+}
+
+struct peer {
+  std::unique_ptr<agent> a;
+  core::conn_id conn = 0;
+  std::vector<event> events;
+  std::vector<std::string> sent;
+  bool closed = false;
+};
+
+class SslmessagerAgent : public ::testing::Test {
+protected:
+  SslmessagerAgent() : hub_({.users = users(), .check_interval = millis(1000)}) {}
+
+  peer& connect(const std::string& name, const std::string& password = "123") {
+    auto& p = peers_[name];
+    p.a = std::make_unique<agent>(agent_options{name, password});
+    p.conn = next_++;
+    core::actions a;
+    hub_.on_connect(p.conn, "t", now_, a);
+    agent_output out;
+    p.a->on_open(out);
+    apply(p, out);
+    return p;
+  }
+  void type(const std::string& name, const std::string& line) {
+    agent_output out;
+    peers_[name].a->on_command(line, now_, out);
+    apply(peers_[name], out);
+  }
+  void advance(millis by) {
+    now_ += by;
+    core::actions a;
+    while (auto wake = hub_.next_wake()) {
+      if (*wake > now_) break;
+      hub_.on_timer(now_, a);
+    }
+    deliver(a);
+    for (auto& [name, p] : peers_) {
+      if (p.closed) continue;
+      agent_output out;
+      p.a->on_timer(now_, out);
+      apply(p, out);
+    }
+  }
+  void apply(peer& p, agent_output& out) {
+    for (auto& e : out.events) p.events.push_back(e);
+    core::actions a;
+    for (auto& line : out.sends) {
+      p.sent.push_back(line);
+      hub_.on_data(p.conn, line, now_, a);
+    }
+    if (out.close && !p.closed) {
+      p.closed = true;
+      hub_.on_close(p.conn, now_, a);
+    }
+    deliver(a);
+  }
+  void deliver(core::actions& a) {
+    for (auto& action : a.take()) {
+      peer* p = nullptr;
+      for (auto& [name, candidate] : peers_)
+        if (candidate.conn == std::visit([](auto& x) { return x.conn; }, action)) p = &candidate;
+      if (!p || p->closed) continue;
+      agent_output out;
+      if (auto* s = std::get_if<core::send_action>(&action)) p->a->on_data(s->bytes, now_, out);
+      else {
+        p->closed = true;  // the hub asked for it: it hears nothing back
+        p->a->on_closed(out);
+      }
+      apply(*p, out);
+    }
+  }
+  std::vector<event> of(const std::string& name, const std::string& type) {
+    std::vector<event> found;
+    for (auto& e : peers_[name].events)
+      if (e.type == type) found.push_back(e);
+    return found;
+  }
+
+  hub hub_;
+  time_point now_{};
+  core::conn_id next_ = 1;
+  std::map<std::string, peer> peers_;
+};
+
+TEST_F(SslmessagerAgent, LoginRelayCntCheckAndQuit) {
+  connect("aaa");
+  connect("bbb");
+  type("aaa", "typed before the login?");  // plain text without /to: a local error once logged in
+  EXPECT_EQ(of("aaa", "logged_in").size(), 1u);
+  type("aaa", "@bbb hello  there");
+  ASSERT_EQ(of("bbb", "message").size(), 1u);
+  EXPECT_EQ(of("bbb", "message")[0].field("from"), "aaa");
+  EXPECT_EQ(of("bbb", "message")[0].field("text"), "hello  there");
+  type("bbb", "/to aaa");
+  type("bbb", "back at you");
+  EXPECT_EQ(of("aaa", "message").at(0).field("text"), "back at you");
+  type("aaa", "/msg ccc anyone");
+  EXPECT_EQ(of("aaa", "offline").at(0).field("name"), "ccc");
+  std::size_t sent = peers_["aaa"].sent.size();
+  advance(millis(1000));  // CHECK
+  EXPECT_EQ(peers_["aaa"].sent.size(), sent);  // never answered (SSLM-CLIENT-05)
+  type("aaa", "/quit");
+  EXPECT_EQ(peers_["aaa"].sent.back(), "END \r\n");
+  EXPECT_EQ(of("aaa", "goodbye").at(0).field("reason"), "end accepted");
+  EXPECT_TRUE(peers_["aaa"].a->ended_cleanly());
+}
+
+TEST_F(SslmessagerAgent, ARefusedLoginIsShownAndEndsTheSession) {
+  auto& p = connect("aaa", "wrong");
+  EXPECT_TRUE(p.closed);
+  EXPECT_EQ(of("aaa", "ended").at(0).field("reason"), "incorrect username or password");
+  EXPECT_FALSE(p.a->logged_in());
+}
+
+TEST_F(SslmessagerAgent, LocalChecksBeforeSending) {
+  connect("aaa");
+  std::size_t sent = peers_["aaa"].sent.size();
+  type("aaa", "@bbb " + std::string(4001, 'x'));
+  type("aaa", "");
+  type("aaa", "/msg bad:name hi");
+  EXPECT_EQ(peers_["aaa"].sent.size(), sent);
+  EXPECT_EQ(of("aaa", "error").size(), 2u);
+}
+
+TEST(SslmessagerAgentAlone, AcceptForAnotherNameCloses) {
+  agent a({"aaa", "123"});
+  agent_output out;
+  a.on_open(out);
+  a.on_data("ACCEPT bbb \r\n", {}, out);
+  EXPECT_TRUE(out.close);
+  EXPECT_FALSE(a.logged_in());
+}
+
+TEST(SslmessagerAgentAlone, UnterminatedLinesFromTheOriginalAreUnderstood) {
+  agent a({"aaa", "123"});
+  agent_output out;
+  a.on_open(out);
+  time_point t{};
+  a.on_data("ACCEPT aaa 51234", t, out);  // a later original: an extra field, no terminator
+  ASSERT_TRUE(a.next_wake());
+  a.on_timer(t + millis(200), out);
+  EXPECT_TRUE(a.logged_in());
+  a.on_data("CHECK", t + millis(300), out);
+  a.on_timer(t + millis(500), out);
+  a.on_data("RELAY aaa bbb hi", t + millis(600), out);
+  a.on_timer(t + millis(800), out);
+  EXPECT_EQ(out.events.back().type, "message");
+  EXPECT_EQ(out.sends.size(), 1u);  // the AUTH only
+}
+
+}  // namespace
+}  // namespace parley::sslmessager
