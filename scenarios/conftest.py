@@ -590,3 +590,70 @@ def start_multiparty_client(tmp_path, multiparty_keys):
     yield start
     for c in clients:
         c.close(timeout=3)
+
+
+# --------------------------------------------------------------------------------------------- sslmessager
+
+SSLMESSAGER_USERS = ["aaa", "bbb", "ccc"]
+SSLMESSAGER_PASSWORD = "pw-Secret-42"
+
+
+class SslmessagerServer(Server):
+    """A running `parley-server sslmessager --cert --key --users`; it prints its pin on stderr."""
+
+    PROTOCOL = "sslmessager"
+
+    @property
+    def pin(self):
+        m = re.search(r"pin sha256:([0-9a-f]{64})", self.log())
+        assert m, f"the server printed no pin:\n{_tail(self.log())}"
+        return m.group(1)
+
+
+class SslmessagerClient(Client):
+    """A reference client (`parley-client sslmessager --script -`)."""
+
+    PROTOCOL = "sslmessager"
+
+
+@pytest.fixture(scope="session")
+def sslmessager_files(tmp_path_factory):
+    """A self-signed certificate (parley-conform certs) and a users file (adduser, cheap scrypt cost) with
+    SSLMESSAGER_USERS, all with password SSLMESSAGER_PASSWORD; and that password in a file."""
+    directory = tmp_path_factory.mktemp("sslmessager")
+    done = subprocess.run([binary("parley-conform"), "certs", "--out", str(directory)], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    for name in SSLMESSAGER_USERS:
+        done = subprocess.run([binary("parley-server"), "sslmessager", "adduser", "--users", str(directory / "users"),
+                               "--name", name, "--scrypt-n", "16384"], input=f"{SSLMESSAGER_PASSWORD}\n".encode(),
+                              capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+    (directory / "password").write_text(SSLMESSAGER_PASSWORD + "\n")
+    return directory
+
+
+@pytest.fixture
+def start_sslmessager_server(tmp_path, sslmessager_files):
+    """start_sslmessager_server(*extra_args) -> SslmessagerServer logging the wire; stopped at teardown."""
+    d = sslmessager_files
+    yield from _server_starter(SslmessagerServer, tmp_path, "--cert", d / "server.crt", "--key", d / "server.key",
+                               "--users", d / "users", "--log-wire")
+
+
+@pytest.fixture
+def start_sslmessager_client(tmp_path, sslmessager_files):
+    """start_sslmessager_client(server, name, trust=("--ca", CERT), login=True) -> SslmessagerClient."""
+    clients = []
+
+    def start(server, name, trust=None, login=True, password_file=None):
+        trust = trust or ("--ca", str(sslmessager_files / "server.crt"))
+        c = SslmessagerClient(server, name, tmp_path, extra_args=(
+            "--password-file", str(password_file or sslmessager_files / "password"), *trust))
+        clients.append(c)
+        if login:
+            c.wait_logged_in()
+        return c
+
+    yield start
+    for c in clients:
+        c.close(timeout=3)
