@@ -27,6 +27,7 @@ protocols:
   itp          text lines over TCP
   securechat   JSON over WebSocket; uses RSA keys (see --keys)
   multiparty   binary MTP frames over TCP, AES-GCM; uses RSA keys and a server key (see --keys)
+  sslmessager  text lines over TLS with password logins (see --user)
 
 certs: writes a self-signed TLS certificate for HOST (default 127.0.0.1, also its subjectAltName) to
 DIR/server.crt and its RSA key to DIR/server.key, and prints the SPKI pin clients can use.
@@ -53,6 +54,9 @@ target (default: the built-in reference server, a fresh one per case):
                          it the engine makes 5 users (alice bob carol dave erin, and a multiparty server
                          key) for the run; a --launch or client command names their directory as {keys}
                          and the multiparty users file as {users}
+  --user NAME:PASSWORD   sslmessager: an account the target knows (repeat it; at least 3). Without it the
+                         engine makes 5 accounts, and a --launch command names their users file {users},
+                         and the run's certificate and key {cert} and {key}
   --time-scale F         stretch every deadline by F, for slow targets (default 1)
 
 selection and output:
@@ -212,6 +216,7 @@ int run(const std::string& protocol, const parley::cli::args& args) {
   settings.log_dir = log_dir.string();
 
   settings.keys_dir = args.get_or("--keys", "");
+  settings.accounts = args.all("--user");
   if (auto problem = adapter->prepare(settings); !problem.empty()) {
     std::cerr << "parley-conform: " << problem << "\n";
     return 2;
@@ -250,7 +255,7 @@ int main(int argc, char** argv) {
     if (protocol == "certs") return make_certs(parley::cli::args(list, {}, {"--out", "--name", "--days"}));
     parley::cli::args args(list, {"--fresh", "--real-time", "--list", "--strict", "--coverage", "--no-color", "--help"},
                            {"--target", "--launch", "--role", "--time-scale", "--case", "--jobs", "--report-json",
-                            "--junit", "--record-corpus", "--cases", "--rules", "--keys"});
+                            "--junit", "--record-corpus", "--cases", "--rules", "--keys", "--user"});
     if (args.has("--help")) {
       std::cout << usage;
       return 0;

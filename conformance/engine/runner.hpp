@@ -32,6 +32,7 @@ struct run_settings {
   std::string record_dir;      // when set, the bytes of every case are written there as fuzz seeds
   std::string log_dir;         // where launched processes write their output
   std::string keys_dir;        // --keys: private keys of the users the target knows (securechat)
+  std::vector<std::string> accounts;  // --user NAME:PASSWORD, repeatable: accounts the target knows (sslmessager)
 };
 
 // One named connection of a case.
@@ -91,6 +92,9 @@ public:
   std::string take_record();  // the case's bytes in the hub fuzzer's record format
 
   const adapter& protocol() const { return adapter_; }
+  // Where the server under test listens (server-role cases), for steps that open connections of their own.
+  const std::string& target_host() const { return host_; }
+  unsigned short target_port() const { return port_; }
   // Only a server under test is shared with other cases, so only then is foreign traffic filtered.
   bool filter_noise = true;
   const run_settings& settings() const { return settings_; }

@@ -26,6 +26,7 @@ args::args(std::vector<std::string> argv, std::set<std::string> flags, std::set<
         inline_value = argv[++i];
       }
       values_[name] = *inline_value;
+      all_[name].push_back(*inline_value);
       present_.insert(name);
     } else {
       throw usage_error("unknown option " + name);

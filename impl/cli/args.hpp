@@ -22,7 +22,12 @@ public:
   args(std::vector<std::string> argv, std::set<std::string> flags, std::set<std::string> options);
 
   bool has(const std::string& flag) const { return present_.contains(flag); }
+  // The last value given for `option`; all() has every one, for options that may be repeated.
   std::optional<std::string> get(const std::string& option) const;
+  std::vector<std::string> all(const std::string& option) const {
+    auto it = all_.find(option);
+    return it == all_.end() ? std::vector<std::string>{} : it->second;
+  }
   std::string get_or(const std::string& option, std::string fallback) const;
   // Throws usage_error unless the value is an integer in [min, max].
   long long number(const std::string& option, long long fallback, long long min, long long max) const;
@@ -31,6 +36,7 @@ public:
 
 private:
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_;
   std::set<std::string> present_;
   std::vector<std::string> positional_;
 };

@@ -47,6 +47,7 @@ sslmessager options:
   --key PEM              the server's private key (default: the --cert file, which may hold both)
   --users FILE           the users file: name:scrypt:N:r:p:salt:hash lines (required)
   --check-interval MS    send CHECK to every online user this often (default 60000)
+  --login-timeout MS     end a connection that has not logged in this long after it opened (default 120000)
 parley-server sslmessager adduser --users FILE --name NAME [--replace] [--scrypt-n N]
                          add a user (the password is read from stdin, or prompted twice without echo);
                          the file is created with mode 0600 and replaced whole
@@ -104,7 +105,7 @@ int main(int argc, char** argv) {
     cli::args args(argv_list, {"--log-wire", "--list-faults", "--help", "--replace"},
                    {"--bind", "--port", "--max-connections", "--fault", "--ping-interval", "--pong-timeout",
                     "--max-line", "--keys", "--users", "--status-interval", "--cert", "--key",
-                    "--check-interval", "--name", "--scrypt-n"});
+                    "--check-interval", "--login-timeout", "--name", "--scrypt-n"});
     if (args.has("--help")) {
       std::cout << server_main::usage;
       return 0;

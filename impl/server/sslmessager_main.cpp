@@ -115,6 +115,7 @@ int run_sslmessager(const cli::args& args) {
   sslmessager::hub_options options;
   options.users = std::move(parsed.users);
   options.check_interval = millis(args.number("--check-interval", 60000, 50, 86'400'000));
+  options.login_timeout = millis(args.number("--login-timeout", 120000, 100, 86'400'000));
   if (auto name = args.get("--fault")) {
     auto f = sslmessager::fault_from_name(*name);
     if (!f) throw cli::usage_error("unknown fault '" + *name + "' (see --list-faults)");

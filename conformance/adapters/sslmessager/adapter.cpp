@@ -1,0 +1,325 @@
+// The sslmessager adapter: text lines over TLS, each matched as its printable text with the terminator's
+// CR shown (`ACCEPT aaa \r`), so cases check the exact bytes; the reference hub as built-in server on a
+// certificate made for the run; accounts made for the run or given with --user NAME:PASSWORD; and the steps
+// that log in and probe the TLS layer itself (spec/sslmessager/spec.md).
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+#include "conformance/engine/adapter.hpp"
+#include "conformance/engine/runner.hpp"
+#include "impl/core/crypto/digest.hpp"
+#include "impl/core/crypto/x509.hpp"
+#include "impl/core/encoding.hpp"
+#include "impl/server/host/host.hpp"
+#include "impl/server/sslmessager/hub.hpp"
+
+namespace parley::conform {
+namespace {
+
+using namespace sslmessager;
+
+constexpr const char* case_users[] = {"aaa", "bbb", "ccc", "ddd", "eee"};
+
+// Lines end at LF; each is shown with core::printable, so the CR before the LF appears as \r.
+class line_text final : public message_framer {
+public:
+  void feed(std::string_view bytes) override { pending_.append(bytes); }
+  std::optional<std::string> next(std::string& error) override {
+    auto lf = pending_.find('\n');
+    if (lf == std::string::npos) {
+      if (pending_.size() > 2 * max_message) error = "more than 8192 bytes without a line ending";
+      return std::nullopt;
+    }
+    std::string line = pending_.substr(0, lf);
+    pending_.erase(0, lf + 1);
+    return core::printable(line);
+  }
+
+private:
+  std::string pending_;
+};
+
+class builtin_sslmessager final : public builtin_server {
+public:
+  builtin_sslmessager(const std::map<std::string, user_entry>& users, const std::string& cert, const std::string& key,
+                      const timing& t)
+      : hub_({.users = users,
+              .check_interval = millis(static_cast<long long>(t.vars.at("check"))),
+              .login_timeout = millis(static_cast<long long>(t.vars.at("login")))}) {
+    host::host_options options{.transport = host::transport::tls, .bind = "127.0.0.1", .port = 0,
+                               .log = [](std::string_view) {}, .tls_certificate_pem = cert, .tls_key_pem = key};
+    auto s = host::server::start(hub_, options);
+    if (!s) throw case_error("cannot start the built-in sslmessager server: " + s.error().message());
+    server_ = std::move(*s);
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~builtin_sslmessager() override {
+    server_->stop();
+    thread_.join();
+  }
+  unsigned short port() const override { return server_->port(); }
+
+private:
+  hub hub_;
+  std::unique_ptr<host::server> server_;
+  std::thread thread_;
+};
+
+std::string arg(const step& s, const case_context& ctx, const char* key, const std::string& fallback = "\x01") {
+  if (!s.args.IsMap() || !s.args[key]) {
+    if (fallback == "\x01") throw case_error(s.op + " needs '" + key + "' (line " + std::to_string(s.line) + ")");
+    return ctx.substitute(fallback);
+  }
+  return ctx.substitute(s.args[key].as<std::string>());
+}
+
+// A TLS client handshake with the given highest version; whether it completed, and whether the server
+// asked for a client certificate on the way.
+struct probe_result {
+  bool connected = false, handshake_ok = false, certificate_requested = false;
+  std::string error;
+};
+probe_result probe_tls(const std::string& host, unsigned short port, bool old_versions_only) {
+  namespace asio = boost::asio;
+  namespace ssl = asio::ssl;
+  probe_result r;
+  asio::io_context io;
+  ssl::context ctx(ssl::context::tls_client);
+  if (old_versions_only) {
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_VERSION);
+    SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_1_VERSION);
+    SSL_CTX_set_security_level(ctx.native_handle(), 0);  // let this client offer what a server must refuse
+  }
+  static thread_local bool* asked = nullptr;
+  asked = &r.certificate_requested;
+  SSL_CTX_set_client_cert_cb(ctx.native_handle(), [](SSL*, X509**, EVP_PKEY**) {
+    if (asked) *asked = true;
+    return 0;  // no certificate to give
+  });
+  ctx.set_verify_mode(ssl::verify_none);
+  ssl::stream<asio::ip::tcp::socket> s(io, ctx);
+  boost::system::error_code ec;
+  asio::ip::tcp::resolver resolver(io);
+  asio::connect(s.next_layer(), resolver.resolve(host, std::to_string(port), ec), ec);
+  if (ec) {
+    r.error = ec.message();
+    return r;
+  }
+  r.connected = true;
+  timeval limit{3, 0};  // a server that never answers must not hang the case
+  setsockopt(s.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  s.handshake(ssl::stream_base::client, ec);
+  r.handshake_ok = !ec;
+  if (ec) r.error = ec.message();
+  // TLS 1.3 servers ask for certificates after the handshake's own flight: read once to see a request.
+  if (r.handshake_ok) {
+    s.next_layer().non_blocking(true);
+    char byte;
+    s.read_some(asio::buffer(&byte, 1), ec);
+  }
+  asked = nullptr;
+  return r;
+}
+
+class sslmessager_adapter final : public adapter {
+public:
+  ~sslmessager_adapter() override {
+    if (!own_dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(own_dir_, ignored);
+    }
+  }
+
+  std::string protocol() const override { return "sslmessager"; }
+  unsigned short default_port() const override { return sslmessager::default_port; }
+  std::unique_ptr<message_framer> make_framer() const override { return std::make_unique<line_text>(); }
+  std::string encode(const std::string& text) const override { return wire(text); }  // content SP CR LF
+  // check: the CHECK interval; login: how long a connection may stay without AUTH.
+  timing real_timing() const override { return {{{"check", 60000}, {"login", 120000}}}; }
+  timing fast_timing() const override { return {{{"check", 300}, {"login", 1000}}}; }
+  std::unique_ptr<builtin_server> start_builtin(const timing& t) const override {
+    return std::make_unique<builtin_sslmessager>(entries_, cert_pem_, key_pem_, t);
+  }
+  std::string reference_client_command(const std::string& bin_dir) const override {
+    return "'" + bin_dir + "/parley-client' sslmessager --host 127.0.0.1 --port {port} --name {name} "
+                           "--password-file '{keys}/{name}.password' --ca '{keys}/server.crt' --script -";
+  }
+  std::map<std::string, std::string> placeholders() const override {
+    return {{"keys", dir_}, {"cert", dir_ + "/server.crt"}, {"key", dir_ + "/server.key"}, {"users", dir_ + "/users"}};
+  }
+  result<std::unique_ptr<net::stream>> connect(const std::string& host, unsigned short port,
+                                               time_point deadline) const override {
+    // The engine tests the server, not its certificate: it does not verify (the client-role cases do).
+    return net::connect_tls(host, port, {.insecure = true}, deadline);
+  }
+  result<std::unique_ptr<net::listener>> listen(const std::string& host) const override {
+    return net::listen_tls(host, 0, cert_pem_, key_pem_);
+  }
+
+  std::string prepare(const run_settings& settings) override {
+    own_dir_ = (std::filesystem::temp_directory_path() / ("parley-sslmessager-" + std::to_string(getpid()))).string();
+    dir_ = own_dir_;
+    std::filesystem::create_directories(dir_);
+    auto key = core::pkey::generate_rsa(2048);
+    auto cert = key ? core::make_self_signed_certificate(*key, "127.0.0.1", 2) : result<std::string>(key.error());
+    if (!cert) return "cannot make the run's certificate";
+    cert_pem_ = *cert;
+    key_pem_ = key->private_pem();
+    std::ofstream(dir_ + "/server.crt") << cert_pem_;
+    std::ofstream(dir_ + "/server.key") << key_pem_;
+    if (!settings.accounts.empty()) {
+      for (const auto& account : settings.accounts) {
+        auto colon = account.find(':');
+        if (colon == std::string::npos || !valid_name(account.substr(0, colon)))
+          return "--user takes NAME:PASSWORD, not '" + account + "'";
+        accounts_[account.substr(0, colon)] = account.substr(colon + 1);
+      }
+      if (accounts_.size() < 3) return "the suite needs at least 3 accounts the target knows: --user NAME:PASSWORD, 3 times";
+    } else {
+      if (settings.kind == target_kind::launch && settings.launch_command.find("{users}") == std::string::npos)
+        return "the launched server must know the run's accounts: put --users {users} (and --cert {cert} --key {key}) "
+               "in the --launch command, or give the target's accounts with --user NAME:PASSWORD";
+      if (settings.kind == target_kind::address)
+        return "a --target server's accounts are needed: --user NAME:PASSWORD, at least 3 times";
+      for (const char* name : case_users) accounts_[name] = core::to_hex(core::random_bytes(6));
+    }
+    std::ofstream users(dir_ + "/users");
+    for (const auto& [name, password] : accounts_) {
+      auto entry = make_entry(name, password, {16384, 8, 1});
+      if (!entry) return "scrypt failed";
+      users << format_entry(*entry) << "\n";
+      entries_[name] = std::move(*entry);
+      std::ofstream(dir_ + "/" + name + ".password") << password << "\n";
+      free_.push_back(name);
+    }
+    return users ? "" : "cannot write " + dir_ + "/users";
+  }
+
+  std::string begin_case(case_context& ctx, bool shared) const override {
+    std::vector<std::string> names;
+    if (shared) {
+      std::unique_lock lock(lease_mutex_);
+      std::size_t want = std::min<std::size_t>(std::size(case_users), accounts_.size());
+      if (!lease_free_.wait_for(lock, std::chrono::seconds(60), [&] { return free_.size() >= want; }))
+        return "no free accounts to run the case with after 60 s";
+      for (std::size_t i = 0; i < want; ++i) {
+        names.push_back(free_.front());
+        free_.pop_front();
+      }
+      ctx.objects()["sslm.lease"] = names;
+    } else {
+      for (const auto& [name, password] : accounts_) names.push_back(name);
+    }
+    for (std::size_t i = 0; i < std::size(case_users); ++i) {
+      std::string name = i < names.size() ? names[i] : std::string("(no account: give more with --user)");
+      ctx.set(case_users[i], name);
+      auto it = accounts_.find(name);
+      ctx.set(std::string(case_users[i]) + "_pw", it != accounts_.end() ? it->second : "");
+    }
+    ctx.set("nobody", "nobody" + core::to_hex(core::random_bytes(3)));
+    ctx.objects()["sslm.shared"] = shared;
+    return {};
+  }
+
+  void end_case(case_context& ctx) const override {
+    auto it = ctx.objects().find("sslm.lease");
+    if (it == ctx.objects().end()) return;
+    std::lock_guard lock(lease_mutex_);
+    for (auto& name : std::any_cast<std::vector<std::string>&>(it->second)) free_.push_back(name);
+    lease_free_.notify_all();
+  }
+
+  bool is_noise(const std::string&, const case_context&) const override { return false; }  // nothing is broadcast
+
+  std::string run_step(const step& s, case_context& ctx) const override {
+    std::string name = s.op.substr(std::string("sslmessager.").size());
+    if (name == "login") return login(s, ctx);
+    if (name == "plain_tcp") return plain_tcp(ctx);
+    if (name == "tls_probe") return tls_probe(ctx);
+    if (name == "stall") {
+      // A TCP connection that never starts TLS, held open until the case ends.
+      auto c = net::connect_tcp(ctx.target_host(), ctx.target_port(), ctx.deadline({}, 3000));
+      if (!c) return "cannot connect over TCP: " + c.error().message();
+      ctx.note("stall", '*', "connected over TCP; no TLS handshake follows");
+      ctx.objects()["sslm.stall"] = std::shared_ptr<net::stream>(std::move(*c));
+      return {};
+    }
+    throw case_error("unknown sslmessager step " + s.op);
+  }
+
+private:
+  // connect, AUTH, ACCEPT: the prologue of most server cases.
+  std::string login(const step& s, case_context& ctx) const {
+    std::string user = arg(s, ctx, "user");
+    std::string password = arg(s, ctx, "password", accounts_.contains(user) ? accounts_.at(user) : "");
+    bool shared = std::any_cast<bool>(ctx.objects()["sslm.shared"]);
+    for (int attempt = 0;; ++attempt) {
+      if (auto f = ctx.connect(s.conn, ctx.deadline({}, 5000)); !f.empty()) return f;
+      if (auto f = ctx.send(s.conn, wire("AUTH " + user + " " + password)); !f.empty()) return f;
+      auto f = ctx.expect(s.conn, {"^ACCEPT " + ctx.substitute(user, true) + " \\\\r$"}, ctx.deadline({}, 3000));
+      if (f.empty()) return {};
+      // On a shared target the previous case's connection of this user may still be closing.
+      if (!shared || attempt >= 10 || f.find("already online") == std::string::npos) return "login of " + user + ": " + f;
+      ctx.close(s.conn, false);
+      std::this_thread::sleep_for(millis(200));
+    }
+  }
+
+  // SSLM-TLS-01/06: a client that speaks plain TCP gets no plaintext answer and is closed, and the server
+  // goes on accepting TLS.
+  std::string plain_tcp(case_context& ctx) const {
+    auto c = net::connect_tcp(ctx.target_host(), ctx.target_port(), ctx.deadline({}, 3000));
+    if (!c) return "cannot connect over TCP: " + c.error().message();
+    std::string auth = wire("AUTH " + ctx.get("aaa") + " " + ctx.get("aaa_pw"));
+    ctx.note("plain", '>', core::printable(auth));
+    if (auto ec = (*c)->write(auth, ctx.deadline({}, 3000))) return "cannot write: " + ec.message();
+    std::string got;
+    auto until = ctx.deadline({}, 3000);
+    for (;;) {
+      auto r = (*c)->read_some(until);
+      if (r.status == net::read_status::data) {
+        got += r.data;
+        continue;
+      }
+      ctx.note("plain", '<', core::printable(got.substr(0, 200)));
+      if (got.find("ACCEPT") != std::string::npos) return "the server accepted a login over plain TCP";
+      if (r.status == net::read_status::timeout) return "the server kept a plain-TCP connection open for 3 s";
+      return {};
+    }
+  }
+
+  // SSLM-TLS-02/04: a client offering only TLS 1.0-1.1 is refused; a TLS 1.2+ handshake works and the
+  // server asks for no client certificate.
+  std::string tls_probe(case_context& ctx) const {
+    auto old = probe_tls(ctx.target_host(), ctx.target_port(), true);
+    ctx.note("probe", '*', old.handshake_ok ? "TLS 1.0/1.1 handshake completed" : "TLS 1.0/1.1 refused: " + old.error);
+    if (old.handshake_ok) return "the server completed a handshake with a client that offers only TLS 1.0 and 1.1";
+    auto modern = probe_tls(ctx.target_host(), ctx.target_port(), false);
+    if (!modern.handshake_ok) return "a TLS 1.2/1.3 handshake failed: " + modern.error;
+    if (modern.certificate_requested) return "the server asked for a client certificate";
+    return {};
+  }
+
+  std::map<std::string, std::string> accounts_;
+  std::map<std::string, user_entry> entries_;
+  std::string cert_pem_, key_pem_, dir_, own_dir_;
+  mutable std::mutex lease_mutex_;
+  mutable std::condition_variable lease_free_;
+  mutable std::deque<std::string> free_;
+};
+
+}  // namespace
+
+std::unique_ptr<adapter> make_sslmessager_adapter() { return std::make_unique<sslmessager_adapter>(); }
+
+}  // namespace parley::conform
