@@ -18,6 +18,8 @@ LAUNCH = {
     "itp": "--port {port} --ping-interval {ping} --pong-timeout {pong}",
     "securechat": "--port {port} --keys {keys}",
     "multiparty": "--port {port} --keys {keys} --users {users} --status-interval {status}",
+    "sslmessager": "--port {port} --cert {cert} --key {key} --users {users} --check-interval {check} "
+                   "--login-timeout {login}",
 }
 
 
@@ -31,9 +33,10 @@ def run_suite(tmp_path, protocol, fault=None):
     extra = []
     if fault:
         launch += f" --fault {fault}"
-        # A faulty securechat server may keep a user of one case alive into the next (accept-duplicate-name),
-        # so fault runs give every case its own server: the verdicts then depend on the fault alone.
-        extra = ["--fresh"] if protocol == "securechat" else []
+        # A faulty server may keep a user of one case alive into the next (securechat's accept-duplicate-name,
+        # sslmessager's keep-name-after-drop), so fault runs give every case its own server: the verdicts
+        # then depend on the fault alone.
+        extra = ["--fresh"] if protocol in ("securechat", "sslmessager") else []
     report = tmp_path / "report.json"
     proc = subprocess.run([CONFORM, protocol, "--launch", launch, "-j", "4", "--no-color", "--report-json", str(report)]
                           + extra, capture_output=True, text=True, timeout=120)
