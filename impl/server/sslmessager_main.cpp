@@ -128,6 +128,7 @@ int run_sslmessager(const cli::args& args) {
   transport.transport = host::transport::tls;
   transport.tls_certificate_pem = *cert_pem;
   transport.tls_key_pem = *key_pem;
+  transport.write_timeout = millis(10000);  // SSLM-CONN-07, SSLM-CHECK-03
   transport.redact_input = [redact = std::make_shared<sslmessager::auth_redactor>()](core::conn_id conn,
                                                                                   std::string_view chunk) {
     return (*redact)(conn, chunk);

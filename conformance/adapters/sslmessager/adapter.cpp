@@ -57,7 +57,8 @@ public:
               .check_interval = millis(static_cast<long long>(t.vars.at("check"))),
               .login_timeout = millis(static_cast<long long>(t.vars.at("login")))}) {
     host::host_options options{.transport = host::transport::tls, .bind = "127.0.0.1", .port = 0,
-                               .log = [](std::string_view) {}, .tls_certificate_pem = cert, .tls_key_pem = key};
+                               .write_timeout = millis(10000), .log = [](std::string_view) {},
+                               .tls_certificate_pem = cert, .tls_key_pem = key};
     auto s = host::server::start(hub_, options);
     if (!s) throw case_error("cannot start the built-in sslmessager server: " + s.error().message());
     server_ = std::move(*s);

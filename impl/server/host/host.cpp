@@ -64,6 +64,7 @@ private:
     std::size_t pending = 0;
     bool writing = false;
     bool closing = false;  // the hub asked to close: flush, then close; ignore further input
+    std::unique_ptr<asio::steady_timer> write_timer;  // with options_.write_timeout
   };
   using conn_ptr = std::shared_ptr<connection>;
 
@@ -179,8 +180,17 @@ private:
 
   void write(core::conn_id id, const conn_ptr& c) {
     c->writing = true;
+    if (options_.write_timeout.count() > 0) {
+      // A peer that stops reading makes the write hang; past the timeout the connection is ended.
+      if (!c->write_timer) c->write_timer = std::make_unique<asio::steady_timer>(io_);
+      c->write_timer->expires_after(options_.write_timeout);
+      c->write_timer->async_wait([this, id, c](boost::system::error_code ec) {
+        if (!ec && c->writing && connections_.contains(id)) gone(id, "write timed out");
+      });
+    }
     c->link->write(c->output.front(), [this, id, c](std::string error) {
       c->writing = false;
+      if (c->write_timer) c->write_timer->cancel();
       if (!connections_.contains(id)) return;
       if (!error.empty()) {
         gone(id, "write failed: " + error);

@@ -2,6 +2,7 @@
 // call happens on the host's thread, so hubs need no locks. Asio and Beast stay in the host's .cpp files.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -27,6 +28,8 @@ struct host_options {
   // connection is closed so one slow reader cannot exhaust memory.
   std::size_t max_pending_output = 4 * 1024 * 1024;
   std::size_t max_connections = 1024;
+  // A write that has not completed within this ends the connection (0: no limit). sslmessager: 10 s.
+  std::chrono::milliseconds write_timeout{0};
   std::function<void(std::string_view)> log;  // one line, no newline; default: stderr
   std::string tls_certificate_pem, tls_key_pem;  // tls: the server's certificate chain and private key
   // With log_wire: how a received chunk is logged (printable, secrets masked); default core::printable.

@@ -7,6 +7,9 @@
 
 #include <array>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include "impl/server/host/channel.hpp"
 
 namespace parley::host::detail {
@@ -83,6 +86,10 @@ private:
 channel_ptr open_tls_channel(tcp::socket socket, std::shared_ptr<ssl::context> context, ready_handler ready) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
+  // Data the peer has not acknowledged within 10 s aborts the connection, so a peer that vanished without
+  // FIN or RST is found by the next CHECK (SSLM-CHECK-04).
+  unsigned int user_timeout_ms = 10000;
+  setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
   auto c = std::make_shared<tls_channel>(std::move(socket), std::move(context));
   c->handshake(std::move(ready));
   return c;
