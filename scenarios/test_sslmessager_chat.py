@@ -55,3 +55,25 @@ def test_a_vanished_client_frees_its_name(trio, start_sslmessager_client):
     again = start_sslmessager_client(server, "bbb")  # the name is free for a new login
     c["aaa"].send("@bbb welcome back")
     assert again.wait_event("message", **{"from": "aaa"})["text"] == "welcome back"
+
+
+def test_ca_checks_the_host_name(start_sslmessager_server, start_sslmessager_client):
+    """--ca trusts the certificate but also checks its name: it was made for 127.0.0.1, not localhost."""
+    server = start_sslmessager_server()
+    c = start_sslmessager_client(server, "aaa", login=False, trust=("--ca", str(server_cert(server)), "--host", "localhost"))
+    c.wait_event("error", code="tls")
+    assert c.close() == 1
+    assert "AUTH" not in server.log()
+
+
+def test_insecure_warns_and_connects(start_sslmessager_server, start_sslmessager_client):
+    server = start_sslmessager_server()
+    c = start_sslmessager_client(server, "aaa", trust=("--insecure",))
+    assert c.close() == 0
+    with open(c.stderr_path, encoding="utf-8", errors="replace") as err:
+        assert "WARNING: --insecure" in err.read()
+
+
+def server_cert(server):
+    """The certificate file the server was started with."""
+    return server.args[server.args.index("--cert") + 1]
