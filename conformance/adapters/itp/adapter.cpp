@@ -1,8 +1,8 @@
 // The itp adapter: lines over TCP, the reference hub as built-in server, and the steps that make and
 // check the end-to-end encrypted tokens of private messages (spec/itp/spec.md, ITP-CRYPTO-*).
-#include <thread>
 
 #include "conformance/engine/adapter.hpp"
+#include "conformance/engine/builtin_host.hpp"
 #include "conformance/engine/runner.hpp"
 #include "impl/core/crypto/digest.hpp"
 #include "impl/core/line_framer.hpp"
@@ -35,28 +35,6 @@ private:
   core::line_framer framer_;
 };
 
-class builtin_itp final : public builtin_server {
-public:
-  explicit builtin_itp(const timing& t)
-      : hub_({.ping_interval = millis(static_cast<long long>(t.vars.at("ping"))),
-              .pong_timeout = millis(static_cast<long long>(t.vars.at("pong")))}) {
-    auto s = host::server::start(hub_, {.bind = "127.0.0.1", .port = 0, .log = [](std::string_view) {}});
-    if (!s) throw case_error("cannot start the built-in itp server: " + s.error().message());
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  ~builtin_itp() override {
-    server_->stop();
-    thread_.join();
-  }
-  unsigned short port() const override { return server_->port(); }
-
-private:
-  itp::hub hub_;
-  std::unique_ptr<host::server> server_;
-  std::thread thread_;
-};
-
 std::string arg(const step& s, const case_context& ctx, const char* key, bool required = true) {
   if (!s.args.IsMap() || !s.args[key]) {
     if (required) throw case_error(s.op + " needs '" + key + "' (line " + std::to_string(s.line) + ")");
@@ -74,7 +52,11 @@ public:
   timing real_timing() const override { return {{{"ping", 10000}, {"pong", 3000}}}; }
   timing fast_timing() const override { return {{{"ping", 300}, {"pong", 300}}}; }
   std::unique_ptr<builtin_server> start_builtin(const timing& t) const override {
-    return std::make_unique<builtin_itp>(t);
+    return std::make_unique<builtin_host<itp::hub>>(
+        "itp",
+        itp::hub_options{.ping_interval = millis(static_cast<long long>(t.vars.at("ping"))),
+                         .pong_timeout = millis(static_cast<long long>(t.vars.at("pong")))},
+        host::host_options{});
   }
   std::string reference_client_command(const std::string& bin_dir) const override {
     return "'" + bin_dir + "/parley-client' itp --host 127.0.0.1 --port {port} --name {name} --script -";

@@ -2,17 +2,16 @@
 // reference hub as built-in server; the run's RSA keys (made for the run, or --keys DIR); and the steps
 // that log in, build frames honest or corrupt, and make or open end-to-end parts (spec/multiparty/spec.md).
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <mutex>
 #include <thread>
 #include <unistd.h>
 
 #include "conformance/adapters/multiparty/wire.hpp"
+#include "conformance/engine/builtin_host.hpp"
 #include "conformance/engine/runner.hpp"
+#include "conformance/engine/user_lease.hpp"
 #include "impl/core/crypto/digest.hpp"
 #include "impl/core/crypto/rsa_cipher.hpp"
 #include "impl/core/crypto/sign.hpp"
@@ -39,31 +38,6 @@ std::uint64_t unix_now_ms() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
-
-class builtin_multiparty final : public builtin_server {
-public:
-  builtin_multiparty(const core::pkey& server_key, const std::vector<directory_entry>& directory, const timing& t)
-      : hub_({.server_key = server_key,
-              .users = directory,
-              .status_interval = millis(static_cast<long long>(t.vars.at("status"))),
-              .status_timeout = millis(static_cast<long long>(t.vars.at("answer")))}) {
-    host::host_options options{.bind = "127.0.0.1", .port = 0, .log = [](std::string_view) {}};
-    auto s = host::server::start(hub_, options);
-    if (!s) throw case_error("cannot start the built-in multiparty server: " + s.error().message());
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  ~builtin_multiparty() override {
-    server_->stop();
-    thread_.join();
-  }
-  unsigned short port() const override { return server_->port(); }
-
-private:
-  hub hub_;
-  std::unique_ptr<host::server> server_;
-  std::thread thread_;
-};
 
 bool has(const step& s, const char* key) { return s.args.IsMap() && s.args[key]; }
 
@@ -116,7 +90,13 @@ public:
   timing real_timing() const override { return {{{"status", 30000}, {"answer", 3000}}}; }
   timing fast_timing() const override { return {{{"status", 400}, {"answer", 3000}}}; }
   std::unique_ptr<builtin_server> start_builtin(const timing& t) const override {
-    return std::make_unique<builtin_multiparty>(server_private_, directory_, t);
+    return std::make_unique<builtin_host<hub>>(
+        "multiparty",
+        hub_options{.server_key = server_private_,
+                    .users = directory_,
+                    .status_interval = millis(static_cast<long long>(t.vars.at("status"))),
+                    .status_timeout = millis(static_cast<long long>(t.vars.at("answer")))},
+        host::host_options{});
   }
   std::string reference_client_command(const std::string& bin_dir) const override {
     return "'" + bin_dir + "/parley-client' multiparty --host 127.0.0.1 --port {port} --name {name} --key '{keys}/{name}.pem' "
@@ -137,15 +117,8 @@ public:
   std::string begin_case(case_context& ctx, bool shared) const override {
     std::vector<std::string> names;
     if (shared) {
-      std::unique_lock lock(lease_mutex_);
-      std::size_t want = std::min<std::size_t>(std::size(case_users), users_.size());
-      if (!lease_free_.wait_for(lock, std::chrono::seconds(60), [&] { return free_.size() >= want; }))
-        return "no free users to run the case with after 60 s";
-      for (std::size_t i = 0; i < want; ++i) {
-        names.push_back(free_.front());
-        free_.pop_front();
-      }
-      ctx.objects()["mp.lease"] = names;
+      if (auto problem = lease_.take(ctx, std::min(std::size(case_users), lease_.size()), names); !problem.empty())
+        return problem;
     } else {
       for (const auto& entry : directory_) names.push_back(entry.name);
     }
@@ -162,13 +135,7 @@ public:
     return {};
   }
 
-  void end_case(case_context& ctx) const override {
-    auto it = ctx.objects().find("mp.lease");
-    if (it == ctx.objects().end()) return;
-    std::lock_guard lock(lease_mutex_);
-    for (auto& name : std::any_cast<std::vector<std::string>&>(it->second)) free_.push_back(name);
-    lease_free_.notify_all();
-  }
+  void end_case(case_context& ctx) const override { lease_.give_back(ctx); }
 
   bool is_noise(const std::string&, const case_context&) const override { return false; }  // nothing is broadcast
 
@@ -247,7 +214,7 @@ private:
     auto pub = *core::pkey::from_public_pem(private_key.public_pem());
     users_[name] = {private_key, pub};
     directory_.push_back({name, uid_of(pub), pub});
-    free_.push_back(name);
+    lease_.add(name);
   }
 
   const user_keys& keys_of(const std::string& who) const {
@@ -453,9 +420,7 @@ private:
   user_keys mallory_;
   core::pkey server_private_, server_public_;
   std::string keys_dir_, own_dir_, users_file_;
-  mutable std::mutex lease_mutex_;
-  mutable std::condition_variable lease_free_;
-  mutable std::deque<std::string> free_;
+  user_lease lease_;
 };
 
 }  // namespace

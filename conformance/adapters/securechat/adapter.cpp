@@ -1,11 +1,9 @@
 // The securechat adapter: JSON over WebSocket, the reference hub as built-in server, the users' RSA keys
 // (made for the run, or the target's own with --keys DIR), and the steps that sign joins and encrypt or
 // check private texts (spec/securechat/spec.md).
-#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <future>
-#include <mutex>
 #include <random>
 #include <thread>
 #include <unistd.h>
@@ -13,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "conformance/engine/adapter.hpp"
+#include "conformance/engine/builtin_host.hpp"
+#include "conformance/engine/user_lease.hpp"
 #include "conformance/engine/runner.hpp"
 #include "impl/core/key_store.hpp"
 #include "impl/proto/securechat/codec.hpp"
@@ -53,36 +53,6 @@ struct user_key {
   std::string pem;
 };
 
-class builtin_securechat final : public builtin_server {
-public:
-  explicit builtin_securechat(const std::map<std::string, user_key>& users)
-      : hub_({.keys = [&users](std::string_view name) -> std::optional<securechat::known_key> {
-                auto it = users.find(std::string(name));
-                if (it == users.end()) return std::nullopt;
-                return securechat::known_key{it->second.public_key, it->second.pem};
-              }}) {
-    host::host_options options{.transport = host::transport::websocket,
-                               .max_message = securechat::max_message_bytes,
-                               .bind = "127.0.0.1",
-                               .port = 0,
-                               .log = [](std::string_view) {}};
-    auto s = host::server::start(hub_, options);
-    if (!s) throw case_error("cannot start the built-in securechat server: " + s.error().message());
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  ~builtin_securechat() override {
-    server_->stop();
-    thread_.join();
-  }
-  unsigned short port() const override { return server_->port(); }
-
-private:
-  securechat::hub hub_;
-  std::unique_ptr<host::server> server_;
-  std::thread thread_;
-};
-
 std::string arg(const step& s, const case_context& ctx, const char* key, const std::string& fallback = "\x01") {
   if (!s.args.IsMap() || !s.args[key]) {
     if (fallback == "\x01") throw case_error(s.op + " needs '" + key + "' (line " + std::to_string(s.line) + ")");
@@ -112,7 +82,15 @@ public:
   timing real_timing() const override { return {}; }
   timing fast_timing() const override { return {}; }
   std::unique_ptr<builtin_server> start_builtin(const timing&) const override {
-    return std::make_unique<builtin_securechat>(users_);
+    // The hub reads the key store at each join (spec §9); here the store is the run's users in memory.
+    securechat::hub_options options{.keys = [this](std::string_view name) -> std::optional<securechat::known_key> {
+      auto it = users_.find(std::string(name));
+      if (it == users_.end()) return std::nullopt;
+      return securechat::known_key{it->second.public_key, it->second.pem};
+    }};
+    return std::make_unique<builtin_host<securechat::hub>>(
+        "securechat", std::move(options),
+        host::host_options{.transport = host::transport::websocket, .max_message = securechat::max_message_bytes});
   }
   std::string reference_client_command(const std::string& bin_dir) const override {
     return "'" + bin_dir + "/parley-client' securechat --host 127.0.0.1 --port {port} --name {name} --key '{keys}/{name}.pem' --script -";
@@ -161,7 +139,7 @@ public:
         add_user(case_users[i], *key);
       }
     }
-    for (const auto& [name, key] : users_) free_.push_back(name);
+    for (const auto& [name, key] : users_) lease_.add(name);
     // Mallory has a key pair that the target has never seen.
     mallory_name_ = users_.contains("mallory") ? "mallory" + random_tag() : "mallory";
     auto m = core::pkey::generate_rsa(2048);
@@ -175,15 +153,8 @@ public:
   std::string begin_case(case_context& ctx, bool shared) const override {
     std::vector<std::string> names;
     if (shared) {
-      std::unique_lock lock(lease_mutex_);
-      std::size_t want = std::min<std::size_t>(std::size(case_users), users_.size());
-      if (!lease_free_.wait_for(lock, std::chrono::seconds(60), [&] { return free_.size() >= want; }))
-        return "no free users to run the case with after 60 s";
-      for (std::size_t i = 0; i < want; ++i) {
-        names.push_back(free_.front());
-        free_.pop_front();
-      }
-      ctx.objects()["sc.lease"] = names;
+      if (auto problem = lease_.take(ctx, std::min(std::size(case_users), lease_.size()), names); !problem.empty())
+        return problem;
     } else if (!own_dir_.empty()) {
       names.assign(std::begin(case_users), std::end(case_users));  // the users made for the run, alice first
     } else {
@@ -196,13 +167,7 @@ public:
     return {};
   }
 
-  void end_case(case_context& ctx) const override {
-    auto it = ctx.objects().find("sc.lease");
-    if (it == ctx.objects().end()) return;
-    std::lock_guard lock(lease_mutex_);
-    for (auto& name : std::any_cast<std::vector<std::string>&>(it->second)) free_.push_back(name);
-    lease_free_.notify_all();
-  }
+  void end_case(case_context& ctx) const override { lease_.give_back(ctx); }
 
   bool is_noise(const std::string& message, const case_context& ctx) const override {
     json j = json::parse(message, nullptr, false);
@@ -316,9 +281,7 @@ private:
   user_key mallory_;
   std::string mallory_name_;
   std::string keys_dir_, own_dir_;
-  mutable std::mutex lease_mutex_;
-  mutable std::condition_variable lease_free_;
-  mutable std::deque<std::string> free_;
+  user_lease lease_;
 };
 
 }  // namespace

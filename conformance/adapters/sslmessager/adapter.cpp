@@ -7,16 +7,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <thread>
 #include <unistd.h>
 
 #include "conformance/engine/adapter.hpp"
+#include "conformance/engine/builtin_host.hpp"
 #include "conformance/engine/runner.hpp"
+#include "conformance/engine/user_lease.hpp"
 #include "impl/core/crypto/digest.hpp"
 #include "impl/core/crypto/x509.hpp"
 #include "impl/core/encoding.hpp"
@@ -47,33 +46,6 @@ public:
 
 private:
   std::string pending_;
-};
-
-class builtin_sslmessager final : public builtin_server {
-public:
-  builtin_sslmessager(const std::map<std::string, user_entry>& users, const std::string& cert, const std::string& key,
-                      const timing& t)
-      : hub_({.users = users,
-              .check_interval = millis(static_cast<long long>(t.vars.at("check"))),
-              .login_timeout = millis(static_cast<long long>(t.vars.at("login")))}) {
-    host::host_options options{.transport = host::transport::tls, .bind = "127.0.0.1", .port = 0,
-                               .write_timeout = millis(10000), .log = [](std::string_view) {},
-                               .tls_certificate_pem = cert, .tls_key_pem = key};
-    auto s = host::server::start(hub_, options);
-    if (!s) throw case_error("cannot start the built-in sslmessager server: " + s.error().message());
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  ~builtin_sslmessager() override {
-    server_->stop();
-    thread_.join();
-  }
-  unsigned short port() const override { return server_->port(); }
-
-private:
-  hub hub_;
-  std::unique_ptr<host::server> server_;
-  std::thread thread_;
 };
 
 std::string arg(const step& s, const case_context& ctx, const char* key, const std::string& fallback = "\x01") {
@@ -149,7 +121,13 @@ public:
   timing real_timing() const override { return {{{"check", 60000}, {"login", 120000}}}; }
   timing fast_timing() const override { return {{{"check", 300}, {"login", 1000}}}; }
   std::unique_ptr<builtin_server> start_builtin(const timing& t) const override {
-    return std::make_unique<builtin_sslmessager>(entries_, cert_pem_, key_pem_, t);
+    return std::make_unique<builtin_host<hub>>(
+        "sslmessager",
+        hub_options{.users = entries_,
+                    .check_interval = millis(static_cast<long long>(t.vars.at("check"))),
+                    .login_timeout = millis(static_cast<long long>(t.vars.at("login")))},
+        host::host_options{.transport = host::transport::tls, .write_timeout = millis(10000),
+                           .tls_certificate_pem = cert_pem_, .tls_key_pem = key_pem_});
   }
   std::string reference_client_command(const std::string& bin_dir) const override {
     return "'" + bin_dir + "/parley-client' sslmessager --host 127.0.0.1 --port {port} --name {name} "
@@ -201,7 +179,7 @@ public:
       users << format_entry(*entry) << "\n";
       entries_[name] = std::move(*entry);
       std::ofstream(dir_ + "/" + name + ".password") << password << "\n";
-      free_.push_back(name);
+      lease_.add(name);
     }
     return users ? "" : "cannot write " + dir_ + "/users";
   }
@@ -209,15 +187,8 @@ public:
   std::string begin_case(case_context& ctx, bool shared) const override {
     std::vector<std::string> names;
     if (shared) {
-      std::unique_lock lock(lease_mutex_);
-      std::size_t want = std::min<std::size_t>(std::size(case_users), accounts_.size());
-      if (!lease_free_.wait_for(lock, std::chrono::seconds(60), [&] { return free_.size() >= want; }))
-        return "no free accounts to run the case with after 60 s";
-      for (std::size_t i = 0; i < want; ++i) {
-        names.push_back(free_.front());
-        free_.pop_front();
-      }
-      ctx.objects()["sslm.lease"] = names;
+      if (auto problem = lease_.take(ctx, std::min(std::size(case_users), lease_.size()), names); !problem.empty())
+        return problem;
     } else {
       for (const auto& [name, password] : accounts_) names.push_back(name);
     }
@@ -232,13 +203,7 @@ public:
     return {};
   }
 
-  void end_case(case_context& ctx) const override {
-    auto it = ctx.objects().find("sslm.lease");
-    if (it == ctx.objects().end()) return;
-    std::lock_guard lock(lease_mutex_);
-    for (auto& name : std::any_cast<std::vector<std::string>&>(it->second)) free_.push_back(name);
-    lease_free_.notify_all();
-  }
+  void end_case(case_context& ctx) const override { lease_.give_back(ctx); }
 
   bool is_noise(const std::string&, const case_context&) const override { return false; }  // nothing is broadcast
 
@@ -314,9 +279,7 @@ private:
   std::map<std::string, std::string> accounts_;
   std::map<std::string, user_entry> entries_;
   std::string cert_pem_, key_pem_, dir_, own_dir_;
-  mutable std::mutex lease_mutex_;
-  mutable std::condition_variable lease_free_;
-  mutable std::deque<std::string> free_;
+  user_lease lease_;
 };
 
 }  // namespace
