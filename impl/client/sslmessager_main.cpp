@@ -2,11 +2,10 @@
 // server as spec §3.3 says: a SPKI pin, a CA file, the system trust store, or (--insecure) not at all.
 #include <fstream>
 #include <iostream>
-#include <termios.h>
-#include <unistd.h>
 
 #include <openssl/x509.h>
 
+#include "impl/cli/secret.hpp"
 #include "impl/client/programs.hpp"
 #include "impl/client/sslmessager/agent.hpp"
 #include "impl/client/tcp_driver.hpp"
@@ -57,21 +56,6 @@ std::string presented_pin(driver::socket_type& s) {
   return core::to_hex(digest);
 }
 
-std::string prompt_password() {
-  if (!isatty(STDIN_FILENO)) throw cli::usage_error("no terminal to ask for the password: use --password-file FILE");
-  termios old{};
-  tcgetattr(STDIN_FILENO, &old);
-  termios quiet = old;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  std::cerr << "password: " << std::flush;
-  std::string line;
-  std::getline(std::cin, line);
-  tcsetattr(STDIN_FILENO, TCSANOW, &old);
-  std::cerr << "\n";
-  return line;
-}
-
 // SSLM-TRUST-01..04: exactly one way to trust the server, checked before AUTH is sent.
 void set_up_trust(driver& d, const cli::args& args, const std::string& host) {
   namespace ssl = boost::asio::ssl;
@@ -116,7 +100,7 @@ int run_sslmessager(const cli::args& args) {
     if (!in || !std::getline(in, password)) throw cli::usage_error("cannot read --password-file " + *file);
     if (!password.empty() && password.back() == '\r') password.pop_back();
   } else {
-    password = prompt_password();
+    password = cli::read_secret("password: ", "no terminal to ask for the password: use --password-file FILE");
   }
   sslmessager::agent agent({*name, password});
   std::string script = args.get_or("--script", "");

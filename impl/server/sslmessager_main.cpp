@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <termios.h>
 #include <unistd.h>
 
+#include "impl/cli/secret.hpp"
 #include "impl/core/crypto/x509.hpp"
 #include "impl/core/key_store.hpp"
 #include "impl/server/programs.hpp"
@@ -15,27 +15,16 @@
 namespace parley::server_main {
 namespace {
 
-std::string read_password_line(std::istream& in) {
-  std::string line;
-  std::getline(in, line);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
-
-// From standard input when it is not a terminal; otherwise prompted twice without echo.
+// From standard input (one line) when it is not a terminal; otherwise prompted twice without echo.
 std::string read_new_password() {
-  if (!isatty(STDIN_FILENO)) return read_password_line(std::cin);
-  termios old{};
-  tcgetattr(STDIN_FILENO, &old);
-  termios quiet = old;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  std::cerr << "password: " << std::flush;
-  std::string first = read_password_line(std::cin);
-  std::cerr << "\nagain: " << std::flush;
-  std::string second = read_password_line(std::cin);
-  std::cerr << "\n";
-  tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  if (!isatty(STDIN_FILENO)) {
+    std::string line;
+    std::getline(std::cin, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  std::string first = cli::read_secret("password: ", "");
+  std::string second = cli::read_secret("again: ", "");
   if (first != second) throw cli::usage_error("the two passwords differ");
   return first;
 }
