@@ -1,0 +1,30 @@
+// Deliberate bugs the reference client can plant (`parley-client peerchat --fault NAME`): each breaks one
+// peer rule, so that a conformance case testing a client can be shown to fail. Never enabled by default.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "impl/core/fault_table.hpp"
+
+namespace parley::peerchat {
+
+enum class client_fault {
+  none,
+  tight_connect,     // Connect with no pause (PC-UDP-05)
+  no_keepalive,      // never sends KeepAliveToken / KEEPALIVE (PC-KEEP-01)
+  ignore_close,      // goes on after the peer's Close (PC-CLOSE-03)
+  any_user,          // accepts datagrams whose user is not the peer (PC-UDP-08)
+  no_replay_window,  // shows a replayed record again (PC-REPLAY-01)
+  trust_any_key,     // accepts a changed key without a word (PC-TRUST-02)
+  single_ok,         // answers PORT with one bare OK, even to a peerchat/1 server (PC-CLI-03)
+  answer_malformed,  // answers a malformed datagram with a Connect (PC-UDP-08)
+};
+
+using client_fault_info = core::fault_info<client_fault>;
+
+std::span<const client_fault_info> all_client_faults() noexcept;
+std::optional<client_fault> client_fault_from_name(std::string_view name) noexcept;
+
+}  // namespace parley::peerchat
