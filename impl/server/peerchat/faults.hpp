@@ -1,0 +1,41 @@
+// Deliberate bugs the reference peerchat server can plant (`parley-server peerchat --fault NAME`), so that
+// every conformance case is shown to fail against a server that breaks its rule. Each breaks the rule(s)
+// named beside it and, as far as possible, nothing else. Several are the original implementation's own
+// bugs (spec §12). Never enabled by default.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "impl/core/fault_table.hpp"
+
+namespace parley::peerchat {
+
+enum class fault {
+  none,
+  no_startchat,             // after both OKs nothing is sent (PC-START-01)
+  list_includes_self,       // LISTUSERS lists the requester too (PC-LIST-01; the original)
+  seed_register_reply,      // `REGISTER u OK` instead of `REGISTERED u OK` (PC-REG-01; the seed's text)
+  no_bare_ok,               // no `OK` between CHAT and the first PORT (PC-CHAT-04; the seed's flow)
+  target_asked_first,       // each round asks the target before the requester (PC-PORT-02)
+  port_out_of_range,        // ports drawn from 1024-65535 (PC-PORT-01)
+  startchat_after_retries,  // after 20 refused rounds sends STARTCHAT anyway (PC-PORT-04; the original)
+  no_port_timeout,          // waits for a PORT answer forever (PC-PORT-05; the original)
+  stray_ok_unknown,         // an OK nobody asked for gets ERROR Operation_unknown (PC-PORT-06; the original)
+  keep_name_after_close,    // a closed connection's name stays taken (PC-REG-05)
+  own_address,              // STARTCHAT carries 0.0.0.0, the server's wildcard address (PC-START-02)
+  allow_self_chat,          // CHAT for one's own name starts a negotiation (PC-CHAT-02)
+  crlf_lines,               // every line ends in CR LF (PC-LINE-01)
+  greeting,                 // writes HELLO as soon as a connection opens (PC-CONN-02)
+  hello_v1_only,            // answers HELLO peerchat/2 with a bare HELLO (PC-HELLO-02)
+  drop_key,                 // STARTCHAT never carries the other user's key (PC-KEY-02)
+  no_register_timeout,      // never closes a connection that does not register (PC-CONN-04)
+};
+
+using fault_info = core::fault_info<fault>;
+
+std::span<const fault_info> all_faults() noexcept;
+std::optional<fault> fault_from_name(std::string_view name) noexcept;
+
+}  // namespace parley::peerchat
