@@ -18,6 +18,7 @@ protocols:
   securechat  JSON over WebSocket, signed join, end-to-end encrypted private messages (default port 8765)
   multiparty  binary MTP frames over TCP, AES-GCM, sessions with invites (default port 5150)
   sslmessager text lines over TLS, password login, relay (default port 18443)
+  peerchat    text lines over TCP or TLS, rendezvous for UDP peer chats (default port 6969)
 
 common options:
   --bind ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
@@ -51,16 +52,23 @@ sslmessager options:
 parley-server sslmessager adduser --users FILE --name NAME [--replace] [--scrypt-n N]
                          add a user (the password is read from stdin, or prompted twice without echo);
                          the file is created with mode 0600 and replaced whole
+
+peerchat options:
+  --port-timeout MS      abort a negotiation when an answer to PORT takes this long (default 10000)
+  --register-timeout MS  close a connection that has not registered this long after it opened (default 60000)
+  --tls-cert PEM         with --tls-key: speak TLS only, with this certificate chain (its pin goes to stderr)
+  --tls-key PEM          the certificate's private key
+  (--max-connections N: connections beyond N get ERROR Server_full and are closed)
 )";
 
 }  // namespace
 
 int serve(core::hub& hub, const char* protocol, const cli::args& args, unsigned short default_port,
-          host::host_options options) {
+          host::host_options options, std::size_t over_limit) {
   options.bind = args.get_or("--bind", "127.0.0.1");
   options.port = static_cast<unsigned short>(args.number("--port", default_port, 0, 65535));
   options.log_wire = args.has("--log-wire");
-  options.max_connections = static_cast<std::size_t>(args.number("--max-connections", 1024, 1, 1'000'000));
+  options.max_connections = static_cast<std::size_t>(args.number("--max-connections", 1024, 1, 1'000'000)) + over_limit;
 
   // Signals are taken by one thread with sigwait, so stopping never runs inside a signal handler.
   sigset_t signals;
@@ -105,7 +113,8 @@ int main(int argc, char** argv) {
     cli::args args(argv_list, {"--log-wire", "--list-faults", "--help", "--replace"},
                    {"--bind", "--port", "--max-connections", "--fault", "--ping-interval", "--pong-timeout",
                     "--max-line", "--keys", "--users", "--status-interval", "--cert", "--key",
-                    "--check-interval", "--login-timeout", "--name", "--scrypt-n"});
+                    "--check-interval", "--login-timeout", "--name", "--scrypt-n", "--port-timeout",
+                    "--register-timeout", "--tls-cert", "--tls-key"});
     if (args.has("--help")) {
       std::cout << server_main::usage;
       return 0;
@@ -115,6 +124,7 @@ int main(int argc, char** argv) {
     if (protocol == "itp") return server_main::run_itp(args);
     if (protocol == "securechat") return server_main::run_securechat(args);
     if (protocol == "multiparty") return server_main::run_multiparty(args);
+    if (protocol == "peerchat") return server_main::run_peerchat(args);
     throw cli::usage_error("unknown protocol '" + protocol + "'");
   } catch (const cli::usage_error& e) {
     std::cerr << "parley-server: " << e.what() << "\n(parley-server --help lists the options)\n";
