@@ -2,6 +2,7 @@
 
 #include "impl/core/crypto/x509.hpp"
 #include "impl/core/crypto/aes.hpp"
+#include "impl/core/crypto/chacha.hpp"
 #include "impl/core/crypto/digest.hpp"
 #include "impl/core/crypto/pkey.hpp"
 #include "impl/core/crypto/rsa_cipher.hpp"
@@ -60,6 +61,29 @@ TEST(AesGcm, TwelveByteTags) {
   flipped.back() ^= 1;
   EXPECT_EQ(aes_gcm_open(key, nonce, as_bytes("h"), flipped, 12).error(), errc::authentication_failed);
   EXPECT_EQ(aes_gcm_seal(key, nonce, {}, {}, 8).error(), errc::invalid_key);
+}
+
+// RFC 8439 section 2.8.2: the AEAD test vector (tag and the first block of ciphertext).
+TEST(ChaCha20Poly1305, MatchesRfc8439Vector) {
+  auto key = *from_hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
+  auto nonce = *from_hex("070000004041424344454647");
+  auto aad = *from_hex("50515253c0c1c2c3c4c5c6c7");
+  std::string text = "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, "
+                     "sunscreen would be it.";
+  auto sealed = chacha20_poly1305_seal(key, nonce, aad, as_bytes(text));
+  ASSERT_TRUE(sealed);
+  ASSERT_EQ(sealed->size(), text.size() + chacha_tag_size);
+  auto hex = to_hex(*sealed);
+  EXPECT_EQ(hex.substr(0, 32), "d31a8d34648e60db7b86afbc53ef7ec2");
+  EXPECT_EQ(hex.substr(hex.size() - 32), "1ae10b594f09e26a7e902ecbd0600691");
+  EXPECT_EQ(to_string(*chacha20_poly1305_open(key, nonce, aad, *sealed)), text);
+
+  auto flipped = *sealed;
+  flipped.back() ^= 1;
+  EXPECT_EQ(chacha20_poly1305_open(key, nonce, aad, flipped).error(), errc::authentication_failed);
+  EXPECT_EQ(chacha20_poly1305_open(key, nonce, {}, *sealed).error(), errc::authentication_failed);
+  EXPECT_EQ(chacha20_poly1305_open(key, nonce, aad, bytes(3)).error(), errc::authentication_failed);
+  EXPECT_EQ(chacha20_poly1305_seal(bytes(16), nonce, {}, {}).error(), errc::invalid_key);
 }
 
 TEST(AesEcb, RoundTripsWithPkcs7Padding) {
