@@ -62,7 +62,7 @@ target (default: the built-in reference server, a fresh one per case):
 selection and output:
   --list                 list the cases and the rules they check, then exit
   --case GLOB[,GLOB]     run only the cases whose id matches
-  -j N, --jobs N         run N cases in parallel (default 4)
+  -j N, --jobs N         run N cases in parallel (default 4; peerchat 8)
   --strict               a broken SHOULD rule is a FAIL, not a WARN
   --report-json FILE     write the report as JSON
   --junit FILE           write the report as JUnit XML
@@ -222,7 +222,7 @@ int run(const std::string& protocol, const parley::cli::args& args) {
     return 2;
   }
 
-  int jobs = static_cast<int>(args.number("--jobs", 4, 1, 64));
+  int jobs = static_cast<int>(args.number("--jobs", adapter->default_jobs(), 1, 64));
   auto started = parley::clock_type::now();
   auto results = run_suite(*adapter, cases, rules, settings, jobs);
   double seconds = std::chrono::duration<double>(parley::clock_type::now() - started).count();

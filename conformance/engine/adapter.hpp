@@ -65,12 +65,21 @@ public:
                                                        time_point deadline) const {
     return net::connect_tcp(host, port, deadline);
   }
+  // The same from a given local address (the `from` of a connect step). Plain TCP by default; a protocol
+  // on another transport that needs it overrides this.
+  virtual result<std::unique_ptr<net::stream>> connect_from(const std::string& host, unsigned short port,
+                                                            const std::string& local, time_point deadline) const {
+    return net::connect_tcp(host, port, deadline, local);
+  }
   virtual result<std::unique_ptr<net::listener>> listen(const std::string& host) const {
     return net::listen_tcp(host, 0);
   }
 
   // Once per run, before any case: e.g. make or load the users' keys. Returns "" or why the run cannot go on.
   virtual std::string prepare(const run_settings&) { return {}; }
+  // Cases run at once when -j is not given. Suites whose cases mostly wait on peers' timers (peerchat's
+  // UDP chats) can run more of them side by side than CPU-bound ones.
+  virtual int default_jobs() const { return 4; }
   // Extra placeholders for --launch commands and client commands, e.g. {keys}.
   virtual std::map<std::string, std::string> placeholders() const { return {}; }
   // Around each case: e.g. lease the user names a case may use on a shared target. `shared` is true when

@@ -11,7 +11,7 @@ const std::set<std::string> engine_ops = {
     "accept", "launch_client", "client_input", "close_client_input", "expect_event", "expect_no_event"};
 
 const std::set<std::string> step_keys = {"conn", "text", "bytes", "match", "any_of", "capture", "icase", "repeat",
-                                         "split_at", "within", "not_before", "gap", "kind", "ms", "command", "skip"};
+                                         "split_at", "within", "not_before", "gap", "kind", "ms", "command", "skip", "from"};
 
 [[noreturn]] void fail(const std::string& origin, const YAML::Node& node, const std::string& why) {
   throw case_error(origin + ":" + std::to_string(node.Mark().line + 1) + ": " + why);
@@ -65,6 +65,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
     if (value["not_before"]) s.not_before = as_duration(value["not_before"]);
     if (value["gap"]) s.gap = as_duration(value["gap"]);
     if (value["kind"]) s.close_kind = value["kind"].as<std::string>();
+    if (value["from"]) s.from = value["from"].as<std::string>();
   } else if (!value.IsNull()) {
     fail(origin, node, s.op + " takes a value or a map");
   }

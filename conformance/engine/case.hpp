@@ -41,6 +41,7 @@ struct step {
   duration_expr not_before;         // expect: fail if the message came sooner than this
   duration_expr gap;                // pause between split pieces
   std::string close_kind = "any";   // expect_close: fin, rst or any
+  std::string from;                 // connect: the local address to connect from (e.g. 127.0.0.2)
   YAML::Node args;                  // the step's own map, for adapter steps
   int line = 0;
 };

@@ -133,8 +133,8 @@ void case_context::record(int op, int conn_index, std::string_view data) {
 
 std::string case_context::take_record() { return std::move(record_); }
 
-std::string case_context::connect(const std::string& name, time_point deadline) {
-  auto stream = adapter_.connect(host_, port_, deadline);
+std::string case_context::connect(const std::string& name, time_point deadline, const std::string& from) {
+  auto stream = from.empty() ? adapter_.connect(host_, port_, deadline) : adapter_.connect_from(host_, port_, from, deadline);
   if (!stream) {
     note(name, '*', "connect failed: " + stream.error().message());
     return "could not connect to " + host_ + ":" + std::to_string(port_) + ": " + stream.error().message();
@@ -144,7 +144,7 @@ std::string case_context::connect(const std::string& name, time_point deadline) 
   c.framer = adapter_.make_framer();
   c.index = static_cast<int>(conns_.size());
   conns_.insert_or_assign(name, std::move(c));
-  note(name, '*', "connected");
+  note(name, '*', from.empty() ? std::string("connected") : "connected from " + from);
   record(0, conns_.at(name).index, {});
   return {};
 }
@@ -332,6 +332,8 @@ std::string case_context::launch_client(const std::string& user) {
                                                          : settings_.client_command;
   std::map<std::string, std::string> values = {{"{port}", get("port")}, {"{name}", user}};
   for (const auto& [key, value] : adapter_.placeholders()) values["{" + key + "}"] = value;
+  // A client's own timers (peerchat's keep-alive) follow the case's timing like a launched server's.
+  for (const auto& [key, value] : timing_.vars) values["{" + key + "}"] = std::to_string(static_cast<long long>(value));
   for (const auto& [key, value] : values) {
     for (auto at = command.find(key); at != std::string::npos; at = command.find(key, at + value.size()))
       command.replace(at, key.size(), value);

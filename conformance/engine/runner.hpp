@@ -61,7 +61,8 @@ public:
   time_point deadline(const duration_expr& d, double fallback_ms) const;  // scaled, from now
 
   // Each returns "" on success, else the failure text.
-  std::string connect(const std::string& name, time_point deadline);
+  // `from`: a local address to bind first (loopback aliases make one machine look like several hosts).
+  std::string connect(const std::string& name, time_point deadline, const std::string& from = {});
   std::string send(const std::string& name, std::string_view bytes, const std::vector<std::size_t>& split_at = {},
                    millis gap = millis(0));
   // The next message on the connection must match one of `patterns` (already substituted regexes).

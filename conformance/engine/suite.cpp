@@ -84,7 +84,7 @@ std::string execute(const step& s, case_context& ctx) {
     if (!s.op.starts_with(a.protocol() + ".")) throw case_error("step " + s.op + " belongs to another protocol");
     return a.run_step(s, ctx);
   }
-  if (s.op == "connect") return ctx.connect(s.conn, ctx.deadline(s.within, 5000));
+  if (s.op == "connect") return ctx.connect(s.conn, ctx.deadline(s.within, 5000), ctx.substitute(s.from));
   if (s.op == "send" || s.op == "send_raw") {
     std::string text = ctx.substitute(s.text);
     std::string bytes;

@@ -33,8 +33,11 @@ public:
   virtual std::string peer() const = 0;
 };
 
-// Connects to host:port over TCP with TCP_NODELAY (replies must not wait for Nagle, ITP-CMD-04).
-result<std::unique_ptr<stream>> connect_tcp(const std::string& host, unsigned short port, time_point deadline);
+// Connects to host:port over TCP with TCP_NODELAY (replies must not wait for Nagle, ITP-CMD-04). With a
+// `local` address the socket is bound to it first, so one machine can appear as several hosts on loopback
+// (127.0.0.1, 127.0.0.2: peerchat's STARTCHAT tells users apart by address).
+result<std::unique_ptr<stream>> connect_tcp(const std::string& host, unsigned short port, time_point deadline,
+                                            const std::string& local = {});
 
 // A listening TCP socket, for client-role cases where the engine plays the server.
 class listener {

@@ -4,6 +4,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "impl/net/detail/asio_stream.hpp"
@@ -54,19 +55,40 @@ bool split_host_port(std::string_view text, std::string& host, unsigned short& p
   return true;
 }
 
-result<std::unique_ptr<stream>> connect_tcp(const std::string& host, unsigned short port, time_point deadline) {
+result<std::unique_ptr<stream>> connect_tcp(const std::string& host, unsigned short port, time_point deadline,
+                                            const std::string& local) {
   auto io = std::make_unique<asio::io_context>();
   tcp::resolver resolver(*io);
   boost::system::error_code ec;
   auto endpoints = resolver.resolve(host, std::to_string(port), ec);
   if (ec) return std::error_code(ec);
   tcp::socket socket(*io);
+  if (!local.empty()) {
+    auto address = asio::ip::make_address(local, ec);
+    if (ec) return std::error_code(ec);
+    socket.open(address.is_v4() ? tcp::v4() : tcp::v6(), ec);
+    if (!ec) socket.bind(tcp::endpoint(address, 0), ec);
+    if (ec) return std::error_code(ec);
+  }
   bool finished = false;
   boost::system::error_code result;
-  asio::async_connect(socket, endpoints, [&](boost::system::error_code e, const tcp::endpoint&) {
-    result = e;
-    finished = true;
-  });
+  if (local.empty()) {
+    asio::async_connect(socket, endpoints, [&](boost::system::error_code e, const tcp::endpoint&) {
+      result = e;
+      finished = true;
+    });
+  } else {
+    // The range form of async_connect closes the socket between attempts, which would drop the bind: connect
+    // the bound socket to the first endpoint of its family instead.
+    auto family = socket.local_endpoint(ec).protocol();
+    auto match = std::find_if(endpoints.begin(), endpoints.end(),
+                              [&](const auto& entry) { return entry.endpoint().protocol() == family; });
+    if (match == endpoints.end()) return std::make_error_code(std::errc::address_family_not_supported);
+    socket.async_connect(match->endpoint(), [&](boost::system::error_code e) {
+      result = e;
+      finished = true;
+    });
+  }
   if (!run_until(*io, deadline, [&] { return finished; }, socket))
     return std::make_error_code(std::errc::timed_out);
   if (result) return std::error_code(result);
