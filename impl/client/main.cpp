@@ -13,6 +13,7 @@ protocols:
   securechat  JSON over WebSocket (default port 8765); needs --key
   multiparty  binary MTP frames over TCP (default port 5150); needs --key and --server-key
   sslmessager text lines over TLS (default port 18443); a password, and --pin, --ca or --insecure
+  peerchat    a rendezvous over TCP (default port 6969), then chats straight to the peer over UDP
 
 options:
   --name NAME        user name to log in with (required)
@@ -27,10 +28,25 @@ options:
                      (the server prints it at start)
   --ca PEM           sslmessager: trust only these certificates, and check the host name
   --insecure         sslmessager: do not verify the server at all (warns; for the original server)
+                     (peerchat: --pin, --ca and --insecure with --tls)
   --script FILE|-    read commands from FILE or standard input instead of a terminal, and print
                      every event as one JSON object per line; at end of input the client quits
   --log-wire         print every line sent and received to stderr (multiparty: each chunk as hex)
   --help             this text
+
+options (peerchat):
+  --bind ADDR        local address of the connection, and so of the UDP ports (two clients on one host:
+                     127.0.0.1 and 127.0.0.2); default: chosen by the OS
+  --v1               speak peerchat/1 only: plain HELLO, no key registered
+  --identity FILE    Ed25519 key, made on first use (default ~/.config/parley/peerchat/NAME.key)
+  --contacts FILE    trusted keys, `name ed25519:HEX` per line (default ~/.config/parley/peerchat/NAME.contacts)
+  --accept-new-key   a peer whose key changed is warned about, then trusted (default: the chat is refused)
+  --tls              connect over TLS (with --pin, --ca or --insecure; default the system's trust store)
+  --keepalive MS     keep-alive after MS of not sending (default 5000)
+  --peer-timeout MS  end a chat after MS without a valid datagram (default 20000)
+  --connect-timeout MS  give up connecting or the handshake after MS (default 30000)
+  --udp-loss PCT     testing aid: drop PCT percent of datagrams sent and received, at random
+  --fault NAME       plant one deliberate bug (--list-faults lists them)
 
 commands (itp):
   TEXT               broadcast TEXT to everyone
@@ -63,6 +79,16 @@ commands (multiparty; SID is a session's 16 hex digits, as shown):
   /sleep MS          pause the script for MS milliseconds (script mode)
   /quit              close the connection
 
+commands (peerchat):
+  TEXT               send TEXT to the current chat (held until it connects)
+  /users             the other users online
+  /chat NAME         ask the server for a chat with NAME
+  /close             end the current chat (three Close datagrams)
+  /whois NAME        the fingerprint of NAME's stored key
+  /trust NAME        forget NAME's stored key, so that the next one is accepted
+  /sleep MS          pause the script for MS milliseconds (script mode)
+  /quit              close the chat, then CLOSE to the server
+
 commands (sslmessager):
   @NAME TEXT         send TEXT to NAME (also /msg NAME TEXT)
   /to NAME           send the lines typed after it to NAME
@@ -82,8 +108,9 @@ int main(int argc, char** argv) {
     }
     std::string protocol = argv_list[0];
     argv_list.erase(argv_list.begin());
-    cli::args args(argv_list, {"--log-wire", "--help", "--insecure"}, {"--name", "--host", "--port", "--key", "--script", "--server-key",
-                                                                    "--password-file", "--pin", "--ca"});
+    cli::args args(argv_list, {"--log-wire", "--help", "--insecure", "--v1", "--accept-new-key", "--tls", "--list-faults"}, {"--name", "--host", "--port", "--key", "--script", "--server-key",
+                                                                    "--password-file", "--pin", "--ca", "--bind", "--identity", "--contacts",
+                                                                    "--keepalive", "--peer-timeout", "--connect-timeout", "--udp-loss", "--fault"});
     if (args.has("--help")) {
       std::cout << usage;
       return 0;
@@ -93,6 +120,7 @@ int main(int argc, char** argv) {
     if (protocol == "securechat") return client_main::run_securechat(args);
     if (protocol == "multiparty") return client_main::run_multiparty(args);
     if (protocol == "sslmessager") return client_main::run_sslmessager(args);
+    if (protocol == "peerchat") return client_main::run_peerchat(args);
     throw cli::usage_error("unknown protocol '" + protocol + "'");
   } catch (const cli::usage_error& e) {
     std::cerr << "parley-client: " << e.what() << "\n(parley-client --help lists the options)\n";

@@ -1,7 +1,8 @@
 // The I/O half of a parley-client over TCP, plain or TLS (itp, multiparty, sslmessager): one Asio thread
 // owns the connection and the protocol's agent; command_input turns the user's lines into commands posted
 // to it. The agent is a pure state machine with on_data/on_command/on_closed, and optionally on_open (the
-// client speaks first) and next_wake/on_timer (it keeps timers).
+// client speaks first) and next_wake/on_timer (it keeps timers). Agents with more inputs and outputs than a
+// TCP stream (peerchat's UDP side) get an output hook and drive(), on the same io_context.
 #pragma once
 
 #include <boost/asio/connect.hpp>
@@ -50,6 +51,28 @@ public:
   boost::asio::ssl::context& tls_context() { return tls_context_; }
   void on_handshake(verifier verify) { verify_ = std::move(verify); }
 
+  // The local address to connect from (peerchat --bind); by default the OS chooses. Set before run().
+  void bind_to(std::string address) { bind_address_ = std::move(address); }
+  // The connection's local IP address once connected ("" before): where peerchat binds its UDP ports.
+  std::string local_address() {
+    boost::system::error_code ec;
+    if (!socket_) return {};
+    auto endpoint = lowest().local_endpoint(ec);
+    return ec ? std::string{} : endpoint.address().to_string();
+  }
+  boost::asio::io_context& io() { return *io_; }
+  // Sees every output of the agent before its events and sends are applied (peerchat: UDP requests).
+  void on_output(std::function<void(Output&)> hook) { output_hook_ = std::move(hook); }
+  // Runs f(agent, out) now and applies its output; for inputs the driver itself does not know. Call it
+  // on the io_context's thread, never from inside the output hook (post it instead).
+  template <class F>
+  void drive(F&& f) {
+    if (finished_) return;
+    Output out;
+    f(agent_, out);
+    apply(out);
+  }
+
   // Returns 1 when the connection could not be made (or the server not trusted), else 0 when it ends.
   int run(const std::string& host, unsigned short port, const std::string& script_path) {
     namespace asio = boost::asio;
@@ -61,7 +84,8 @@ public:
     asio::ip::tcp::resolver resolver(*io_);
     auto endpoints = resolver.resolve(host, std::to_string(port), ec);
     auto& tcp = lowest();
-    if (!ec) asio::connect(tcp, endpoints, ec);
+    if (!ec && bind_address_.empty()) asio::connect(tcp, endpoints, ec);
+    else if (!ec) connect_from(tcp, endpoints, ec);
     if (ec) {
       emit({"error", {{"code", "connect"}, {"text", "cannot connect to " + host + ":" + std::to_string(port) + ": " + ec.message()}}, {}});
       return 1;
@@ -88,6 +112,24 @@ public:
   }
 
 private:
+  // asio::connect reopens the socket for each endpoint, which would lose a bind: try them one by one.
+  void connect_from(boost::asio::ip::tcp::socket& tcp, const boost::asio::ip::tcp::resolver::results_type& endpoints,
+                    boost::system::error_code& ec) {
+    namespace asio = boost::asio;
+    auto local = asio::ip::make_address(bind_address_, ec);
+    if (ec) return;
+    ec = asio::error::address_family_not_supported;  // when no endpoint has the local address's family
+    for (const auto& entry : endpoints) {
+      boost::system::error_code ignored;
+      tcp.close(ignored);
+      if (entry.endpoint().protocol() != (local.is_v4() ? asio::ip::tcp::v4() : asio::ip::tcp::v6())) continue;
+      tcp.open(entry.endpoint().protocol(), ec);
+      if (!ec) tcp.bind({local, 0}, ec);
+      if (!ec) tcp.connect(entry.endpoint(), ec);
+      if (!ec) return;
+    }
+  }
+
   boost::asio::ip::tcp::socket& lowest() {
     if constexpr (Tls) return socket_->next_layer();
     else return *socket_;
@@ -99,6 +141,7 @@ private:
   }
 
   void apply(Output& out) {
+    if (output_hook_) output_hook_(out);
     for (auto& e : out.events) emit(e);
     for (auto& chunk : out.sends) {
       if (log_wire_) std::cerr << "< " << wire_text_(chunk) << "\n";
@@ -195,6 +238,8 @@ private:
   bool log_wire_;
   renderer render_;
   std::function<std::string(std::string_view)> wire_text_;
+  std::string bind_address_;
+  std::function<void(Output&)> output_hook_;
 };
 
 }  // namespace parley::client_main
