@@ -453,7 +453,11 @@ TEST_F(PeerchatAgent, KeepAliveKeepsAnIdleChatAndSilenceTimesOut) {
   EXPECT_LE(count_type(a, datagram_type::keepalive), 13u);
   EXPECT_FALSE(a.has("chat_ended"));
   EXPECT_FALSE(b.has("chat_ended"));
-  lose_ = [](const in_flight&) { return true; };  // the path dies
+  // The path dies just after bob's next keep-alive reached alice, so her 20 s count from now: cut at
+  // any other moment, her last datagram could be up to 5 s old and she would rightly end sooner.
+  auto bob_keepalives = count_type(b, datagram_type::keepalive);
+  while (count_type(b, datagram_type::keepalive) == bob_keepalives) advance(50ms, 50ms);
+  lose_ = [](const in_flight&) { return true; };
   advance(19s, 50ms);
   EXPECT_FALSE(a.has("chat_ended"));
   advance(2s, 50ms);
@@ -621,6 +625,10 @@ TEST_F(PeerchatAgent, ChangedKeyEndsTheChatAndIsReported) {
 
   type("alice", "/trust bob");  // the user's explicit action
   EXPECT_FALSE(a.a->contacts().find("bob").has_value());
+  // bob accepted alice and cannot know she refused him (she had no session key to seal a CLOSE with),
+  // so his chat lasts until its peer timeout; until then he refuses new ports (one chat at a time).
+  advance(21s, 50ms);
+  EXPECT_TRUE(nodes_["bob"].has("chat_ended", "reason", "timeout"));
   start("alice", "bob", true, 40004);
   advance(500ms);
   EXPECT_EQ(a.of("connected").size(), 2u);

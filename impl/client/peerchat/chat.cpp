@@ -61,7 +61,15 @@ void chat::send_connect(time_point now, agent_output& out) {
   int count = config_.fault == client_fault::tight_connect ? tight_burst : 1;
   for (int i = 0; i < count; ++i)  // PC-UDP-05: a random decimal text, as the original
     send(format_plain({config_.me, datagram_type::connect, random_decimal()}), now, out);
+}
+
+// PC-UDP-06, PC-HS-07: answers to the peer's Connect / repeated HELLO are limited to one per 250 ms of
+// their own. The periodic sends do not count: the answer that tells a peer "I hear you now" must not
+// wait for the next one, or a peer whose first datagrams were lost hears nothing until then.
+bool chat::may_answer(time_point now) {
+  if (now - last_answer_ < connect_interval) return false;
   last_answer_ = now;
+  return true;
 }
 
 // PC-HS-07: our HELLO and, once there are keys, a fresh AUTH (a new seq each time, PC-REC-02).
@@ -69,7 +77,6 @@ void chat::send_handshake(time_point now, agent_output& out) {
   send(session_->hello(), now, out);
   if (session_->has_keys())
     if (auto auth = session_->auth()) send(std::move(*auth), now, out);
-  last_answer_ = now;
 }
 
 void chat::on_datagram(std::string_view from_address, std::string_view data, time_point now, agent_output& out) {
@@ -97,7 +104,7 @@ void chat::on_plain(std::string_view data, time_point now, agent_output& out) {
   switch (parsed->type) {
     case datagram_type::connect:
       // PC-UDP-06: answer so that a peer whose Connects were lost still hears us, at most every 250 ms.
-      if (now - last_answer_ >= connect_interval) send_connect(now, out);
+      if (may_answer(now)) send_connect(now, out);
       break;
     case datagram_type::msg:
       out.events.push_back(make("message", {{"from", config_.peer}, {"text", parsed->text}}));
@@ -138,13 +145,14 @@ void chat::handle_secure(const secure_event& e, std::string_view data, time_poin
   using kind = secure_event::kind;
   switch (e.what) {
     case kind::nothing:
-      // PC-HS-07: the peer repeats its HELLO after we stopped resending: it has not heard us. Answer,
-      // paced like the resends.
-      if (kind_of(data) == kind_hello && session_->peer_confirmed() && now - last_answer_ >= connect_interval)
-        send_handshake(now, out);
+      // PC-HS-07: the peer repeats its HELLO after we stopped resending: it has not heard us. Answer, at
+      // most once per 250 ms.
+      if (kind_of(data) == kind_hello && session_->peer_confirmed() && may_answer(now)) send_handshake(now, out);
       break;
     case kind::keys_ready:
-      if (auto auth = session_->auth()) send(std::move(*auth), now, out);  // no need to wait for the pace
+      // The peer's first HELLO: it is listening now, but our earlier HELLOs may have reached it before its
+      // socket existed. HELLO and AUTH at once (once per chat: keys_ready comes once) spare it a 250 ms wait.
+      send_handshake(now, out);
       break;
     case kind::peer_proved:
       on_proved(e.peer_key, now, out);

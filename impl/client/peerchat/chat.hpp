@@ -59,6 +59,7 @@ private:
   void send(std::string data, time_point now, agent_output& out);
   void send_connect(time_point now, agent_output& out);
   void send_handshake(time_point now, agent_output& out);
+  bool may_answer(time_point now);
   void on_plain(std::string_view data, time_point now, agent_output& out);
   void on_secure(std::string_view data, time_point now, agent_output& out);
   void handle_secure(const secure_event& e, std::string_view data, time_point now, agent_output& out);
