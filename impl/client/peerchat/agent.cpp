@@ -127,11 +127,10 @@ void agent::on_port(unsigned port, time_point now, agent_output& out) {
 void agent::answer_port(unsigned port, bool accepted, agent_output& out) {
   out.events.push_back(make("port", {{"port", std::to_string(port)}, {"accepted", accepted ? "true" : "false"}}));
   if (!accepted) return send_line(client(client_command::refuse_port, std::string(code::port_unavailable)), out);
-  if (options_.fault == client_fault::single_ok) return send_line("OK\n", out);
   if (server_v2_) return send_line(client(client_command::accept_port, {}, {}, port), out);
   // Spec §12 R7: the original server may lose a single OK; a peerchat/1 server gets it twice.
   send_line(client(client_command::accept_port), out);
-  send_line(client(client_command::accept_port), out);
+  if (options_.fault != client_fault::single_ok) send_line(client(client_command::accept_port), out);
 }
 
 void agent::on_bind_result(unsigned port, bool ok, time_point now, agent_output& out) {

@@ -12,7 +12,7 @@ constexpr std::array<client_fault_info, 8> table{{
     {client_fault::any_user, "any-user", "accepts datagrams whose user field is not the peer's name (PC-UDP-08)"},
     {client_fault::no_replay_window, "no-replay-window", "shows a replayed peerchat/2 record again (PC-REPLAY-01)"},
     {client_fault::trust_any_key, "trust-any-key", "accepts a peer key that differs from the contact list (PC-TRUST-02)"},
-    {client_fault::single_ok, "single-ok", "answers PORT with one bare OK, also to a peerchat/1 server (PC-CLI-03)"},
+    {client_fault::single_ok, "single-ok", "answers a peerchat/1 server's PORT with one OK, not two (PC-CLI-03)"},
     {client_fault::answer_malformed, "answer-malformed", "answers a malformed datagram with a Connect (PC-UDP-08)"},
 }};
 

@@ -18,7 +18,7 @@ enum class client_fault {
   any_user,          // accepts datagrams whose user is not the peer (PC-UDP-08)
   no_replay_window,  // shows a replayed record again (PC-REPLAY-01)
   trust_any_key,     // accepts a changed key without a word (PC-TRUST-02)
-  single_ok,         // answers PORT with one bare OK, even to a peerchat/1 server (PC-CLI-03)
+  single_ok,         // answers a peerchat/1 server's PORT with one OK instead of two (PC-CLI-03)
   answer_malformed,  // answers a malformed datagram with a Connect (PC-UDP-08)
 };
 

@@ -16,7 +16,6 @@ enum class fault {
   none,
   no_startchat,             // after both OKs nothing is sent (PC-START-01)
   list_includes_self,       // LISTUSERS lists the requester too (PC-LIST-01; the original)
-  seed_register_reply,      // `REGISTER u OK` instead of `REGISTERED u OK` (PC-REG-01; the seed's text)
   no_bare_ok,               // no `OK` between CHAT and the first PORT (PC-CHAT-04; the seed's flow)
   target_asked_first,       // each round asks the target before the requester (PC-PORT-02)
   port_out_of_range,        // ports drawn from 1024-65535 (PC-PORT-01)
@@ -26,8 +25,7 @@ enum class fault {
   keep_name_after_close,    // a closed connection's name stays taken (PC-REG-05)
   own_address,              // STARTCHAT carries 0.0.0.0, the server's wildcard address (PC-START-02)
   allow_self_chat,          // CHAT for one's own name starts a negotiation (PC-CHAT-02)
-  crlf_lines,               // every line ends in CR LF (PC-LINE-01)
-  greeting,                 // writes HELLO as soon as a connection opens (PC-CONN-02)
+  crlf_lines,               // HELLO replies end in CR LF (PC-LINE-01)
   hello_v1_only,            // answers HELLO peerchat/2 with a bare HELLO (PC-HELLO-02)
   drop_key,                 // STARTCHAT never carries the other user's key (PC-KEY-02)
   no_register_timeout,      // never closes a connection that does not register (PC-CONN-04)

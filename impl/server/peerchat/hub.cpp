@@ -24,15 +24,13 @@ hub::hub(hub_options options) : options_(std::move(options)) {
 void hub::on_connect(core::conn_id conn, std::string_view peer, time_point now, core::actions& out) {
   if (conns_.size() >= options_.max_connections) {
     // PC-LIMIT-01. Never recorded, so nothing else can reach it before the host closes it.
-    out.send(conn, planted(fault::crlf_lines) ? "ERROR " + std::string(code::server_full) + "\r\n"
-                                              : error_line(code::server_full));
+    out.send(conn, error_line(code::server_full));
     out.close(conn, "connection limit reached");
     return;
   }
   conns_.insert_or_assign(conn, connection{.framer = core::line_framer(framing()),
                                            .address = start_chat_address(peer),
                                            .opened = now});
-  if (planted(fault::greeting)) send(conn, hello_line(false), out);  // PC-CONN-02 says wait for the client
 }
 
 void hub::on_data(core::conn_id conn, std::string_view data, time_point now, core::actions& out) {
@@ -63,9 +61,12 @@ void hub::handle(core::conn_id conn, const std::string& text, time_point now, co
   }
   const client_line& line = *parsed;
   switch (line.command) {
-    case client_command::hello:
+    case client_command::hello: {
       // PC-HELLO-01/02: in any state; the version is echoed only for exactly "peerchat/2".
-      return send(conn, hello_line(line.argument == version2 && !planted(fault::hello_v1_only)), out);
+      std::string reply = hello_line(line.argument == version2 && !planted(fault::hello_v1_only));
+      if (planted(fault::crlf_lines)) reply.insert(reply.size() - 1, "\r");
+      return send(conn, std::move(reply), out);
+    }
     case client_command::register_user: return register_user(conn, c, line, out);
     case client_command::list_users:
       if (c.name.empty()) return send(conn, error_line(code::not_registered), out);  // PC-LIST-02
@@ -97,7 +98,6 @@ void hub::register_user(core::conn_id conn, connection& c, const client_line& li
   c.key = key;
   names_.emplace(c.name, conn);
   registration_order_.push_back(conn);
-  if (planted(fault::seed_register_reply)) return send(conn, "REGISTER " + c.name + " OK\n", out);
   send(conn, registered_line(c.name), out);  // PC-REG-01
 }
 
@@ -223,7 +223,6 @@ unsigned hub::draw_port(const std::set<unsigned>& offered) {
 
 void hub::send(core::conn_id conn, std::string line, core::actions& out) {
   if (!conns_.contains(conn)) return;
-  if (planted(fault::crlf_lines) && line.ends_with('\n')) line.insert(line.size() - 1, "\r");
   out.send(conn, std::move(line));  // PC-LINE-01: the codec ends every line with one LF
 }
 

@@ -399,13 +399,6 @@ TEST_F(ListIncludesSelf, TheRequesterIsListed) {
   EXPECT_EQ(take(1), (lines{"STARTUSERS\n", "alice\n", "ENDUSERS\n"}));
 }
 
-using SeedRegisterReply = PeerchatFault<fault::seed_register_reply>;
-TEST_F(SeedRegisterReply, RegisterIsAnsweredTheSeedsWay) {
-  connect(1);
-  data(1, "REGISTER alice\n");
-  EXPECT_EQ(take(1), lines{"REGISTER alice OK\n"});
-}
-
 using NoBareOk = PeerchatFault<fault::no_bare_ok>;
 TEST_F(NoBareOk, ChatGoesStraightToPort) {
   join(1, "alice");
@@ -490,16 +483,12 @@ TEST_F(AllowSelfChat, ChatWithOneselfIsNegotiated) {
 }
 
 using CrlfLines = PeerchatFault<fault::crlf_lines>;
-TEST_F(CrlfLines, LinesEndInCrLf) {
+TEST_F(CrlfLines, HelloRepliesEndInCrLf) {
   connect(1);
   data(1, "HELLO\n");
   EXPECT_EQ(take(1), lines{"HELLO\r\n"});
-}
-
-using Greeting = PeerchatFault<fault::greeting>;
-TEST_F(Greeting, HelloBeforeTheClientSpeaks) {
-  connect(1);
-  EXPECT_EQ(take(1), lines{"HELLO\n"});
+  data(1, "LISTUSERS\n");
+  EXPECT_EQ(take(1), lines{"ERROR Not_registered\n"});
 }
 
 using HelloV1Only = PeerchatFault<fault::hello_v1_only>;
