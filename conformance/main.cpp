@@ -28,6 +28,9 @@ protocols:
   securechat   JSON over WebSocket; uses RSA keys (see --keys)
   multiparty   binary MTP frames over TCP, AES-GCM; uses RSA keys and a server key (see --keys)
   sslmessager  text lines over TLS with password logins (see --user)
+  peerchat     a TCP rendezvous server, then UDP chats between peers (client-role cases play the other
+               peer on 127.0.0.2); a --launch server may use {port_timeout} {register} {maxconn}, a client
+               command {dir} (for {dir}/{name}.key and .contacts) {keepalive} {peer_timeout} {connect_timeout}
 
 certs: writes a self-signed TLS certificate for HOST (default 127.0.0.1, also its subjectAltName) to
 DIR/server.crt and its RSA key to DIR/server.key, and prints the SPKI pin clients can use.
