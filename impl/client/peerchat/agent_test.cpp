@@ -423,6 +423,35 @@ TEST_F(PeerchatAgent, V1DropsWrongUserWrongAddressAndMalformedWithoutReply) {
   EXPECT_EQ(a.of("message").at(0).field("text"), "hello from the seed");
 }
 
+// PC-UDP-06: an answer echoes the Connect's text, and an echo of our own text is not answered, so two
+// connected peers far apart cannot keep answering each other's answers.
+TEST_F(PeerchatAgent, ConnectAnswersEchoAndAreNotAnswered) {
+  auto& a = join("alice", "127.0.0.1", {.v1 = true}, false);
+  join("bob", "127.0.0.2", {.v1 = true}, false);
+  start("alice", "bob", false);
+  advance(1s);
+  ASSERT_TRUE(a.has("connected"));
+  auto inject = [&](std::string data) {
+    agent_output out;
+    a.a->on_datagram(40000, "127.0.0.2", 40000, data, now_, out);
+    apply(a, out);
+  };
+  auto sent_before = a.sent.size();
+  inject("bob\nConnect\n271828\n\n");
+  ASSERT_EQ(a.sent.size(), sent_before + 1);
+  auto answer = parse_plain(a.sent.back().data);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->type, datagram_type::connect);
+  EXPECT_EQ(answer->text, "271828");
+
+  advance(300ms);
+  sent_before = a.sent.size();
+  inject("bob\nConnect\n271828\n\n");  // the echo of alice's own answer: an answer, not answered
+  EXPECT_EQ(a.sent.size(), sent_before);
+  inject("bob\nConnect\n314159\n\n");  // a new Connect is answered
+  EXPECT_EQ(a.sent.size(), sent_before + 1);
+}
+
 TEST_F(PeerchatAgent, AnyUserFaultAcceptsAStranger) {
   auto& a = join("alice", "127.0.0.1", {.v1 = true, .fault = client_fault::any_user}, false);
   join("bob", "127.0.0.2", {.v1 = true}, false);

@@ -12,6 +12,8 @@ namespace {
 constexpr std::size_t max_held_texts = 256;
 constexpr std::size_t max_replay_cache = 256;
 constexpr int tight_burst = 5;  // Connects per wake-up with the tight-connect fault
+// Answers come back within a round trip; the last 16 Connects cover four seconds of them.
+constexpr std::size_t remembered_connects = 16;
 
 event make(std::string type, std::vector<std::pair<std::string, std::string>> fields = {}) {
   return {std::move(type), std::move(fields), {}};
@@ -57,10 +59,15 @@ void chat::send(std::string data, time_point now, agent_output& out) {
   last_sent_ = now;
 }
 
-void chat::send_connect(time_point now, agent_output& out) {
+// PC-UDP-05: a random decimal text, as the original; PC-UDP-06: an answer echoes the text it answers.
+void chat::send_connect(time_point now, agent_output& out, std::string text) {
   int count = config_.fault == client_fault::tight_connect ? tight_burst : 1;
-  for (int i = 0; i < count; ++i)  // PC-UDP-05: a random decimal text, as the original
-    send(format_plain({config_.me, datagram_type::connect, random_decimal()}), now, out);
+  for (int i = 0; i < count; ++i) {
+    std::string body = text.empty() ? random_decimal() : text;
+    connect_texts_.push_back(body);
+    if (connect_texts_.size() > remembered_connects) connect_texts_.pop_front();
+    send(format_plain({config_.me, datagram_type::connect, std::move(body)}), now, out);
+  }
 }
 
 // PC-UDP-06, PC-HS-07: answers to the peer's Connect / repeated HELLO are limited to one per 250 ms of
@@ -102,10 +109,15 @@ void chat::on_plain(std::string_view data, time_point now, agent_output& out) {
   bool was_connected = phase_ == phase::connected;
   if (!was_connected) become_connected(now, out);  // PC-UDP-05, -07: any valid datagram connects
   switch (parsed->type) {
-    case datagram_type::connect:
-      // PC-UDP-06: answer so that a peer whose Connects were lost still hears us, at most every 250 ms.
-      if (may_answer(now)) send_connect(now, out);
+    case datagram_type::connect: {
+      // PC-UDP-06: answer so that a peer whose Connects were lost still hears us, at most every 250 ms,
+      // but never answer an answer (our own text coming back), or two connected peers whose round trip
+      // is over 250 ms would keep answering each other for ever.
+      bool is_answer = config_.fault != client_fault::answer_answers &&
+                       std::find(connect_texts_.begin(), connect_texts_.end(), parsed->text) != connect_texts_.end();
+      if (!is_answer && may_answer(now)) send_connect(now, out, parsed->text);
       break;
+    }
     case datagram_type::msg:
       out.events.push_back(make("message", {{"from", config_.peer}, {"text", parsed->text}}));
       break;

@@ -57,7 +57,7 @@ private:
   enum class phase { connecting, connected, closing, over };
 
   void send(std::string data, time_point now, agent_output& out);
-  void send_connect(time_point now, agent_output& out);
+  void send_connect(time_point now, agent_output& out, std::string text = {});
   void send_handshake(time_point now, agent_output& out);
   bool may_answer(time_point now);
   void on_plain(std::string_view data, time_point now, agent_output& out);
@@ -79,6 +79,7 @@ private:
   std::unique_ptr<secure_session> session_;
   std::deque<std::string> texts_;       // typed before the chat could carry them
   std::deque<std::string> closes_;      // Close datagrams still to send
+  std::deque<std::string> connect_texts_;  // the texts of our recent Connects, to recognise answers
   std::map<std::string, secure_event> replay_cache_;  // only with the no-replay-window fault
 };
 

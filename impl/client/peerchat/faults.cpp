@@ -5,7 +5,7 @@
 namespace parley::peerchat {
 namespace {
 
-constexpr std::array<client_fault_info, 8> table{{
+constexpr std::array<client_fault_info, 9> table{{
     {client_fault::tight_connect, "tight-connect", "sends Connect in bursts with no pause (PC-UDP-05)"},
     {client_fault::no_keepalive, "no-keepalive", "never sends a keep-alive (PC-KEEP-01)"},
     {client_fault::ignore_close, "ignore-close", "ignores the peer's Close and goes on (PC-CLOSE-03)"},
@@ -14,6 +14,7 @@ constexpr std::array<client_fault_info, 8> table{{
     {client_fault::trust_any_key, "trust-any-key", "accepts a peer key that differs from the contact list (PC-TRUST-02)"},
     {client_fault::single_ok, "single-ok", "answers a peerchat/1 server's PORT with one OK, not two (PC-CLI-03)"},
     {client_fault::answer_malformed, "answer-malformed", "answers a malformed datagram with a Connect (PC-UDP-08)"},
+    {client_fault::answer_answers, "answer-answers", "answers echoes of its own Connects too, so connected peers ping-pong (PC-UDP-06)"},
 }};
 
 }  // namespace

@@ -20,6 +20,7 @@ enum class client_fault {
   trust_any_key,     // accepts a changed key without a word (PC-TRUST-02)
   single_ok,         // answers a peerchat/1 server's PORT with one OK instead of two (PC-CLI-03)
   answer_malformed,  // answers a malformed datagram with a Connect (PC-UDP-08)
+  answer_answers,    // answers every Connect, echoes of its own included: connected peers ping-pong (PC-UDP-06)
 };
 
 using client_fault_info = core::fault_info<client_fault>;
