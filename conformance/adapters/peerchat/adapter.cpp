@@ -378,7 +378,8 @@ private:
   }
 
   // The next datagram from the client (FOREIGN ones included) must match; `skip` regexes pass over
-  // datagrams such as repeated Connects. peerchat/2 datagrams are opened by the engine's session.
+  // datagrams such as repeated Connects; `capture` names variables for the regex's groups. peerchat/2
+  // datagrams are opened by the engine's session.
   std::string udp_expect(const step& s, case_context& ctx) const {
     auto& peer = peer_of(ctx, s);
     std::regex want(arg(s, ctx, "match"));
@@ -390,7 +391,13 @@ private:
       auto r = peer.receive(deadline);
       if (!r) return "no datagram matching /" + arg(s, ctx, "match") + "/ arrived in time";
       ctx.note("udp", '<', r->rendered);
-      if (std::regex_search(r->rendered, want)) return {};
+      std::smatch groups;
+      if (std::regex_search(r->rendered, groups, want)) {
+        if (s.args["capture"])
+          for (std::size_t i = 0; i < s.args["capture"].size() && i + 1 < groups.size(); ++i)
+            ctx.set(s.args["capture"][i].as<std::string>(), groups[i + 1].str());
+        return {};
+      }
       bool skipped = false;
       for (const auto& k : skip) skipped = skipped || std::regex_search(r->rendered, k);
       if (!skipped) return "unexpected datagram: " + r->rendered;
