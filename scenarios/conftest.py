@@ -598,16 +598,20 @@ SSLMESSAGER_USERS = ["aaa", "bbb", "ccc"]
 SSLMESSAGER_PASSWORD = "pw-Secret-42"
 
 
-class SslmessagerServer(Server):
-    """A running `parley-server sslmessager --cert --key --users`; it prints its pin on stderr."""
-
-    PROTOCOL = "sslmessager"
+class TlsServer(Server):
+    """A server that speaks TLS and prints its certificate's SPKI pin on stderr at start."""
 
     @property
     def pin(self):
         m = re.search(r"pin sha256:([0-9a-f]{64})", self.log())
         assert m, f"the server printed no pin:\n{_tail(self.log())}"
         return m.group(1)
+
+
+class SslmessagerServer(TlsServer):
+    """A running `parley-server sslmessager --cert --key --users`; it prints its pin on stderr."""
+
+    PROTOCOL = "sslmessager"
 
 
 class SslmessagerClient(Client):

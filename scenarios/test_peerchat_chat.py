@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import Client, Server, _tail, binary
+from conftest import Client, TlsServer, binary
 
 pytestmark = pytest.mark.usefixtures("hang_guard")
 
@@ -25,16 +25,10 @@ ADDRESS = {"alice": "127.0.0.1", "bob": "127.0.0.2", "carol": "127.0.0.1"}
 EVENT_TIMEOUT = 8.0
 
 
-class PeerchatServer(Server):
+class PeerchatServer(TlsServer):
     """A running `parley-server peerchat`; with --tls-cert it prints its pin on stderr."""
 
     PROTOCOL = "peerchat"
-
-    @property
-    def pin(self):
-        m = re.search(r"pin sha256:([0-9a-f]{64})", self.log())
-        assert m, f"the server printed no pin:\n{_tail(self.log())}"
-        return m.group(1)
 
     def registered_keys(self, name):
         """Every key `name` registered with, in order (hex of the raw Ed25519 key)."""
