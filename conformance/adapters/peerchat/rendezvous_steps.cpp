@@ -1,0 +1,155 @@
+// Rendezvous steps: registering engine users, refusing port rounds, filling the server, and playing the
+// server for a client under test up to STARTCHAT.
+#include <random>
+#include <set>
+
+#include "conformance/adapters/peerchat/steps.hpp"
+#include "impl/proto/peerchat/rendezvous.hpp"
+
+namespace parley::conform::peerchat_engine {
+namespace {
+
+std::string as_line(const std::string& text) { return text + "\n"; }
+
+}  // namespace
+
+// connect [from], REGISTER name [key], REGISTERED name OK. `key: var` registers an engine-made Ed25519
+// key and stores its field in ${var}.
+std::string register_user(const step& s, case_context& ctx) {
+  std::string user = arg(s, ctx, "user");
+  std::string line = "REGISTER " + user;
+  if (s.args["key"]) {
+    std::string var = s.args["key"].as<std::string>();
+    auto field = pc::format_public_key(identity_of(state(ctx), var).public_key_bytes());
+    ctx.set(var, field);
+    line += " " + field;
+  }
+  if (auto f = ctx.connect(s.conn, ctx.deadline({}, 5000), arg(s, ctx, "from", "")); !f.empty()) return f;
+  if (auto f = ctx.send(s.conn, as_line(line)); !f.empty()) return f;
+  auto f = ctx.expect(s.conn, {"^REGISTERED " + ctx.substitute(user, true) + " OK$"}, ctx.deadline({}, 3000));
+  return f.empty() ? "" : "registration of " + user + ": " + f;
+}
+
+// Refuses `rounds` rounds of a negotiation that has just started (after the bare OK), the requester
+// refusing (`by: requester`) or the target (`by: target`), and checks every port: in 40000-59999, never
+// repeated (PC-PORT-01), offered to the requester first (PC-PORT-02). Stores the last port in ${port_n}.
+std::string refuse_rounds(const step& s, case_context& ctx) {
+  std::string requester = arg(s, ctx, "requester"), target = arg(s, ctx, "target"), by = arg(s, ctx, "by");
+  int rounds = static_cast<int>(number(s, ctx, "rounds", 1));
+  std::set<std::string> offered;
+  for (int round = 1; round <= rounds; ++round) {
+    auto where = "round " + std::to_string(round) + ": ";
+    auto f = ctx.expect(requester, {"^PORT ([0-9]+)$"}, ctx.deadline({}, 3000), {"port_n"});
+    if (!f.empty()) return where + f;
+    std::string port = ctx.get("port_n");
+    unsigned long n = std::stoul(port);
+    if (!pc::valid_chat_port(static_cast<unsigned>(n))) return where + "port " + port + " is outside 40000-59999";
+    if (!offered.insert(port).second) return where + "port " + port + " was offered before in this negotiation";
+    if (by == "requester") {
+      if (auto g = ctx.send(requester, as_line("ERROR Port_unavailable")); !g.empty()) return g;
+      continue;
+    }
+    if (auto g = ctx.send(requester, as_line("OK " + port)); !g.empty()) return g;
+    f = ctx.expect(target, {"^PORT " + port + "$"}, ctx.deadline({}, 3000));
+    if (!f.empty()) return where + f;
+    if (auto g = ctx.send(target, as_line("ERROR Port_unavailable")); !g.empty()) return g;
+  }
+  return {};
+}
+
+// Opens `count` connections (default ${maxconn}) named fill1..fillN and checks each stays open.
+std::string fill(const step& s, case_context& ctx) {
+  int count = static_cast<int>(number(s, ctx, "count", ctx.ms(duration_expr{"maxconn"}, 1024)));
+  for (int i = 1; i <= count; ++i)
+    if (auto f = ctx.connect("fill" + std::to_string(i), ctx.deadline({}, 3000)); !f.empty()) return f;
+  return {};
+}
+
+// Client-role prologue: the client's HELLO and REGISTER, answered as a peerchat/1 server (`v2: false`) or
+// a peerchat/2 one. Stores the client's key (${client_key}) when it sends one.
+std::string greet(const step& s, case_context& ctx) {
+  auto& st = state(ctx);
+  st.version2 = flag(s, "v2", true);
+  auto f = ctx.expect(s.conn, {"^HELLO( peerchat/2)?$"}, ctx.deadline({}, 5000));
+  if (!f.empty()) return f;
+  if (auto g = ctx.send(s.conn, pc::hello_line(st.version2)); !g.empty()) return g;
+  f = ctx.expect(s.conn, {"^REGISTER ([^ ]+)( ed25519:[0-9a-f]{64})?$"}, ctx.deadline({}, 3000),
+                 {"client_name", "client_key_field"});
+  if (!f.empty()) return f;
+  st.client_name = ctx.get("client_name");
+  std::string key = ctx.get("client_key_field");
+  if (!key.empty()) {
+    key.erase(0, 1);
+    if (!st.version2) return "the client sent a key to a server that answered a bare HELLO (PC-KEY-02)";
+    auto parsed = pc::parse_public_key(key);
+    if (!parsed) return "the client's key is malformed: " + key;
+    st.client_key = *parsed;
+    ctx.set("client_key", key);
+  } else if (st.version2) {
+    return "the client did not register a key with a server that answered HELLO peerchat/2 (PC-KEY-02)";
+  }
+  return ctx.send(s.conn, pc::registered_line(st.client_name));
+}
+
+// Offers a port, takes the client's answer, and starts the chat: binds the engine's UDP peer on
+// 127.0.0.2:n, sends PORT n, expects the acceptance (OK n to a peerchat/2 server, OK twice to a
+// peerchat/1 one: PC-CLI-03, see two_oks), then STARTCHAT 127.0.0.2 n <peer> [key]. `key`: the engine identity
+// whose key STARTCHAT carries (none: no fifth field); `sign_as`: the identity the engine's peer proves
+// (default the same). With `v2: true` the engine's peer speaks peerchat/2.
+std::string start_chat(const step& s, case_context& ctx) {
+  auto& st = state(ctx);
+  st.peer_name = arg(s, ctx, "peer");
+  std::string key_label = arg(s, ctx, "key", "none");
+  std::string sign_as = arg(s, ctx, "sign_as", key_label == "none" ? "peer" : key_label.c_str());
+  bool v2 = flag(s, "v2", key_label != "none");
+  std::unique_ptr<net::udp_socket> socket;
+  unsigned short n = 0;
+  std::random_device seed;
+  for (int attempt = 0; attempt < 50 && !socket; ++attempt) {
+    n = static_cast<unsigned short>(pc::first_chat_port + seed() % (pc::last_chat_port - pc::first_chat_port + 1));
+    auto bound = net::bind_udp(engine_peer_ip, n);
+    if (bound) socket = std::move(*bound);
+  }
+  if (!socket) return "cannot bind a UDP port on " + std::string(engine_peer_ip);
+  ctx.set("n", std::to_string(n));
+  if (auto f = ctx.send(s.conn, pc::port_line(n)); !f.empty()) return f;
+  std::string port = std::to_string(n);
+  if (st.version2) {
+    auto f = ctx.expect(s.conn, {"^OK " + port + "$"}, ctx.deadline({}, 3000));
+    if (!f.empty()) return "the answer to PORT " + port + " from a peerchat/2 client: " + f;
+  } else {
+    // PC-CLI-03's second OK is checked where a case asks for it (`two_oks: true`); elsewhere one is
+    // enough to go on, and a second one is taken if it comes, so that each case tests its own rule.
+    auto f = ctx.expect(s.conn, {"^OK$"}, ctx.deadline({}, 3000));
+    if (!f.empty()) return "the answer to PORT " + port + " from a client of a peerchat/1 server: " + f;
+    bool required = flag(s, "two_oks");
+    f = ctx.expect(s.conn, {"^OK$"}, ctx.deadline({}, required ? 3000 : 200));
+    if (!f.empty() && required) return "the second OK to a peerchat/1 server: " + f;
+  }
+  std::optional<pc::public_key> key;
+  if (key_label != "none") key = identity_of(st, key_label).public_key_bytes();
+  st.peer = std::make_shared<udp_peer>(std::move(socket), engine_peer_ip, client_ip, n);
+  if (v2) {
+    st.peer->session = std::make_unique<pc::secure_session>(identity_of(st, sign_as), st.peer_name, st.client_name);
+    st.peer->authenticated = false;
+  }
+  return ctx.send(s.conn, pc::start_chat_line(engine_peer_ip, n, st.peer_name, key));
+}
+
+// PORT n for a port the engine itself holds on the client's address, so the client's bind fails and it
+// must answer ERROR Port_unavailable (PC-CLI-03). The port stays taken until the case ends.
+std::string offer_taken_port(const step& s, case_context& ctx) {
+  auto& st = state(ctx);
+  std::random_device seed;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto n = static_cast<unsigned short>(pc::first_chat_port + seed() % (pc::last_chat_port - pc::first_chat_port + 1));
+    auto bound = net::bind_udp(client_ip, n);
+    if (!bound) continue;
+    st.squatters.push_back(std::move(*bound));
+    ctx.set("taken", std::to_string(n));
+    return ctx.send(s.conn, pc::port_line(n));
+  }
+  return "cannot bind a UDP port on " + std::string(client_ip);
+}
+
+}  // namespace parley::conform::peerchat_engine

@@ -1,0 +1,215 @@
+// UDP steps: the engine as the other peer of the client's chat, in peerchat/1 or peerchat/2, with the
+// impairment layer on its own datagrams.
+#include <regex>
+#include <thread>
+
+#include "conformance/adapters/peerchat/steps.hpp"
+#include "impl/core/encoding.hpp"
+#include "impl/proto/peerchat/datagram.hpp"
+
+namespace parley::conform::peerchat_engine {
+namespace {
+
+// HELLO, and AUTH once keyed, from the engine's peer (PC-HS-07).
+std::string send_handshake(udp_peer& peer, case_context& ctx) {
+  std::string note;
+  if (auto f = peer.send(peer.session->hello(), note); !f.empty()) return f;
+  ctx.note("udp", '>', "HELLO" + (note.empty() ? "" : "  [" + note + "]"));
+  if (!peer.session->has_keys()) return {};
+  auto auth = peer.session->auth();
+  if (!auth) return "cannot make AUTH: " + auth.error().message();
+  peer.last_sealed = *auth;
+  if (auto f = peer.send(*auth, note); !f.empty()) return f;
+  ctx.note("udp", '>', std::string("AUTH flags=") + (peer.authenticated ? "1" : "0") + (note.empty() ? "" : "  [" + note + "]"));
+  return {};
+}
+
+}  // namespace
+
+std::string impair(const step& s, case_context& ctx) {
+  auto& peer = peer_of(ctx, s);
+  peerchat_engine::impairment i;
+  i.drop = number(s, ctx, "drop", 0);
+  i.duplicate = number(s, ctx, "duplicate", 0);
+  i.reorder = number(s, ctx, "reorder", 0);
+  peer.impair(i);
+  ctx.note("udp", '*', "impairment: drop " + std::to_string(i.drop) + ", duplicate " + std::to_string(i.duplicate) +
+                           ", reorder " + std::to_string(i.reorder));
+  return {};
+}
+
+// A datagram from the engine's peer: `text` (exact bytes, YAML escapes allowed) or `type`/`user`/`body`
+// in the original's layout. `from: stranger` sends it from 127.0.0.3 instead; `impaired: true` lets the
+// impairment layer handle it. `repeat` sends it that many times, `gap` ms apart.
+std::string udp_send(const step& s, case_context& ctx) {
+  auto& peer = peer_of(ctx, s);
+  std::string bytes;
+  if (s.args["text"]) {
+    bytes = arg(s, ctx, "text");
+  } else if (flag(s, "forged_hello")) {
+    // A HELLO under the engine peer's name with an ephemeral key of its own: what an injector would send
+    // (PC-HS-02 says the first HELLO stays).
+    auto& st = state(ctx);
+    pc::secure_session forger(identity_of(st, "forger"), st.peer_name, st.client_name);
+    bytes = forger.hello();
+  } else {
+    std::string type = arg(s, ctx, "type");
+    bytes = arg(s, ctx, "user", state(ctx).peer_name.c_str()) + "\n" + type + "\n" + arg(s, ctx, "body", "") + "\n\n";
+  }
+  if (s.args["pad_to"]) {
+    auto size = static_cast<std::size_t>(number(s, ctx, "pad_to", 0));
+    if (bytes.size() < size) bytes.insert(bytes.size() - 2, size - bytes.size(), 'x');
+  }
+  int repeat = static_cast<int>(number(s, ctx, "repeat", 1));
+  auto gap = millis(static_cast<long long>(number(s, ctx, "gap", 0)));
+  bool stranger = arg(s, ctx, "from", "peer") == "stranger";
+  for (int i = 0; i < repeat; ++i) {
+    if (i && gap.count()) std::this_thread::sleep_for(gap);
+    std::string note;
+    std::string f;
+    if (stranger) {
+      auto other = net::bind_udp(stranger_ip, 0);
+      if (!other) return "cannot bind " + std::string(stranger_ip) + ": " + other.error().message();
+      auto ec = (*other)->send_to(bytes, client_ip, peer.port());
+      f = ec ? "cannot send: " + ec.message() : "";
+      note = "from " + std::string(stranger_ip);
+    } else if (flag(s, "impaired")) {
+      f = peer.send(bytes, note);
+    } else {
+      f = peer.send_raw(bytes);
+    }
+    ctx.note("udp", '>', core::printable(bytes.substr(0, 120)) + (note.empty() ? "" : "  [" + note + "]"));
+    if (!f.empty()) return f;
+  }
+  return {};
+}
+
+// The next datagram from the client (FOREIGN ones included) must match; `skip` regexes pass over
+// datagrams such as repeated Connects; `capture` names variables for the regex's groups. peerchat/2
+// datagrams are opened by the engine's session.
+std::string udp_expect(const step& s, case_context& ctx) {
+  auto& peer = peer_of(ctx, s);
+  std::regex want(arg(s, ctx, "match"));
+  std::vector<std::regex> skip;
+  if (s.args["skip"])
+    for (const auto& p : s.args["skip"]) skip.emplace_back(ctx.substitute(p.as<std::string>()));
+  auto deadline = ctx.deadline(s.within.empty() ? duration_expr{arg(s, ctx, "within", "2000")} : s.within, 2000);
+  for (;;) {
+    auto r = peer.receive(deadline);
+    if (!r) return "no datagram matching /" + arg(s, ctx, "match") + "/ arrived in time";
+    ctx.note("udp", '<', r->rendered);
+    std::smatch groups;
+    if (std::regex_search(r->rendered, groups, want)) {
+      if (s.args["capture"])
+        for (std::size_t i = 0; i < s.args["capture"].size() && i + 1 < groups.size(); ++i)
+          ctx.set(s.args["capture"][i].as<std::string>(), groups[i + 1].str());
+      return {};
+    }
+    bool skipped = false;
+    for (const auto& k : skip) skipped = skipped || std::regex_search(r->rendered, k);
+    if (!skipped) return "unexpected datagram: " + r->rendered;
+  }
+}
+
+// No datagram (other than ones matching `ignore`) for `ms`.
+std::string udp_silence(const step& s, case_context& ctx) {
+  auto& peer = peer_of(ctx, s);
+  std::optional<std::regex> ignore;
+  if (s.args["ignore"]) ignore.emplace(arg(s, ctx, "ignore"));
+  auto until = ctx.deadline(duration_expr{arg(s, ctx, "ms", "500")}, 500);
+  for (;;) {
+    auto r = peer.receive(until);
+    if (!r) return {};
+    ctx.note("udp", '<', r->rendered);
+    if (!ignore || !std::regex_search(r->rendered, *ignore)) return "expected silence, got: " + r->rendered;
+  }
+}
+
+// Counts the datagrams matching `match` during `ms` and checks min <= count <= max (PC-UDP-05: not a
+// tight loop, but regular).
+std::string udp_rate(const step& s, case_context& ctx) {
+  auto& peer = peer_of(ctx, s);
+  std::regex want(arg(s, ctx, "match"));
+  double ms = number(s, ctx, "ms", 1000);
+  auto until = ctx.deadline(duration_expr{std::to_string(ms)}, ms);
+  long count = 0, other = 0;
+  while (auto r = peer.receive(until)) {
+    if (std::regex_search(r->rendered, want)) ++count;
+    else ++other;
+    if (count + other <= 20) ctx.note("udp", '<', r->rendered);
+  }
+  auto lo = static_cast<long>(number(s, ctx, "min", 0)), hi = static_cast<long>(number(s, ctx, "max", 1e9));
+  ctx.note("udp", '*', std::to_string(count) + " matching datagrams in " + std::to_string(ms) + " ms");
+  if (count < lo || count > hi)
+    return std::to_string(count) + " matching datagrams in " + std::to_string(static_cast<long>(ms)) +
+           " ms; expected " + std::to_string(lo) + " to " + std::to_string(hi);
+  return {};
+}
+
+// The engine's half of the peerchat/2 handshake (PC-HS-02..07): HELLO, then AUTH once keyed, resent every
+// 250 ms, until the client's AUTH has verified — its key must be the one it registered — and it has
+// confirmed ours. `expect_refusal: true` instead requires that the client never confirms us within `within`.
+std::string handshake(const step& s, case_context& ctx) {
+  auto& st = state(ctx);
+  auto& peer = peer_of(ctx, s);
+  if (!peer.session) throw case_error("peerchat.handshake in a peerchat/1 chat (line " + std::to_string(s.line) + ")");
+  bool refusal = flag(s, "expect_refusal");
+  auto deadline = ctx.deadline(duration_expr{arg(s, ctx, "within", "3000")}, 3000);
+  bool confirmed = false;
+  auto next_send = clock_type::now();
+  while (clock_type::now() < deadline) {
+    if (clock_type::now() >= next_send) {
+      if (auto f = send_handshake(peer, ctx); !f.empty()) return f;
+      next_send = clock_type::now() + millis(250);
+    }
+    auto r = peer.receive(std::min(deadline, next_send));
+    if (!r) continue;
+    ctx.note("udp", '<', r->rendered);
+    if (!r->event) continue;
+    using kind = pc::secure_event::kind;
+    if (r->event->what == kind::peer_proved) {
+      if (st.client_key && r->event->peer_key != *st.client_key)
+        return "the client proved a key other than the one it registered";
+      if (!peer.authenticated) {
+        peer.session->accept_peer();
+        peer.authenticated = true;
+        next_send = clock_type::now();  // tell it at once
+      }
+      confirmed = confirmed || r->event->peer_confirmed;
+    } else if (r->event->what == kind::msg || r->event->what == kind::keepalive || r->event->what == kind::close) {
+      confirmed = peer.authenticated;
+    }
+    if (peer.authenticated && confirmed && !refusal) return send_handshake(peer, ctx);
+  }
+  if (refusal) return confirmed ? "the client accepted the engine's AUTH" : "";
+  return peer.authenticated ? "the client never confirmed the engine's AUTH" : "no valid AUTH from the client";
+}
+
+// A sealed record from the engine's peer: `type: msg|close|keepalive`, `text` for msg.
+std::string seal(const step& s, case_context& ctx) {
+  auto& peer = peer_of(ctx, s);
+  if (!peer.session) throw case_error("peerchat.seal in a peerchat/1 chat");
+  std::string type = arg(s, ctx, "type");
+  pc::record_type t = type == "msg" ? pc::record_type::msg : type == "close" ? pc::record_type::close
+                                                                               : pc::record_type::keepalive;
+  auto record = peer.session->seal(t, t == pc::record_type::msg ? arg(s, ctx, "text") : "");
+  if (!record) return "cannot seal: " + record.error().message();
+  peer.last_sealed = *record;
+  std::string note;
+  auto f = flag(s, "impaired") ? peer.send(*record, note) : peer.send_raw(*record);
+  ctx.note("udp", '>', type + " seq " + std::to_string(peer.session->next_seq() - 1) +
+                           (note.empty() ? "" : "  [" + note + "]"));
+  return f;
+}
+
+// Sends the last sealed record again, byte for byte (PC-REPLAY-01); `tamper: true` flips a ciphertext bit.
+std::string replay(const step& s, case_context& ctx) {
+  auto& peer = peer_of(ctx, s);
+  if (peer.last_sealed.empty()) throw case_error("peerchat.replay before any sealed record");
+  std::string bytes = peer.last_sealed;
+  if (flag(s, "tamper")) bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
+  ctx.note("udp", '>', flag(s, "tamper") ? "the last record with one bit flipped" : "the last record again");
+  return peer.send_raw(bytes);
+}
+
+}  // namespace parley::conform::peerchat_engine
