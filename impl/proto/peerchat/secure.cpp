@@ -109,7 +109,6 @@ struct secure_session::impl {
   eph_key my_eph{};
   std::string my_hello;
   std::optional<eph_key> peer_eph;
-  std::string peer_hello;
   // Derived once both HELLOs are known (PC-HS-03).
   bytes transcript;
   std::array<std::uint8_t, 32> send_key{};
@@ -227,8 +226,8 @@ result<secure_event> secure_session::impl::on_hello(std::string_view datagram) {
     return errc::weak_secret;
 
   bool mine_low = my_eph < theirs;
-  const std::string& low = mine_low ? my_hello : std::string(datagram);
-  const std::string& high = mine_low ? std::string(datagram) : my_hello;
+  std::string_view low = mine_low ? std::string_view(my_hello) : datagram;
+  std::string_view high = mine_low ? datagram : std::string_view(my_hello);
   std::string transcript_input = "peerchat/2 transcript";
   transcript_input += low;
   transcript_input += high;
@@ -244,7 +243,6 @@ result<secure_event> secure_session::impl::on_hello(std::string_view datagram) {
   my_side = mine_low ? 0 : 1;
   transcript = std::move(th);
   peer_eph = theirs;
-  peer_hello = std::string(datagram);
   eph.reset();  // the ephemeral private key has done its only job
   return secure_event{secure_event::kind::keys_ready, {}, {}, false};
 }
