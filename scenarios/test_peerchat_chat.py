@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import Client, TlsServer, binary
+from conftest import Client, TlsServer, _server_starter, binary
 
 pytestmark = pytest.mark.usefixtures("hang_guard")
 
@@ -53,16 +53,7 @@ def fingerprint(key_hex):
 @pytest.fixture
 def start_server(tmp_path):
     """start_server(*extra_args) -> PeerchatServer logging the wire; every server is stopped at teardown."""
-    servers = []
-
-    def start(*extra_args):
-        s = PeerchatServer(tmp_path / f"peerchat-server{len(servers)}.log", "--log-wire", *extra_args)
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        s.stop()
+    yield from _server_starter(PeerchatServer, tmp_path, "--log-wire")
 
 
 @pytest.fixture
