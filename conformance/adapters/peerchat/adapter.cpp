@@ -11,7 +11,7 @@
 #include "conformance/adapters/peerchat/steps.hpp"
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/builtin_host.hpp"
-#include "impl/core/encoding.hpp"
+#include "conformance/engine/printable_lines.hpp"
 #include "impl/proto/peerchat/rendezvous.hpp"
 #include "impl/server/host/host.hpp"
 #include "impl/server/peerchat/hub.hpp"
@@ -22,29 +22,13 @@ namespace {
 namespace pc = parley::peerchat;
 namespace steps = peerchat_engine;
 
-class line_text final : public message_framer {
-public:
-  void feed(std::string_view bytes) override { pending_.append(bytes); }
-  std::optional<std::string> next(std::string& error) override {
-    auto lf = pending_.find('\n');
-    if (lf == std::string::npos) {
-      if (pending_.size() > 4 * pc::max_line) error = "more than 2048 bytes without a line ending";
-      return std::nullopt;
-    }
-    std::string line = pending_.substr(0, lf);
-    pending_.erase(0, lf + 1);
-    return core::printable(line);
-  }
-
-private:
-  std::string pending_;
-};
-
 class peerchat_adapter final : public adapter {
 public:
   std::string protocol() const override { return "peerchat"; }
   unsigned short default_port() const override { return pc::default_port; }
-  std::unique_ptr<message_framer> make_framer() const override { return std::make_unique<line_text>(); }
+  std::unique_ptr<message_framer> make_framer() const override {
+    return std::make_unique<printable_lines>(4 * pc::max_line);
+  }
   std::string encode(const std::string& text) const override { return text + "\n"; }
   // port_timeout, register: the server's PORT-answer and registration timeouts; maxconn: its connection
   // limit; keepalive, peer_timeout, connect_timeout: the client's UDP timers.

@@ -14,6 +14,7 @@
 
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/builtin_host.hpp"
+#include "conformance/engine/printable_lines.hpp"
 #include "conformance/engine/runner.hpp"
 #include "conformance/engine/user_lease.hpp"
 #include "impl/core/crypto/digest.hpp"
@@ -28,25 +29,6 @@ namespace {
 using namespace sslmessager;
 
 constexpr const char* case_users[] = {"aaa", "bbb", "ccc", "ddd", "eee"};
-
-// Lines end at LF; each is shown with core::printable, so the CR before the LF appears as \r.
-class line_text final : public message_framer {
-public:
-  void feed(std::string_view bytes) override { pending_.append(bytes); }
-  std::optional<std::string> next(std::string& error) override {
-    auto lf = pending_.find('\n');
-    if (lf == std::string::npos) {
-      if (pending_.size() > 2 * max_message) error = "more than 8192 bytes without a line ending";
-      return std::nullopt;
-    }
-    std::string line = pending_.substr(0, lf);
-    pending_.erase(0, lf + 1);
-    return core::printable(line);
-  }
-
-private:
-  std::string pending_;
-};
 
 std::string arg(const step& s, const case_context& ctx, const char* key, const std::string& fallback = "\x01") {
   if (!s.args.IsMap() || !s.args[key]) {
@@ -115,7 +97,9 @@ public:
 
   std::string protocol() const override { return "sslmessager"; }
   unsigned short default_port() const override { return sslmessager::default_port; }
-  std::unique_ptr<message_framer> make_framer() const override { return std::make_unique<line_text>(); }
+  std::unique_ptr<message_framer> make_framer() const override {
+    return std::make_unique<printable_lines>(2 * max_message);
+  }
   std::string encode(const std::string& text) const override { return wire(text); }  // content SP CR LF
   // check: the CHECK interval; login: how long a connection may stay without AUTH.
   timing real_timing() const override { return {{{"check", 60000}, {"login", 120000}}}; }
