@@ -22,6 +22,7 @@
 #include <set>
 
 #include "fuzz/check.hpp"
+#include "fuzz/hub_records.hpp"
 #include "impl/core/key_store.hpp"
 #include "impl/proto/multiparty/payload.hpp"
 #include "impl/server/multiparty/hub.hpp"
@@ -209,17 +210,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t i = 0; i < n && i < 8; ++i) b[n - 1 - i] = static_cast<std::uint8_t>(v >> (8 * i));
     return b;
   };
-  std::size_t choice = size > 0 ? data[0] % (faults.size() + 1) : 0;
-  if (choice > 0) options.planted = faults[choice - 1].value;
+  if (auto planted = fuzz::planted_fault(data, size, faults)) options.planted = *planted;
   harness h(options);
 
-  for (std::size_t at = size > 0 ? 1 : 0; at + 4 <= size;) {
-    int op = data[at] % 7;
-    connection& c = h.conns[data[at + 1] % connections];
-    std::size_t len = std::min<std::size_t>(std::size_t(data[at + 2]) << 8 | data[at + 3], size - at - 4);
-    at += 4;
-    std::string_view payload(reinterpret_cast<const char*>(data + at), op == 3 ? 0 : len);
-    at += payload.size();
+  fuzz::hub_records records(data, size, 7, connections, [](int op) { return op != 3; });
+  while (auto r = records.next()) {
+    auto [op, conn, len, payload] = *r;
+    connection& c = h.conns[conn];
     auto byte = [&](std::size_t i) { return i < payload.size() ? static_cast<std::uint8_t>(payload[i]) : std::uint8_t{0}; };
     core::actions out;
     if (op == 0 && !c.open) {
@@ -237,11 +234,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       h.h.on_close(c.id, h.now, out);
     } else if (op == 3) {
       h.now += millis(static_cast<long long>(len) * 50);
-      for (int guard = 0; guard < 64; ++guard) {
-        auto wake = h.h.next_wake();
-        if (!wake || *wake > h.now) break;
-        h.h.on_timer(h.now, out);
-      }
+      fuzz::fire_due_timers(h.h, h.now, out);
     } else if (op == 4 && !c.logged_in && !c.pending) {
       h.login(c, byte(0) % 5, byte(1), out);
     } else if (op == 5) {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "fuzz/check.hpp"
+#include "fuzz/hub_records.hpp"
 #include "impl/server/peerchat/hub.hpp"
 
 namespace {
@@ -110,17 +111,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     state ^= state << 5;
     return state;
   };
-  std::size_t choice = size > 0 ? data[0] % (faults.size() + 1) : 0;
-  if (choice > 0) options.planted = faults[choice - 1].value;
+  if (auto planted = fuzz::planted_fault(data, size, faults)) options.planted = *planted;
   harness h(options);
 
-  for (std::size_t at = size > 0 ? 1 : 0; at + 4 <= size;) {
-    int op = data[at] % 5;
-    int conn = data[at + 1] % connections;
-    std::size_t len = std::min<std::size_t>(std::size_t(data[at + 2]) << 8 | data[at + 3], size - at - 4);
-    at += 4;
-    std::string_view payload(reinterpret_cast<const char*>(data + at), op == 1 || op == 4 ? len : 0);
-    at += payload.size();
+  fuzz::hub_records records(data, size, 5, connections, [](int op) { return op == 1 || op == 4; });
+  while (auto r = records.next()) {
+    auto [op, conn, len, payload] = *r;
     core::actions out;
     if (op == 0 && !h.open[conn]) {
       h.id[conn] = h.next_id++;
@@ -135,11 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       h.h.on_close(h.id[conn], h.now, out);
     } else if (op == 3) {
       h.now += millis(static_cast<long long>(len) * 7);
-      for (int guard = 0; guard < 64; ++guard) {
-        auto wake = h.h.next_wake();
-        if (!wake || *wake > h.now) break;
-        h.h.on_timer(h.now, out);
-      }
+      fuzz::fire_due_timers(h.h, h.now, out);
       auto wake = h.h.next_wake();
       PARLEY_FUZZ_CHECK(!wake || *wake > h.now, "a due timer was left unfired");
     } else if (op == 4 && h.open[conn] && payload.size() >= 2) {

@@ -18,6 +18,7 @@
 #include <set>
 
 #include "fuzz/check.hpp"
+#include "fuzz/hub_records.hpp"
 #include "impl/core/key_store.hpp"
 #include "impl/proto/securechat/crypto.hpp"
 #include "impl/server/securechat/hub.hpp"
@@ -134,17 +135,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
   int counter = 0;
   options.make_id = [&counter] { return "s" + std::to_string(++counter); };
-  std::size_t choice = size > 0 ? data[0] % (faults.size() + 1) : 0;
-  if (choice > 0) options.planted = faults[choice - 1].value;
+  if (auto planted = fuzz::planted_fault(data, size, faults)) options.planted = *planted;
   harness h(options);
 
-  for (std::size_t at = size > 0 ? 1 : 0; at + 4 <= size;) {
-    int op = data[at] % 5;
-    int conn = data[at + 1] % connections;
-    std::size_t len = std::min<std::size_t>(std::size_t(data[at + 2]) << 8 | data[at + 3], size - at - 4);
-    at += 4;
-    std::string_view payload(reinterpret_cast<const char*>(data + at), op == 1 || op == 4 ? len : 0);
-    at += payload.size();
+  fuzz::hub_records records(data, size, 5, connections, [](int op) { return op == 1 || op == 4; });
+  while (auto r = records.next()) {
+    auto [op, conn, len, payload] = *r;
     core::actions out;
     if (op == 0 && !h.open[conn]) {
       h.id[conn] = h.next_id++;

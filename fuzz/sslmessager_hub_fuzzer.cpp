@@ -15,6 +15,7 @@
 #include <set>
 
 #include "fuzz/check.hpp"
+#include "fuzz/hub_records.hpp"
 #include "impl/server/sslmessager/hub.hpp"
 
 namespace {
@@ -81,18 +82,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto faults = all_faults();
   hub_options options{.users = users(), .check_interval = millis(1000), .login_timeout = millis(5000)};
   options.verify = [](const user_entry&, std::string_view password) { return password == "123"; };
-  std::size_t choice = size > 0 ? data[0] % (faults.size() + 1) : 0;
-  if (choice > 0) options.planted = faults[choice - 1].value;
+  if (auto planted = fuzz::planted_fault(data, size, faults)) options.planted = *planted;
   harness h(options);
   h.options_keep_names = options.planted == fault::keep_name_after_drop || options.planted == fault::accept_second_login;
 
-  for (std::size_t at = size > 0 ? 1 : 0; at + 4 <= size;) {
-    int op = data[at] % 5;
-    int conn = data[at + 1] % connections;
-    std::size_t len = std::min<std::size_t>(std::size_t(data[at + 2]) << 8 | data[at + 3], size - at - 4);
-    at += 4;
-    std::string_view payload(reinterpret_cast<const char*>(data + at), op == 1 || op == 4 ? len : 0);
-    at += payload.size();
+  fuzz::hub_records records(data, size, 5, connections, [](int op) { return op == 1 || op == 4; });
+  while (auto r = records.next()) {
+    auto [op, conn, len, payload] = *r;
     core::actions out;
     if (op == 0 && !h.open[conn]) {
       h.id[conn] = h.next_id++;
@@ -106,11 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       h.h.on_close(h.id[conn], h.now, out);
     } else if (op == 3) {
       h.now += millis(static_cast<long long>(len) * 7);
-      for (int guard = 0; guard < 64; ++guard) {
-        auto wake = h.h.next_wake();
-        if (!wake || *wake > h.now) break;
-        h.h.on_timer(h.now, out);
-      }
+      fuzz::fire_due_timers(h.h, h.now, out);
     } else if (op == 4 && h.open[conn] && payload.size() >= 2) {
       std::string line = wire(std::string("AUTH ") + names[static_cast<unsigned char>(payload[0]) % 4] + " " +
                               ((payload[1] & 1) ? "124" : "123"));
