@@ -128,6 +128,13 @@ protected:
     }
   }
 
+  // A datagram from outside the simulated wire (an injector, or one built by hand) to n's chat port 40000.
+  void inject(node& n, const std::string& from, std::string_view data) {
+    agent_output out;
+    n.a->on_datagram(40000, from, 40000, data, now_, out);
+    apply(n, out);
+  }
+
   void deliver(const in_flight& d) {
     for (auto& [name, n] : nodes_) {
       if (n.address != d.to_address || !n.bound.contains(d.to_port)) continue;
@@ -407,19 +414,14 @@ TEST_F(PeerchatAgent, V1DropsWrongUserWrongAddressAndMalformedWithoutReply) {
   start("alice", "bob", false);
   advance(1s);
   auto sent_before = a.sent.size();
-  auto inject = [&](std::string from, std::string data) {
-    agent_output out;
-    a.a->on_datagram(40000, from, 40000, data, now_, out);
-    apply(a, out);
-  };
-  inject("127.0.0.2", "mallory\nMsg\nhi\n\n");
-  inject("127.0.0.9", "bob\nMsg\nhi\n\n");
-  inject("127.0.0.2", "bob\nShout\nhi\n\n");
-  inject("127.0.0.2", std::string("bob\nMsg\nh\0i\n\n", 12));
+  inject(a, "127.0.0.2", "mallory\nMsg\nhi\n\n");
+  inject(a, "127.0.0.9", "bob\nMsg\nhi\n\n");
+  inject(a, "127.0.0.2", "bob\nShout\nhi\n\n");
+  inject(a, "127.0.0.2", std::string("bob\nMsg\nh\0i\n\n", 12));
   EXPECT_EQ(a.of("dropped").size(), 4u);
   EXPECT_TRUE(a.of("message").empty());
   EXPECT_EQ(a.sent.size(), sent_before);  // PC-UDP-08: no reply
-  inject("127.0.0.2", "bob MSG hello from the seed");  // the seed's layout is accepted
+  inject(a, "127.0.0.2", "bob MSG hello from the seed");  // the seed's layout is accepted
   EXPECT_EQ(a.of("message").at(0).field("text"), "hello from the seed");
 }
 
@@ -431,13 +433,8 @@ TEST_F(PeerchatAgent, ConnectAnswersEchoAndAreNotAnswered) {
   start("alice", "bob", false);
   advance(1s);
   ASSERT_TRUE(a.has("connected"));
-  auto inject = [&](std::string data) {
-    agent_output out;
-    a.a->on_datagram(40000, "127.0.0.2", 40000, data, now_, out);
-    apply(a, out);
-  };
   auto sent_before = a.sent.size();
-  inject("bob\nConnect\n271828\n\n");
+  inject(a, "127.0.0.2", "bob\nConnect\n271828\n\n");
   ASSERT_EQ(a.sent.size(), sent_before + 1);
   auto answer = parse_plain(a.sent.back().data);
   ASSERT_TRUE(answer);
@@ -446,9 +443,9 @@ TEST_F(PeerchatAgent, ConnectAnswersEchoAndAreNotAnswered) {
 
   advance(300ms);
   sent_before = a.sent.size();
-  inject("bob\nConnect\n271828\n\n");  // the echo of alice's own answer: an answer, not answered
+  inject(a, "127.0.0.2", "bob\nConnect\n271828\n\n");  // the echo of alice's own answer: an answer, not answered
   EXPECT_EQ(a.sent.size(), sent_before);
-  inject("bob\nConnect\n314159\n\n");  // a new Connect is answered
+  inject(a, "127.0.0.2", "bob\nConnect\n314159\n\n");  // a new Connect is answered
   EXPECT_EQ(a.sent.size(), sent_before + 1);
 }
 
@@ -456,9 +453,7 @@ TEST_F(PeerchatAgent, AnyUserFaultAcceptsAStranger) {
   auto& a = join("alice", "127.0.0.1", {.v1 = true, .fault = client_fault::any_user}, false);
   join("bob", "127.0.0.2", {.v1 = true}, false);
   start("alice", "bob", false);
-  agent_output out;
-  a.a->on_datagram(40000, "127.0.0.2", 40000, "mallory\nMsg\nhi\n\n", now_, out);
-  apply(a, out);
+  inject(a, "127.0.0.2", "mallory\nMsg\nhi\n\n");
   EXPECT_EQ(a.of("message").size(), 1u);
 }
 
@@ -467,9 +462,7 @@ TEST_F(PeerchatAgent, AnswerMalformedFaultReplies) {
   join("bob", "127.0.0.2", {.v1 = true}, false);
   start("alice", "bob", false);
   auto before = a.sent.size();
-  agent_output out;
-  a.a->on_datagram(40000, "127.0.0.2", 40000, "garbage", now_, out);
-  apply(a, out);
+  inject(a, "127.0.0.2", "garbage");
   EXPECT_GT(a.sent.size(), before);
 }
 
@@ -608,10 +601,8 @@ TEST_F(PeerchatAgent, V2TamperedAndForeignDatagramsAreDropped) {
   start("alice", "bob", true);
   advance(100ms);
   auto sent_before = a.sent.size();
-  agent_output out;
-  a.a->on_datagram(40000, "127.0.0.2", 40000, "bob\nMsg\nplain text\n\n", now_, out);  // PC-TRUST-03
-  a.a->on_datagram(40000, "127.0.0.2", 40000, std::string("\xB2\x02") + std::string(40, 'x'), now_, out);
-  apply(a, out);
+  inject(a, "127.0.0.2", "bob\nMsg\nplain text\n\n");  // PC-TRUST-03
+  inject(a, "127.0.0.2", std::string("\xB2\x02") + std::string(40, 'x'));
   EXPECT_EQ(a.of("dropped").size(), 2u);
   EXPECT_TRUE(a.of("message").empty());
   EXPECT_EQ(a.sent.size(), sent_before);
