@@ -215,7 +215,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   fuzz::hub_records records(data, size, 7, connections, [](int op) { return op != 3; });
   while (auto r = records.next()) {
-    auto [op, conn, len, payload] = *r;
+    int op = r->op;
+    int conn = r->conn;
+    std::size_t len = r->len;
+    std::string_view payload = r->payload;
     connection& c = h.conns[conn];
     auto byte = [&](std::size_t i) { return i < payload.size() ? static_cast<std::uint8_t>(payload[i]) : std::uint8_t{0}; };
     core::actions out;

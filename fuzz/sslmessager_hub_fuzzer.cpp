@@ -88,7 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   fuzz::hub_records records(data, size, 5, connections, [](int op) { return op == 1 || op == 4; });
   while (auto r = records.next()) {
-    auto [op, conn, len, payload] = *r;
+    int op = r->op;
+    int conn = r->conn;
+    std::size_t len = r->len;
+    std::string_view payload = r->payload;
     core::actions out;
     if (op == 0 && !h.open[conn]) {
       h.id[conn] = h.next_id++;
