@@ -1,14 +1,17 @@
 // parley-conform PROTOCOL [options]: runs a protocol's conformance suite against the built-in reference
 // implementation, a running server (--target) or a command it starts (--launch).
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fnmatch.h>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <unistd.h>
 
 #include "conformance/engine/report.hpp"
 #include "conformance/engine/runner.hpp"
+#include "conformance/engine/suite.hpp"
 #include "conformance/engine/suite_files.hpp"
 #include "impl/cli/args.hpp"
 #include "impl/core/crypto/x509.hpp"
@@ -20,8 +23,11 @@ constexpr const char* usage = R"(usage: parley-conform PROTOCOL [options]
        parley-conform keys --out DIR --users NAME[,NAME...] [--bits N]
        parley-conform certs --out DIR [--name HOST] [--days N]
 
-Runs PROTOCOL's conformance suite and prints a report by rule. Exit code 0 only when no case FAILs or
-ERRORs (1 otherwise, 2 for usage errors).
+Runs PROTOCOL's conformance suite and prints a report by rule. Every step of a case is attributed to one
+rule: a failed step FAILs its own rule only, and the rules it kept from being checked are BLOCKED (named).
+Exit code: 0 when no rule FAILs or is FLAKY and no case ERRORs; 1 otherwise; 2 for usage errors; 3 when the
+target cannot be tested (unreachable, another protocol, or down mid-run and not restartable); 130 when
+interrupted (Ctrl-C: launched processes are stopped and the partial report is written).
 
 protocols:
   itp          text lines over TCP
@@ -61,12 +67,18 @@ target (default: the built-in reference server, a fresh one per case):
                          engine makes 5 accounts, and a --launch command names their users file {users},
                          and the run's certificate and key {cert} and {key}
   --time-scale F         stretch every deadline by F, for slow targets (default 1)
+  --ready REGEX          with --launch: the server is ready when its output (stdout or stderr) matches
+                         REGEX (default: when it completes a connection, retried with backoff for 10 s)
+  --ready-delay MS       with --launch: the server is ready MS milliseconds after it starts
+  --profile NAME         the profile the target offers, instead of the one the preflight detects
+                         (peerchat: v1 or v2); cases of profiles it lacks are SKIP
 
 selection and output:
   --list                 list the cases and the rules they check, then exit
   --case GLOB[,GLOB]     run only the cases whose id matches
   -j N, --jobs N         run N cases in parallel (default 4; peerchat 8)
   --strict               a broken SHOULD rule is a FAIL, not a WARN
+  --repeat N             run every case N times; a rule whose verdict differs between runs is FLAKY
   --report-json FILE     write the report as JSON
   --junit FILE           write the report as JUnit XML
   --record-corpus DIR    write the bytes each case sent, as seeds for the hub fuzzer
@@ -86,6 +98,29 @@ std::vector<std::string> split_commas(const std::string& text) {
     from = comma + 1;
   }
   return out;
+}
+
+std::atomic<bool> interrupted{false};
+
+// Whether FILE can be written: it is, or its directory is, writable. Nothing is created.
+bool writable(const std::string& file) {
+  std::filesystem::path path(file);
+  if (std::filesystem::exists(path)) return access(file.c_str(), W_OK) == 0 && !std::filesystem::is_directory(path);
+  auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  return std::filesystem::is_directory(dir) && access(dir.c_str(), W_OK) == 0;
+}
+
+// --profile NAME: a profile of the protocol by name (peerchat/1) or short form (v1).
+std::string profile_named(const parley::conform::adapter& a, const std::string& name) {
+  std::string known;
+  for (const auto& p : a.profiles()) {
+    auto slash = p.rfind('/');
+    std::string short_form = slash == std::string::npos ? p : "v" + p.substr(slash + 1);
+    if (name == p || name == short_form) return p;
+    known += (known.empty() ? "" : ", ") + p + " (" + short_form + ")";
+  }
+  if (known.empty()) throw parley::cli::usage_error(a.protocol() + " has no profiles; --profile does not apply");
+  throw parley::cli::usage_error("--profile " + name + " is not one of " + known);
 }
 
 std::string own_directory() {
@@ -214,6 +249,24 @@ int run(const std::string& protocol, const parley::cli::args& args) {
     }
     target_name = "'" + *l + "'";
   }
+  settings.repeat = static_cast<int>(args.number("--repeat", 1, 1, 1000));
+  if (auto p = args.get("--profile")) settings.profile = profile_named(*adapter, *p);
+  settings.ready_regex = args.get_or("--ready", "");
+  if (!settings.ready_regex.empty()) {
+    try {
+      std::regex check(settings.ready_regex);
+    } catch (const std::regex_error& e) {
+      throw parley::cli::usage_error("--ready is not a regular expression: " + std::string(e.what()));
+    }
+  }
+  if (args.has("--ready-delay")) settings.ready_delay_ms = static_cast<double>(args.number("--ready-delay", 0, 0, 600000));
+  if ((args.has("--ready") || args.has("--ready-delay")) && settings.kind != target_kind::launch)
+    throw parley::cli::usage_error("--ready and --ready-delay are for a server started with --launch");
+  // A report that cannot be written is a mistake to hear about now, not after the run.
+  for (const char* flag : {"--report-json", "--junit"})
+    if (auto f = args.get(flag); f && !writable(*f))
+      throw parley::cli::usage_error(std::string(flag) + " " + *f + ": cannot write there");
+
   auto log_dir = std::filesystem::temp_directory_path() / ("parley-conform-" + std::to_string(getpid()));
   std::filesystem::create_directories(log_dir);
   settings.log_dir = log_dir.string();
@@ -225,19 +278,31 @@ int run(const std::string& protocol, const parley::cli::args& args) {
     return 2;
   }
 
+  // Ctrl-C or SIGTERM: no further step starts, launched processes are stopped, and the report written so
+  // far is marked interrupted (exit 130). A second one ends the engine at once.
+  settings.interrupted = &interrupted;
+  struct sigaction on_stop {};
+  on_stop.sa_handler = [](int) {
+    if (interrupted.exchange(true)) _exit(130);
+  };
+  sigemptyset(&on_stop.sa_mask);
+  sigaction(SIGINT, &on_stop, nullptr);
+  sigaction(SIGTERM, &on_stop, nullptr);
+
   int jobs = static_cast<int>(args.number("--jobs", adapter->default_jobs(), 1, 64));
   auto started = parley::clock_type::now();
-  auto results = run_suite(*adapter, cases, rules, settings, jobs);
-  double seconds = std::chrono::duration<double>(parley::clock_type::now() - started).count();
+  run_report report = run_suite(*adapter, cases, rules, settings, jobs);
+  report.protocol = protocol;
+  report.target = target_name;
+  report.seconds = std::chrono::duration<double>(parley::clock_type::now() - started).count();
 
   bool color = !args.has("--no-color") && isatty(STDOUT_FILENO);
-  print_console(std::cout, target_name, rules, results, seconds, color);
-  if (auto f = args.get("--report-json")) std::ofstream(*f) << to_json(target_name, rules, results);
-  if (auto f = args.get("--junit")) std::ofstream(*f) << to_junit(protocol, results);
+  print_console(std::cout, rules, report, color);
+  if (auto f = args.get("--report-json")) std::ofstream(*f) << to_json(rules, report);
+  if (auto f = args.get("--junit")) std::ofstream(*f) << to_junit(rules, report);
   std::error_code ignored;
   std::filesystem::remove_all(log_dir, ignored);
-  totals t = count(results);
-  return t.failed == 0 && t.errors == 0 ? 0 : 1;
+  return exit_code(rules, report);
 }
 
 }  // namespace
@@ -258,7 +323,8 @@ int main(int argc, char** argv) {
     if (protocol == "certs") return make_certs(parley::cli::args(list, {}, {"--out", "--name", "--days"}));
     parley::cli::args args(list, {"--fresh", "--real-time", "--list", "--strict", "--coverage", "--no-color", "--help"},
                            {"--target", "--launch", "--role", "--time-scale", "--case", "--jobs", "--report-json",
-                            "--junit", "--record-corpus", "--cases", "--rules", "--keys", "--user"});
+                            "--junit", "--record-corpus", "--cases", "--rules", "--keys", "--user", "--repeat",
+                            "--profile", "--ready", "--ready-delay"});
     if (args.has("--help")) {
       std::cout << usage;
       return 0;

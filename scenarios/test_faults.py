@@ -84,7 +84,7 @@ def test_suite_passes_against_the_launched_reference_server(tmp_path, protocol):
 
 def assert_caught_by_exactly_its_cases(proc, report, fault):
     expected = {c["id"] for c in report["cases"] if fault in c["faults"]}
-    failed = {c["id"] for c in report["cases"] if c["verdict"] in ("FAIL", "WARN")}
+    failed = {c["id"] for c in report["cases"] if c["verdict"] in ("FAIL", "WARN", "NOT-IMPL")}
     errors = [(c["id"], c["message"]) for c in report["cases"] if c["verdict"] == "ERROR"]
     assert expected, f"no case declares that it catches fault {fault}"
     assert not errors, errors

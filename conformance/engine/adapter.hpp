@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "conformance/engine/case.hpp"
 #include "impl/net/stream.hpp"
@@ -17,6 +18,13 @@ namespace parley::conform {
 class case_context;  // runner.hpp
 struct run_settings;  // runner.hpp
 
+// A rule broken by something the engine noticed on the way, without stopping the case: a line whose
+// terminator has the wrong form, a target that resets connections opened close together.
+struct finding {
+  std::string rule;
+  std::string message;
+};
+
 // Splits one connection's byte stream into messages. A framing error ends the connection's stream.
 class message_framer {
 public:
@@ -25,6 +33,19 @@ public:
   // The next whole message as text to match against; nullopt when more bytes are needed.
   // Throws nothing: a framing error is returned as an error string in `error`.
   virtual std::optional<std::string> next(std::string& error) = 0;
+  // Form defects seen since the last call (each rule once is enough). A framer that hands cases the
+  // content of a message, as the spec's receiver reads it, reports the form here, so that one defect of
+  // form is one finding against the framing rule instead of a failure of every case that reads a line.
+  virtual std::vector<finding> take_findings() { return {}; }
+  // Whether next() returns text already escaped for printing (core::printable), so logs do not escape twice.
+  virtual bool renders_printable() const { return false; }
+};
+
+// What the preflight learned about a target before the first case.
+struct identity {
+  std::string problem;                // "" when the target speaks the protocol, else what it did instead
+  std::vector<std::string> profiles;  // the profiles it offers (empty: the protocol has none)
+  std::string note;                   // for the report, e.g. "offers peerchat/1 only"
 };
 
 // A reference server running inside the engine (no arguments needed: `parley-conform itp`).
@@ -53,9 +74,12 @@ public:
   virtual std::unique_ptr<builtin_server> start_builtin(const timing& t) const = 0;
   // The reference client's command, with {port} and {name} placeholders, given the engine's own folder.
   virtual std::string reference_client_command(const std::string& bin_dir) const = 0;
-  // Runs a protocol step ("itp.login"). Returns an empty string on success, else what went wrong.
-  // Throws case_error for a malformed step.
+  // Runs a protocol step ("itp.login"). Returns an empty string on success, else what went wrong; a
+  // failure may name the rule it breaks with case_context::blame. Throws case_error for a malformed step.
   virtual std::string run_step(const step& s, case_context& ctx) const = 0;
+  // The rule a protocol step's failure breaks when the step does not name one: a login step's failure
+  // breaks the login rule, whatever the case is about ("" : the case's first rule).
+  virtual std::string step_rule(const step&) const { return {}; }
   // True for a message that belongs to another case sharing the same target (a broadcast about a user
   // this case did not create). Such messages are logged and never matched.
   virtual bool is_noise(const std::string& message, const case_context& ctx) const = 0;
@@ -86,6 +110,26 @@ public:
   // other cases use the same server at the same time. begin_case returns "" or why the case cannot run.
   virtual std::string begin_case(case_context&, bool /*shared*/) const { return {}; }
   virtual void end_case(case_context&) const {}
+
+  // Target health and manners.
+  // Before the first case: does the target at ctx's address speak this protocol at all, and which
+  // profiles does it offer? Must be polite (a fragile server must survive it) and end its session.
+  virtual identity identify(case_context& ctx) const;
+  // The profiles a target of this protocol may offer, the fullest last (peerchat: peerchat/1, peerchat/2);
+  // empty when the protocol has none. --profile takes a name or its short form (v1 for peerchat/1).
+  virtual std::vector<std::string> profiles() const { return {}; }
+  // The rule that sessions are served independently: what a target breaks when it resets connections
+  // opened close together, or dies because of one session's input.
+  virtual std::string independence_rule() const { return {}; }
+  // What the engine writes to end a session politely at the end of a case (itp: QUIT), given what the
+  // connection's framer saw; "" for nothing. The transport is then closed gracefully.
+  virtual std::string farewell(message_framer&) const { return {}; }
+  // A keep-alive the server may send at any time (itp: PING): the answer to write back ("" for none), or
+  // nullopt for an ordinary message. Outside the cases of keepalive_rules() the engine answers it and
+  // passes over it, so a case never fails for a keep-alive it was not about.
+  virtual std::optional<std::string> keepalive_answer(const std::string& /*message*/) const { return std::nullopt; }
+  // Rule ids, or prefixes ending in '-', whose steps see keep-alives as ordinary messages.
+  virtual std::vector<std::string> keepalive_rules() const { return {}; }
 };
 
 // Every adapter the engine knows, by protocol name.

@@ -11,7 +11,8 @@ const std::set<std::string> engine_ops = {
     "accept", "launch_client", "client_input", "close_client_input", "expect_event", "expect_no_event"};
 
 const std::set<std::string> step_keys = {"conn", "text", "bytes", "match", "any_of", "capture", "icase", "repeat",
-                                         "split_at", "within", "not_before", "gap", "kind", "ms", "command", "skip", "from"};
+                                         "split_at", "within", "not_before", "gap", "kind", "ms", "command", "skip", "from",
+                                         "rule"};
 
 [[noreturn]] void fail(const std::string& origin, const YAML::Node& node, const std::string& why) {
   throw case_error(origin + ":" + std::to_string(node.Mark().line + 1) + ": " + why);
@@ -32,6 +33,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
   s.args = value;
   if (adapter_op) {
     if (value.IsMap() && value["conn"]) s.conn = value["conn"].as<std::string>();
+    if (value.IsMap() && value["rule"]) s.rule = value["rule"].as<std::string>();
     if (s.conn.empty()) s.conn = "a";
     return s;
   }
@@ -66,6 +68,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
     if (value["gap"]) s.gap = as_duration(value["gap"]);
     if (value["kind"]) s.close_kind = value["kind"].as<std::string>();
     if (value["from"]) s.from = value["from"].as<std::string>();
+    if (value["rule"]) s.rule = value["rule"].as<std::string>();
   } else if (!value.IsNull()) {
     fail(origin, node, s.op + " takes a value or a map");
   }
@@ -86,7 +89,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
 
 test_case parse_case(const YAML::Node& doc, const std::string& origin) {
   static const std::set<std::string> keys = {"id", "rules", "description", "role", "fresh", "timers", "slow", "faults",
-                                             "steps"};
+                                             "steps", "profile"};
   if (!doc.IsMap()) fail(origin, doc, "a case is a map");
   for (auto kv : doc)
     if (!keys.contains(kv.first.as<std::string>()))
@@ -107,6 +110,7 @@ test_case parse_case(const YAML::Node& doc, const std::string& origin) {
   if (doc["timers"]) c.timers = doc["timers"].as<bool>();
   if (doc["slow"]) c.slow = doc["slow"].as<bool>();
   if (doc["faults"]) c.faults = doc["faults"].as<std::vector<std::string>>();
+  if (doc["profile"]) c.profile = doc["profile"].as<std::string>();
   for (const auto& node : doc["steps"]) c.steps.push_back(parse_step(node, origin));
   if (c.steps.empty()) fail(origin, doc, "a case has at least one step");
   return c;

@@ -42,6 +42,8 @@ struct step {
   duration_expr gap;                // pause between split pieces
   std::string close_kind = "any";   // expect_close: fin, rst or any
   std::string from;                 // connect: the local address to connect from (e.g. 127.0.0.2)
+  std::string rule;                 // the rule a failure of this step breaks (default: the adapter's rule for
+                                    // the step, else the case's first rule)
   YAML::Node args;                  // the step's own map, for adapter steps
   int line = 0;
 };
@@ -55,6 +57,7 @@ struct test_case {
   bool timers = false;  // waits for the protocol's timers: needs controllable or real timings
   bool slow = false;    // takes long without timers (e.g. a flood of frames): started early in a run
   std::vector<std::string> faults;  // faults of the reference server this case must catch
+  std::string profile;  // runs only against a target that offers this profile (peerchat/2); else SKIP
   std::vector<step> steps;
   std::string file;
 };

@@ -27,6 +27,7 @@ public:
     pending_.erase(0, lf + 1);
     return core::printable(line);
   }
+  bool renders_printable() const override { return true; }
 
 private:
   std::size_t limit_;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
@@ -61,9 +62,20 @@ bool process::running() {
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
     status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    wait_status_ = status;
     return false;
   }
   return true;
+}
+
+std::string process::describe_exit() {
+  if (running() || !status_) return {};
+  if (WIFSIGNALED(wait_status_)) {
+    int sig = WTERMSIG(wait_status_);
+    const char* name = sigabbrev_np(sig);
+    return "was killed by signal " + std::to_string(sig) + (name ? " (SIG" + std::string(name) + ")" : std::string{});
+  }
+  return "exited with code " + std::to_string(*status_);
 }
 
 std::optional<int> process::exit_code() {
@@ -120,6 +132,7 @@ void process::stop(millis grace) {
     int status = 0;
     waitpid(pid_, &status, 0);
     status_ = 128 + SIGKILL;
+    wait_status_ = status;
   }
 }
 

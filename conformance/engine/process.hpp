@@ -18,7 +18,9 @@ public:
   process& operator=(const process&) = delete;
 
   bool running();
-  std::optional<int> exit_code();  // once it has exited
+  std::optional<int> exit_code();  // once it has exited (128 + N for signal N)
+  // "exited with code 3", "was killed by signal 11 (SIGSEGV)"; "" while it runs.
+  std::string describe_exit();
   bool write_stdin(std::string_view bytes);
   void close_stdin();
   // One line from stdout without its "\n"; nullopt on timeout or end of output.
@@ -32,6 +34,7 @@ private:
   int stdout_fd_ = -1;
   std::string buffer_;
   std::optional<int> status_;
+  int wait_status_ = 0;  // as waitpid gave it
 };
 
 // A TCP port that was free a moment ago (bind to 0, read, close).

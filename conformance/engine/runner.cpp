@@ -1,5 +1,7 @@
 #include "conformance/engine/runner.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <atomic>
 #include <fstream>
@@ -50,6 +52,13 @@ std::string quote(std::string_view text) { return "'" + core::printable(text) + 
 
 }  // namespace
 
+// By default a target speaks the protocol when a connection of its transport completes (a TLS or a
+// WebSocket handshake); adapters whose protocol lets them tell more override this.
+identity adapter::identify(case_context& ctx) const {
+  if (auto f = ctx.connect("preflight", ctx.deadline({}, 5000)); !f.empty()) return {f, {}, {}};
+  return {};
+}
+
 case_context::case_context(const adapter& a, const run_settings& s, const timing& t, std::string host,
                            unsigned short port)
     : adapter_(a), settings_(s), timing_(t), host_(std::move(host)), port_(port), started_(clock_type::now()),
@@ -97,9 +106,43 @@ time_point case_context::deadline(const duration_expr& d, double fallback_ms) co
   return clock_type::now() + std::chrono::microseconds(static_cast<long long>(scaled * 1000));
 }
 
-void case_context::note(const std::string& conn, char direction, std::string_view text) {
+void case_context::note(const std::string& conn, char direction, std::string_view printable_text) {
   double at = std::chrono::duration<double, std::milli>(clock_type::now() - started_).count();
-  wire_.push_back({at, conn, direction, core::printable(text)});
+  wire_.push_back({at, conn, direction, std::string(printable_text)});
+}
+
+void case_context::begin_step(const std::string& rule, bool keepalives_visible) {
+  step_rule_ = rule;
+  keepalives_visible_ = keepalives_visible;
+  blame_.clear();
+  trouble_ = {};
+}
+
+std::string case_context::blame(const std::string& rule, std::string failure) {
+  if (!failure.empty()) blame_ = rule;
+  return failure;
+}
+
+std::string case_context::take_blame() { return std::exchange(blame_, {}); }
+
+void case_context::finding(const std::string& rule, const std::string& message) {
+  for (const auto& f : findings_)
+    if (f.rule == rule) return;
+  note("engine", '*', "finding against " + rule + ": " + message);
+  findings_.push_back({rule, message});
+}
+
+std::vector<conform::finding> case_context::take_findings() { return std::exchange(findings_, {}); }
+
+// A step failed because a connection is gone or could not be made: remember which, for the runner's
+// health check (a dead target, or one that resets connections opened close together).
+std::string case_context::lost(const std::string& name, std::string failure) {
+  trouble_.lost = true;
+  trouble_.conn = name;
+  auto it = conns_.find(name);
+  trouble_.fresh = it == conns_.end() ||
+                   (it->second.received == 0 && clock_type::now() - it->second.opened < std::chrono::seconds(1));
+  return failure;
 }
 
 connection& case_context::conn(const std::string& name) {
@@ -134,15 +177,19 @@ void case_context::record(int op, int conn_index, std::string_view data) {
 std::string case_context::take_record() { return std::move(record_); }
 
 std::string case_context::connect(const std::string& name, time_point deadline, const std::string& from) {
+  if (before_connect) before_connect();
   auto stream = from.empty() ? adapter_.connect(host_, port_, deadline) : adapter_.connect_from(host_, port_, from, deadline);
   if (!stream) {
     note(name, '*', "connect failed: " + stream.error().message());
-    return "could not connect to " + host_ + ":" + std::to_string(port_) + ": " + stream.error().message();
+    conns_.erase(name);
+    return lost(name, "could not connect to " + host_ + ":" + std::to_string(port_) + ": " + stream.error().message());
   }
   connection c;
   c.stream = std::move(*stream);
   c.framer = adapter_.make_framer();
   c.index = static_cast<int>(conns_.size());
+  c.opened = clock_type::now();
+  c.ours = true;
   conns_.insert_or_assign(name, std::move(c));
   note(name, '*', from.empty() ? std::string("connected") : "connected from " + from);
   record(0, conns_.at(name).index, {});
@@ -159,11 +206,11 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
     cut = std::min(cut, bytes.size());
     if (cut <= from) continue;
     std::string_view piece = bytes.substr(from, cut - from);
-    note(name, '>', piece.size() > 512 ? std::string(piece.substr(0, 64)) + "... (" + std::to_string(piece.size()) + " bytes)"
-                                       : std::string(piece));
+    note(name, '>', piece.size() > 512 ? core::printable(piece.substr(0, 64)) + "... (" + std::to_string(piece.size()) + " bytes)"
+                                       : core::printable(piece));
     record(1, c.index, piece);
     if (auto ec = c.stream->write(piece, clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale))))
-      return "sending failed: " + ec.message();
+      return lost(name, "sending on " + name + " failed: " + ec.message());
     from = cut;
     if (from < bytes.size() && gap.count() > 0) std::this_thread::sleep_for(gap);
   }
@@ -172,28 +219,89 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
 
 bool case_context::read_more(connection& c, const std::string& name, time_point deadline) {
   if (c.end != net::read_status::data) return false;
+  sweep(c);
   auto got = c.stream->read_some(deadline);
   if (got.status == net::read_status::timeout) return false;
+  absorb(c, name, std::move(got));
+  return true;
+}
+
+void case_context::absorb(connection& c, const std::string& name, net::read_result got) {
   if (got.status != net::read_status::data) {
     c.end = got.status;
     note(name, '*', describe_end(got.status));
-    return true;
+    return;
   }
+  c.received += got.data.size();
   c.framer->feed(got.data);
   std::string error;
+  bool printable = c.framer->renders_printable();
   while (auto message = c.framer->next(error)) {
+    std::string shown = printable ? *message : core::printable(*message);
     if (filter_noise && adapter_.is_noise(*message, *this)) {
-      note(name, '~', "another case's traffic: " + *message);
+      note(name, '~', "another case's traffic: " + shown);
       continue;
     }
-    note(name, '<', *message);
+    note(name, '<', shown);
     c.inbox.emplace_back(clock_type::now(), std::move(*message));
   }
+  for (auto& f : c.framer->take_findings()) finding(f.rule, f.message + " (on " + name + ")");
   if (!error.empty() && c.framing_error.empty()) {
     c.framing_error = error;
     note(name, '*', "framing error: " + error);
   }
+}
+
+void case_context::sweep(const connection& except) {
+  std::vector<pollfd> fds;
+  std::vector<std::pair<const std::string*, connection*>> which;
+  for (auto& [name, c] : conns_) {
+    if (&c == &except || c.end != net::read_status::data) continue;
+    int fd = c.stream->native_handle();
+    if (fd < 0) continue;
+    fds.push_back({fd, POLLIN, 0});
+    which.emplace_back(&name, &c);
+  }
+  if (fds.empty() || poll(fds.data(), fds.size(), 0) <= 0) return;
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    // A short deadline: readable may be half a TLS record, whose read then stays in flight for later.
+    auto got = which[i].second->stream->read_some(clock_type::now() + millis(2));
+    if (got.status != net::read_status::timeout) absorb(*which[i].second, *which[i].first, std::move(got));
+  }
+}
+
+bool case_context::pass_over_keepalive(connection& c, const std::string& name, const std::string& message) {
+  if (keepalives_visible_) return false;
+  auto answer = adapter_.keepalive_answer(message);
+  if (!answer) return false;
+  note(name, '~', "keep-alive, answered and passed over (the step is not about it)");
+  if (!answer->empty()) {
+    note(name, '>', core::printable(*answer));
+    record(1, c.index, *answer);
+    c.stream->write(*answer, clock_type::now() + millis(static_cast<long long>(2000 * settings_.time_scale)));
+  }
   return true;
+}
+
+// The next message for a step: "" and the message, or the failure (the connection ended or broke, or
+// nothing came by the deadline). Keep-alives the step is not about are answered and passed over.
+std::string case_context::next_message(connection& c, const std::string& name, time_point deadline,
+                                       const std::string& wanted, std::pair<time_point, std::string>& out) {
+  time_point step_start = clock_type::now();
+  for (;;) {
+    while (c.inbox.empty()) {
+      if (!c.framing_error.empty()) return "expected " + wanted + " on " + name + ", but the stream broke: " + c.framing_error;
+      if (c.end != net::read_status::data) return lost(name, "expected " + wanted + " on " + name + ", but " + describe_end(c.end));
+      if (!read_more(c, name, deadline) && clock_type::now() >= deadline) {
+        auto waited = std::chrono::duration_cast<millis>(clock_type::now() - step_start).count();
+        return "expected " + wanted + " on " + name + ", but nothing arrived within " + std::to_string(waited) + " ms";
+      }
+    }
+    out = std::move(c.inbox.front());
+    c.inbox.pop_front();
+    if (!pass_over_keepalive(c, name, out.second)) return {};
+  }
 }
 
 std::string case_context::expect(const std::string& name, const std::vector<std::string>& patterns, time_point deadline,
@@ -202,38 +310,30 @@ std::string case_context::expect(const std::string& name, const std::vector<std:
   connection& c = conn(name);
   std::string wanted;
   for (const auto& p : patterns) wanted += (wanted.empty() ? "/" : " or /") + p + "/";
-  time_point step_start = clock_type::now();
   auto flags = std::regex::ECMAScript | (icase ? std::regex::icase : std::regex::ECMAScript);
   for (;;) {
-  while (c.inbox.empty()) {
-    if (!c.framing_error.empty()) return "expected " + wanted + " on " + name + ", but the stream broke: " + c.framing_error;
-    if (c.end != net::read_status::data) return "expected " + wanted + " on " + name + ", but " + describe_end(c.end);
-    if (!read_more(c, name, deadline) && clock_type::now() >= deadline) {
-      auto waited = std::chrono::duration_cast<millis>(clock_type::now() - step_start).count();
-      return "expected " + wanted + " on " + name + ", but nothing arrived within " + std::to_string(waited) + " ms";
+    std::pair<time_point, std::string> next;
+    if (auto f = next_message(c, name, deadline, wanted, next); !f.empty()) return f;
+    const auto& [arrived, message] = next;
+    bool skipped = std::any_of(skip.begin(), skip.end(), [&](const std::string& p) {
+      return std::regex_search(message, std::regex(p, flags));
+    });
+    if (skipped) {
+      note(name, '~', "passed over: " + core::printable(message));
+      continue;
     }
-  }
-  auto [arrived, message] = c.inbox.front();
-  c.inbox.pop_front();
-  bool skipped = std::any_of(skip.begin(), skip.end(), [&](const std::string& p) {
-    return std::regex_search(message, std::regex(p, flags));
-  });
-  if (skipped) {
-    note(name, '~', "passed over: " + message);
-    continue;
-  }
-  for (const auto& p : patterns) {
-    std::smatch m;
-    std::regex re(p, flags);
-    if (!std::regex_search(message, m, re)) continue;
-    if (not_before && arrived < *not_before) {
-      auto early = std::chrono::duration_cast<millis>(*not_before - arrived).count();
-      return "got " + quote(message) + " on " + name + " " + std::to_string(early) + " ms too early";
+    for (const auto& p : patterns) {
+      std::smatch m;
+      std::regex re(p, flags);
+      if (!std::regex_search(message, m, re)) continue;
+      if (not_before && arrived < *not_before) {
+        auto early = std::chrono::duration_cast<millis>(*not_before - arrived).count();
+        return "got " + quote(message) + " on " + name + " " + std::to_string(early) + " ms too early";
+      }
+      for (std::size_t i = 0; i < capture.size() && i + 1 < m.size(); ++i) vars_[capture[i]] = m[i + 1].str();
+      return {};
     }
-    for (std::size_t i = 0; i < capture.size() && i + 1 < m.size(); ++i) vars_[capture[i]] = m[i + 1].str();
-    return {};
-  }
-  return "expected " + wanted + " on " + name + ", got " + quote(message);
+    return "expected " + wanted + " on " + name + ", got " + quote(message);
   }
 }
 
@@ -242,17 +342,12 @@ std::string case_context::expect_count(const std::string& name, const std::strin
   connection& c = conn(name);
   std::regex re(pattern, std::regex::ECMAScript);  // once: a flood of answers must not compile it each time
   for (std::size_t i = 0; i < count; ++i) {
-    while (c.inbox.empty()) {
-      std::string which = "message " + std::to_string(i + 1) + " of " + std::to_string(count) + " /" + pattern + "/ on " + name;
-      if (!c.framing_error.empty()) return "expected " + which + ", but the stream broke: " + c.framing_error;
-      if (c.end != net::read_status::data) return "expected " + which + ", but " + describe_end(c.end);
-      if (!read_more(c, name, deadline) && clock_type::now() >= deadline) return "expected " + which + ", but it did not arrive in time";
-    }
-    std::string message = std::move(c.inbox.front().second);
-    c.inbox.pop_front();
-    if (!std::regex_search(message, re))
+    std::string which = "message " + std::to_string(i + 1) + " of " + std::to_string(count) + " /" + pattern + "/";
+    std::pair<time_point, std::string> next;
+    if (auto f = next_message(c, name, deadline, which, next); !f.empty()) return f;
+    if (!std::regex_search(next.second, re))
       return "expected message " + std::to_string(i + 1) + " of " + std::to_string(count) + " on " + name + " to match /" +
-             pattern + "/, got " + quote(message);
+             pattern + "/, got " + quote(next.second);
   }
   return {};
 }
@@ -268,8 +363,10 @@ bool case_context::is_case_user(std::string_view name) const {
 std::string case_context::expect_silence(const std::string& name, time_point until) {
   connection& c = conn(name);
   for (;;) {
+    while (!c.inbox.empty() && pass_over_keepalive(c, name, c.inbox.front().second)) c.inbox.pop_front();
     if (!c.inbox.empty()) return "expected nothing on " + name + ", got " + quote(c.inbox.front().second);
-    if (c.end != net::read_status::data) return "expected the connection " + name + " to stay open, but " + describe_end(c.end);
+    if (c.end != net::read_status::data)
+      return lost(name, "expected the connection " + name + " to stay open, but " + describe_end(c.end));
     if (clock_type::now() >= until) return {};
     read_more(c, name, until);
   }
@@ -278,6 +375,7 @@ std::string case_context::expect_silence(const std::string& name, time_point unt
 std::string case_context::expect_close(const std::string& name, const std::string& kind, time_point deadline) {
   connection& c = conn(name);
   for (;;) {
+    while (!c.inbox.empty() && pass_over_keepalive(c, name, c.inbox.front().second)) c.inbox.pop_front();
     if (!c.inbox.empty()) return "expected " + name + " to be closed, got " + quote(c.inbox.front().second);
     if (c.end != net::read_status::data) break;
     if (!read_more(c, name, deadline) && clock_type::now() >= deadline)
@@ -298,10 +396,48 @@ std::string case_context::close(const std::string& name, bool reset) {
   return {};
 }
 
-void case_context::close_all() {
+void case_context::drain(time_point deadline) {
+  for (;;) {
+    std::vector<pollfd> fds;
+    std::vector<std::pair<const std::string*, connection*>> which;
+    for (auto& [name, c] : conns_) {
+      int fd = c.end == net::read_status::data ? c.stream->native_handle() : -1;
+      if (fd < 0) continue;
+      fds.push_back({fd, POLLIN, 0});
+      which.emplace_back(&name, &c);
+    }
+    auto left = std::chrono::duration_cast<millis>(deadline - clock_type::now()).count();
+    if (fds.empty() || left <= 0 || poll(fds.data(), fds.size(), static_cast<int>(left)) <= 0) return;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      auto got = which[i].second->stream->read_some(clock_type::now() + millis(2));
+      if (got.status != net::read_status::timeout) absorb(*which[i].second, *which[i].first, std::move(got));
+    }
+  }
+}
+
+void case_context::end_sessions(bool polite) {
+  // Farewells first, to every connection at once, then the closes: one round trip for the lot.
+  auto until = clock_type::now() + millis(static_cast<long long>(300 * settings_.time_scale));
+  bool said = false;
+  for (auto& [name, c] : conns_) {
+    if (c.end != net::read_status::data || !polite || !c.ours) continue;
+    std::string bye = adapter_.farewell(*c.framer);
+    if (bye.empty()) continue;
+    note(name, '>', core::printable(bye) + "  (the engine's polite farewell at the end of the case)");
+    record(1, c.index, bye);
+    said = !c.stream->write(bye, until) || said;
+  }
+  if (said) {
+    // Wait for the target to close the sessions it was asked to end; what it says meanwhile is logged.
+    for (auto& [name, c] : conns_)
+      while (c.end == net::read_status::data && c.ours && clock_type::now() < until)
+        if (!read_more(c, name, until)) break;
+  }
   for (auto& [name, c] : conns_) {
     if (c.end != net::read_status::data) continue;
-    c.stream->close();
+    if (polite && c.ours) c.stream->close_gracefully(std::max(until, clock_type::now() + millis(50)));
+    else c.stream->close();
     c.end = net::read_status::error;
   }
 }
@@ -322,6 +458,7 @@ std::string case_context::accept(const std::string& name, time_point deadline) {
   c.stream = std::move(*s);
   c.framer = adapter_.make_framer();
   c.index = static_cast<int>(conns_.size());
+  c.opened = clock_type::now();
   conns_.insert_or_assign(name, std::move(c));
   note(name, '*', "client connected");
   return {};

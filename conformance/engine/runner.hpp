@@ -1,8 +1,10 @@
-// Runs cases against a target and turns each into a verdict with its wire log.
+// Runs cases against a target and turns each into per-rule verdicts with its wire log.
 #pragma once
 
 #include <any>
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +35,11 @@ struct run_settings {
   std::string log_dir;         // where launched processes write their output
   std::string keys_dir;        // --keys: private keys of the users the target knows (securechat)
   std::vector<std::string> accounts;  // --user NAME:PASSWORD, repeatable: accounts the target knows (sslmessager)
+  int repeat = 1;              // --repeat: every case this many times; rules whose verdicts differ are FLAKY
+  std::string profile;         // --profile: the profile the target offers (else detected by the preflight)
+  std::string ready_regex;     // --ready: a launched target is ready when its output matches
+  double ready_delay_ms = -1;  // --ready-delay: ... or after this long; else when it accepts a connection
+  const std::atomic<bool>* interrupted = nullptr;  // set by SIGINT/SIGTERM: finish no further step
 };
 
 // One named connection of a case.
@@ -42,7 +49,17 @@ struct connection {
   std::deque<std::pair<time_point, std::string>> inbox;  // framed messages not yet expected
   net::read_status end = net::read_status::data;          // data while open; closed/reset/error once ended
   std::string framing_error;
-  int index = 0;  // creation order, for the recorded fuzz seeds
+  int index = 0;           // creation order, for the recorded fuzz seeds
+  time_point opened;       // when the connect completed
+  std::size_t received = 0;  // bytes received
+  bool ours = false;       // the engine opened it (server-role): it ends it politely at the end of the case
+};
+
+// Why a failed step's connection was lost, for the runner's health checks.
+struct transport_trouble {
+  bool lost = false;   // the step failed because a connection could not be made or was ended by the peer
+  bool fresh = false;  // ... a connection that had delivered no byte and was under a second old
+  std::string conn;
 };
 
 class process;
@@ -77,10 +94,25 @@ public:
   std::string expect_close(const std::string& name, const std::string& kind, time_point deadline);
   // The engine ends the connection: orderly (FIN) or abortive (RST). Its name stays known.
   std::string close(const std::string& name, bool reset);
-  // Ends every connection still open (the end of a case), so a shared target sees its users leave.
-  void close_all();
+  // Reads whatever the open connections still hold until the deadline, so a failed case's wire log shows
+  // what every connection received, not only the one the failing step read.
+  void drain(time_point deadline);
+  // Ends every connection still open (the end of a case), so a shared target sees its users leave:
+  // politely (the adapter's farewell, then a graceful close of the transport) when `polite`.
+  void end_sessions(bool polite);
 
-  void note(const std::string& conn, char direction, std::string_view text);
+  // Attribution. The runner sets the running step's rule; a step may name another rule for its failure
+  // (itp.login's missing INIT breaks ITP-CONN-01): `return ctx.blame(rule, failure);`.
+  void begin_step(const std::string& rule, bool keepalives_visible);
+  std::string blame(const std::string& rule, std::string failure);
+  std::string take_blame();
+  // A broken rule that does not stop the case (recorded once per rule).
+  void finding(const std::string& rule, const std::string& message);
+  std::vector<conform::finding> take_findings();
+  // Set when the last failed step failed for want of a connection.
+  const transport_trouble& trouble() const { return trouble_; }
+
+  void note(const std::string& conn, char direction, std::string_view printable_text);
   message_framer* framer_of(const std::string& name) { return conn(name).framer.get(); }
   std::map<std::string, std::any>& objects() { return objects_; }  // adapter-private state (keys, ...)
 
@@ -99,10 +131,22 @@ public:
   // Only a server under test is shared with other cases, so only then is foreign traffic filtered.
   bool filter_noise = true;
   const run_settings& settings() const { return settings_; }
+  // Called before every connection the case opens (the runner paces connects to a target that resets
+  // connections opened close together).
+  std::function<void()> before_connect;
 
 private:
   connection& conn(const std::string& name);
   bool read_more(connection& c, const std::string& name, time_point deadline);
+  std::string next_message(connection& c, const std::string& name, time_point deadline, const std::string& wanted,
+                           std::pair<time_point, std::string>& out);
+  // Frames what one read returned (or records how the connection ended) into the connection's inbox.
+  void absorb(connection& c, const std::string& name, net::read_result got);
+  // Reads what is already waiting on the other open connections, so messages are logged when they came.
+  void sweep(const connection& except);
+  // A keep-alive that the running step is not about: answered and passed over. True when it was one.
+  bool pass_over_keepalive(connection& c, const std::string& name, const std::string& message);
+  std::string lost(const std::string& name, std::string failure);
   void record(int op, int conn_index, std::string_view data);
 
   const adapter& adapter_;
@@ -119,10 +163,11 @@ private:
   std::unique_ptr<process> client_;
   std::string record_;
   time_point last_record_;
+  std::string step_rule_;
+  bool keepalives_visible_ = false;
+  std::string blame_;
+  std::vector<conform::finding> findings_;
+  transport_trouble trouble_;
 };
-
-// Runs every case (in parallel with `jobs` workers) and returns results in the cases' order.
-std::vector<case_result> run_suite(const adapter& a, const std::vector<test_case>& cases, const rule_book& rules,
-                                   const run_settings& settings, int jobs);
 
 }  // namespace parley::conform

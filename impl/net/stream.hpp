@@ -30,7 +30,13 @@ public:
   virtual void shutdown_send() = 0;  // FIN: the peer sees end of stream, reads still work
   virtual void close() = 0;          // orderly close
   virtual void reset() = 0;          // abortive close: the peer sees RST
+  // Ends the transport the polite way where it has one, within the deadline: a TLS close_notify, a
+  // WebSocket close frame (1000) and its answer; plain TCP is the same as close().
+  virtual void close_gracefully(time_point deadline) = 0;
   virtual std::string peer() const = 0;
+  // The socket's descriptor, so a caller can poll several streams for input at once; -1 once closed.
+  // Readable does not promise a whole message: read_some may still time out on a partial TLS record.
+  virtual int native_handle() = 0;
 };
 
 // Connects to host:port over TCP with TCP_NODELAY (replies must not wait for Nagle, ITP-CMD-04). With a

@@ -74,7 +74,16 @@ public:
   void shutdown_send() override { detail::shutdown_send(socket()); }
   void close() override { detail::close_socket(socket()); }
   void reset() override { detail::reset_socket(socket()); }
+  void close_gracefully(time_point deadline) override {
+    // A close frame with status 1000, then the peer's answer; Beast allows it beside a pending read.
+    if (ws_->is_open()) {
+      run_op(*io_, socket(), deadline,
+             [&](auto handler) { ws_->async_close(websocket::close_code::normal, handler); });
+    }
+    close();
+  }
   std::string peer() const override { return peer_; }
+  int native_handle() override { return socket().is_open() ? static_cast<int>(socket().native_handle()) : -1; }
 
 private:
   tcp::socket& socket() { return ws_->next_layer(); }

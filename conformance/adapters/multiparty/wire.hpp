@@ -39,6 +39,7 @@ public:
   explicit frame_text(const core::pkey* server_private) : server_private_(server_private) {}
   void feed(std::string_view bytes) override { reader_.feed(as_bytes(bytes)); }
   std::optional<std::string> next(std::string& error) override;
+  bool renders_printable() const override { return true; }
   connection_state& state() { return state_; }
 
 private:

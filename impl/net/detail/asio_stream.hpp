@@ -10,6 +10,7 @@
 
 #include <array>
 #include <memory>
+#include <type_traits>
 
 #include "impl/net/stream.hpp"
 
@@ -132,7 +133,19 @@ public:
   void shutdown_send() override { detail::shutdown_send(socket()); }
   void close() override { close_socket(socket()); }
   void reset() override { reset_socket(socket()); }
+  void close_gracefully(time_point deadline) override {
+    // TLS: close_notify first. Not while a read is in flight: Asio's TLS stream must not shut down under it.
+    if constexpr (!std::is_same_v<AsioStream, tcp::socket>) {
+      if (!reading_ && socket().is_open()) {
+        bool finished = false;
+        stream_->async_shutdown([&](boost::system::error_code) { finished = true; });
+        run_until(*io_, deadline, [&] { return finished; }, socket());
+      }
+    }
+    close();
+  }
   std::string peer() const override { return peer_; }
+  int native_handle() override { return socket().is_open() ? static_cast<int>(socket().native_handle()) : -1; }
 
   tcp::socket& socket() { return lowest(*stream_); }
 

@@ -1,0 +1,197 @@
+#include "conformance/engine/case_run.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <thread>
+
+#include "conformance/engine/process.hpp"
+#include "impl/core/encoding.hpp"
+
+namespace parley::conform {
+namespace {
+
+// Runs one step; "" on success, else the failure text. Throws case_error for malformed steps.
+std::string execute(const step& s, case_context& ctx) {
+  const adapter& a = ctx.protocol();
+  if (s.op.find('.') != std::string::npos) {
+    if (!s.op.starts_with(a.protocol() + ".")) throw case_error("step " + s.op + " belongs to another protocol");
+    return a.run_step(s, ctx);
+  }
+  if (s.op == "connect") return ctx.connect(s.conn, ctx.deadline(s.within, 5000), ctx.substitute(s.from));
+  if (s.op == "send" || s.op == "send_raw") {
+    std::string text = ctx.substitute(s.text);
+    std::string bytes;
+    if (s.op == "send") bytes = a.encode(text);
+    else
+      for (std::size_t i = 0; i < s.repeat; ++i) bytes += text;
+    return ctx.send(s.conn, bytes, s.split_at, millis(static_cast<long long>(ctx.ms(s.gap, 50))));
+  }
+  if (s.op == "expect") {
+    std::vector<std::string> patterns;
+    for (const auto& m : s.matches) patterns.push_back(ctx.substitute(m, true));
+    std::optional<time_point> not_before;
+    if (!s.not_before.empty())
+      not_before = clock_type::now() + std::chrono::microseconds(static_cast<long long>(ctx.ms(s.not_before, 0) * 1000));
+    std::vector<std::string> skip;
+    for (const auto& m : s.skip) skip.push_back(ctx.substitute(m, true));
+    return ctx.expect(s.conn, patterns, ctx.deadline(s.within, 2000), s.capture, s.icase, not_before, skip);
+  }
+  if (s.op == "expect_silence") return ctx.expect_silence(s.conn, ctx.deadline(s.within, 300));
+  if (s.op == "expect_close") return ctx.expect_close(s.conn, s.close_kind, ctx.deadline(s.within, 2000));
+  if (s.op == "close" || s.op == "reset") return ctx.close(s.conn, s.op == "reset");
+  if (s.op == "wait") {
+    std::this_thread::sleep_until(ctx.deadline(s.within, 0));
+    return {};
+  }
+  if (s.op == "accept") return ctx.accept(s.conn, ctx.deadline(s.within, 5000));
+  if (s.op == "launch_client") return ctx.launch_client(ctx.substitute(s.text));
+  if (s.op == "client_input") {
+    std::string line = ctx.substitute(s.text);
+    ctx.note("client", '>', core::printable(line));
+    if (!ctx.client() || !ctx.client()->write_stdin(line + "\n")) return "the client under test is not running";
+    return {};
+  }
+  if (s.op == "close_client_input") {
+    if (ctx.client()) ctx.client()->close_stdin();
+    return {};
+  }
+  if (s.op == "expect_event" || s.op == "expect_no_event") {
+    if (!ctx.client()) throw case_error(s.op + " without launch_client");
+    std::regex re(ctx.substitute(s.matches.front(), true));
+    bool wanted = s.op == "expect_event";
+    auto until = ctx.deadline(s.within, wanted ? 2000 : 300);
+    while (auto line = ctx.client()->read_line(until)) {
+      ctx.note("client", '<', core::printable(*line));
+      if (std::regex_search(*line, re))
+        return wanted ? std::string{} : "the client showed " + *line + ", which it must not";
+    }
+    return wanted ? "the client never showed an event matching /" + s.matches.front() + "/" : std::string{};
+  }
+  throw case_error("unknown operation " + s.op);
+}
+
+bool matches_rule(const std::string& rule, const std::vector<std::string>& patterns) {
+  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
+    return p == rule || (p.ends_with('-') && rule.starts_with(p));
+  });
+}
+
+}  // namespace
+
+verdict broken(const rule_book& rules, const std::string& rule, bool strict) {
+  const conform::rule* r = rules.find(rule);
+  std::string level = r ? r->level : "MUST";
+  if (level == "MAY") return verdict::not_implemented;
+  if (level == "SHOULD" && !strict) return verdict::warn;
+  return verdict::fail;
+}
+
+std::vector<std::string> step_rules(const test_case& c, const adapter& a) {
+  std::vector<std::string> out;
+  for (const auto& s : c.steps) {
+    std::string rule = s.rule;
+    if (rule.empty() && s.op.find('.') != std::string::npos) rule = a.step_rule(s);
+    out.push_back(rule.empty() ? c.rules.front() : rule);
+  }
+  return out;
+}
+
+steps_outcome run_steps(const test_case& c, const std::vector<std::string>& rules_of_steps, case_context& ctx,
+                        const std::atomic<bool>* interrupted) {
+  steps_outcome o;
+  auto keepalive_rules = ctx.protocol().keepalive_rules();
+  try {
+    for (std::size_t i = 0; i < c.steps.size(); ++i) {
+      if (interrupted && interrupted->load()) {
+        o.interrupted = true;
+        o.failure = "interrupted before step " + std::to_string(i + 1) + " (line " + std::to_string(c.steps[i].line) + ")";
+        o.harness_error = true;
+        return o;
+      }
+      const auto& rule = rules_of_steps[i];
+      ctx.begin_step(rule, matches_rule(rule, keepalive_rules));
+      std::string failure = execute(c.steps[i], ctx);
+      if (failure.empty()) continue;
+      std::string blamed = ctx.take_blame();
+      o.failure = failure;
+      o.failed_rule = blamed.empty() ? rule : blamed;
+      o.failed_index = static_cast<int>(i);
+      o.failed_line = c.steps[i].line;
+      return o;
+    }
+  } catch (const case_error& e) {
+    o.failure = e.what();
+    o.harness_error = true;
+  } catch (const std::regex_error& e) {
+    o.failure = std::string("bad regular expression in the case: ") + e.what();
+    o.harness_error = true;
+  } catch (const std::exception& e) {  // e.g. a step argument of the wrong YAML type
+    o.failure = std::string("the case could not run: ") + e.what();
+    o.harness_error = true;
+  }
+  return o;
+}
+
+void attribute(case_result& r, const test_case& c, const std::vector<std::string>& rules_of_steps,
+               const steps_outcome& o, const std::vector<finding>& findings, const rule_book& rules, bool strict) {
+  // The case's rules: its list, then the rules its steps, its failure and its findings name.
+  r.rules = c.rules;
+  auto add = [&](const std::string& id) {
+    if (!id.empty() && std::find(r.rules.begin(), r.rules.end(), id) == r.rules.end()) r.rules.push_back(id);
+  };
+  for (const auto& id : rules_of_steps) add(id);
+  add(o.failed_rule);
+  for (const auto& f : findings) add(f.rule);
+
+  r.message = o.failure;
+  r.failed_rule = o.failed_rule;
+  r.failed_step = o.failed_line;
+  r.results.clear();
+  for (const auto& id : r.rules) {
+    rule_result rr{id, verdict::pass, {}, {}, 0};
+    auto found = std::find_if(findings.begin(), findings.end(), [&](const finding& f) { return f.rule == id; });
+    // The last step of the rule: a rule listed without steps of its own is evaluated by the whole case.
+    int last = -1;
+    for (std::size_t i = 0; i < rules_of_steps.size(); ++i)
+      if (rules_of_steps[i] == id) last = static_cast<int>(i);
+    if (last < 0) last = static_cast<int>(c.steps.size()) - 1;
+
+    if (o.harness_error && !o.failure.empty()) {
+      rr.outcome = verdict::error;
+      rr.message = o.failure;
+    } else if (!o.failure.empty() && id == o.failed_rule) {
+      rr.outcome = broken(rules, id, strict);
+      rr.message = o.failure;
+      rr.line = o.failed_line;
+    } else if (found != findings.end()) {
+      rr.outcome = broken(rules, id, strict);
+      rr.message = found->message;
+    } else if (!o.failure.empty() && last >= o.failed_index) {
+      rr.outcome = verdict::blocked;
+      rr.blocked_by = o.failed_rule;
+      rr.message = "BLOCKED by " + o.failed_rule + ": " + o.failure;
+      rr.line = o.failed_line;
+    }
+    r.results.push_back(std::move(rr));
+  }
+  // A harness error may still come with findings made before it: those rules were broken all the same.
+  if (o.harness_error)
+    for (auto& rr : r.results)
+      for (const auto& f : findings)
+        if (f.rule == rr.rule) {
+          rr.outcome = broken(rules, f.rule, strict);
+          rr.message = f.message;
+        }
+
+  r.outcome = verdict::pass;
+  for (const auto& rr : r.results)
+    if (severity(rr.outcome) > severity(r.outcome)) r.outcome = rr.outcome;
+  if (r.message.empty())
+    for (const auto& rr : r.results)
+      if (rr.outcome != verdict::pass) {
+        r.message = rr.rule + ": " + rr.message;
+        break;
+      }
+}
+
+}  // namespace parley::conform
