@@ -1,7 +1,9 @@
-"""Every conformance case can fail: each protocol's suite runs against the reference server with each planted
-fault (parley-server PROTOCOL --fault NAME) and exactly the cases that declare the fault must fail, all
-others pass. Where the reference client has faults too (peerchat), the client-role cases are run the same
-way against it (parley-client PROTOCOL --fault NAME, --role client)."""
+"""Verdicts are precise: each protocol's suite runs against the reference server with each planted fault
+(parley-server PROTOCOL --fault NAME), and the rules that FAIL must be exactly the rules the fault's table
+entry declares; every other rule is PASS, BLOCKED or SKIP (never FAIL, never ERROR). Every case that names a
+fault must also fail against it, so every case is shown able to fail. Where the reference client has faults
+too (peerchat), the client-role cases are run the same way against it (parley-client PROTOCOL --fault NAME,
+--role client)."""
 import json
 import os
 import subprocess
@@ -34,9 +36,21 @@ CLIENT_LAUNCH = {
 }
 
 
-def list_faults(protocol, program=SERVER):
+def fault_table(protocol, program=SERVER):
+    """{name: (declared rules, racy)} from --list-faults: name TAB description TAB rules [TAB racy]."""
     out = subprocess.run([program, protocol, "--list-faults"], capture_output=True, text=True, timeout=10, check=True)
-    return [line.split("\t")[0] for line in out.stdout.splitlines() if line.strip()]
+    table = {}
+    for line in out.stdout.splitlines():
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        rules = set(fields[2].split()) if len(fields) > 2 else set()
+        table[fields[0]] = (rules, len(fields) > 3 and fields[3] == "racy")
+    return table
+
+
+def list_faults(protocol, program=SERVER):
+    return list(fault_table(protocol, program))
 
 
 def run_client_suite(tmp_path, protocol, fault):
@@ -82,9 +96,35 @@ def test_suite_passes_against_the_launched_reference_server(tmp_path, protocol):
     assert declared <= known, f"cases name faults the server does not have: {declared - known}"
 
 
+BROKEN = ("FAIL", "WARN", "NOT-IMPL", "FLAKY")
+
+
+def assert_fails_exactly_its_rules(proc, report, fault, declared, racy):
+    """The rules that FAIL are the declared ones; no other rule is anything but PASS, BLOCKED or SKIP."""
+    assert declared, f"fault {fault} declares no rules in its table"
+    verdicts = {r["id"]: r["verdict"] for r in report["rules"]}
+    assert declared <= set(verdicts), f"fault {fault} declares unknown rules {declared - set(verdicts)}"
+    broken = {rule for rule, v in verdicts.items() if v in BROKEN}
+    others = {rule: v for rule, v in verdicts.items()
+              if rule not in declared and v not in ("PASS", "BLOCKED", "SKIP", "UNTESTABLE", "NOT-SELECTED")}
+    errors = [(c["id"], c["message"]) for c in report["cases"] if c["verdict"] == "ERROR"]
+    assert not errors, errors
+    assert not others, f"fault {fault}: rules it does not declare are {others}\n" + proc.stdout[-4000:]
+    if racy:
+        assert broken <= declared, proc.stdout[-4000:]
+    else:
+        assert broken == declared, (f"fault {fault}: broken {sorted(broken)}, declared {sorted(declared)}\n"
+                                    + proc.stdout[-4000:])
+        assert proc.returncode == 1
+    # Every case that names the fault is shown to fail against it.
+    named = {c["id"] for c in report["cases"] if fault in c["faults"]}
+    failed = {c["id"] for c in report["cases"] if c["verdict"] in BROKEN}
+    assert racy or named <= failed, f"fault {fault}: cases {sorted(named - failed)} name it but passed"
+
+
 def assert_caught_by_exactly_its_cases(proc, report, fault):
     expected = {c["id"] for c in report["cases"] if fault in c["faults"]}
-    failed = {c["id"] for c in report["cases"] if c["verdict"] in ("FAIL", "WARN", "NOT-IMPL")}
+    failed = {c["id"] for c in report["cases"] if c["verdict"] in BROKEN}
     errors = [(c["id"], c["message"]) for c in report["cases"] if c["verdict"] == "ERROR"]
     assert expected, f"no case declares that it catches fault {fault}"
     assert not errors, errors
@@ -93,14 +133,22 @@ def assert_caught_by_exactly_its_cases(proc, report, fault):
     assert proc.returncode == 1
 
 
+def check_fault(proc, report, fault, table):
+    declared, racy = table[fault]
+    if declared:
+        assert_fails_exactly_its_rules(proc, report, fault, declared, racy)
+    else:
+        assert_caught_by_exactly_its_cases(proc, report, fault)
+
+
 @pytest.mark.parametrize("protocol,fault", ALL_FAULTS)
-def test_fault_is_caught_by_exactly_its_cases(tmp_path, protocol, fault):
-    assert_caught_by_exactly_its_cases(*run_suite(tmp_path, protocol, fault), fault)
+def test_fault_fails_exactly_its_rules(tmp_path, protocol, fault):
+    check_fault(*run_suite(tmp_path, protocol, fault), fault, fault_table(protocol))
 
 
 ALL_CLIENT_FAULTS = [(p, f) for p in CLIENT_LAUNCH for f in list_faults(p, CLIENT)]
 
 
 @pytest.mark.parametrize("protocol,fault", ALL_CLIENT_FAULTS)
-def test_client_fault_is_caught_by_exactly_its_cases(tmp_path, protocol, fault):
-    assert_caught_by_exactly_its_cases(*run_client_suite(tmp_path, protocol, fault), fault)
+def test_client_fault_fails_exactly_its_rules(tmp_path, protocol, fault):
+    check_fault(*run_client_suite(tmp_path, protocol, fault), fault, fault_table(protocol, CLIENT))

@@ -200,7 +200,7 @@ int run(peerchat::agent& agent, const cli::args& args, const std::string& contac
 
 int run_peerchat(const cli::args& args) {
   if (args.has("--list-faults")) {
-    for (const auto& f : peerchat::all_client_faults()) std::cout << f.name << "\t" << f.description << "\n";
+    std::cout << core::fault_listing(peerchat::all_client_faults());
     return 0;
   }
   auto name = args.get("--name");

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace parley::core {
@@ -13,7 +14,25 @@ struct fault_info {
   Fault value;
   std::string_view name;
   std::string_view description;
+  // The spec rules the fault breaks, space-separated: the fault matrix checks that a conformance run
+  // against the faulty implementation FAILs exactly these and no other rule.
+  std::string_view rules = {};
+  // The fault breaks its rules only some of the time (a race): a single run may pass them; --repeat
+  // shows them FLAKY.
+  bool racy = false;
 };
+
+// `--list-faults`: one line per fault, "name TAB description TAB rules" (and TAB "racy" for a race).
+template <class Fault>
+std::string fault_listing(std::span<const fault_info<Fault>> table) {
+  std::string out;
+  for (const auto& f : table) {
+    out.append(f.name).append("\t").append(f.description).append("\t").append(f.rules);
+    if (f.racy) out.append("\tracy");
+    out.append("\n");
+  }
+  return out;
+}
 
 template <class Fault>
 std::optional<Fault> find_fault(std::span<const fault_info<Fault>> table, std::string_view name) noexcept {

@@ -8,7 +8,7 @@ namespace parley::server_main {
 
 int run_itp(const cli::args& args) {
   if (args.has("--list-faults")) {
-    for (const auto& f : itp::all_faults()) std::cout << f.name << "\t" << f.description << "\n";
+    std::cout << core::fault_listing(itp::all_faults());
     return 0;
   }
   itp::hub_options options;

@@ -13,7 +13,7 @@ namespace parley::server_main {
 
 int run_multiparty(const cli::args& args) {
   if (args.has("--list-faults")) {
-    for (const auto& f : multiparty::all_faults()) std::cout << f.name << "\t" << f.description << "\n";
+    std::cout << core::fault_listing(multiparty::all_faults());
     return 0;
   }
   auto keys = args.get("--keys");

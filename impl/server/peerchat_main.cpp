@@ -11,7 +11,7 @@ namespace parley::server_main {
 
 int run_peerchat(const cli::args& args) {
   if (args.has("--list-faults")) {
-    for (const auto& f : peerchat::all_faults()) std::cout << f.name << "\t" << f.description << "\n";
+    std::cout << core::fault_listing(peerchat::all_faults());
     return 0;
   }
   peerchat::hub_options options;

@@ -22,7 +22,7 @@ std::optional<securechat::known_key> find_key(const core::key_store& store, std:
 
 int run_securechat(const cli::args& args) {
   if (args.has("--list-faults")) {
-    for (const auto& f : securechat::all_faults()) std::cout << f.name << "\t" << f.description << "\n";
+    std::cout << core::fault_listing(securechat::all_faults());
     return 0;
   }
   auto keys = args.get("--keys");

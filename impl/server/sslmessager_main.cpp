@@ -81,7 +81,7 @@ int run_sslmessager(const cli::args& args) {
   if (!args.positional().empty() && args.positional()[0] == "adduser") return add_user(args);
   if (!args.positional().empty()) throw cli::usage_error("unexpected argument '" + args.positional()[0] + "'");
   if (args.has("--list-faults")) {
-    for (const auto& f : sslmessager::all_faults()) std::cout << f.name << "\t" << f.description << "\n";
+    std::cout << core::fault_listing(sslmessager::all_faults());
     return 0;
   }
   auto cert = args.get("--cert");
