@@ -63,8 +63,8 @@ struct harness {
           PARLEY_FUZZ_CHECK(valid_chat_port(parsed.port) || planted == fault::port_out_of_range, "a port out of range");
           if (int c = slot(send->conn); c >= 0) last_port[c] = parsed.port;
         }
-      } else {
-        auto conn = std::get<core::close_action>(action).conn;
+      } else if (auto* close = std::get_if<core::close_action>(&action)) {
+        auto conn = close->conn;
         closed.insert(conn);
         if (int c = slot(conn); c >= 0) open[c] = false;
       }

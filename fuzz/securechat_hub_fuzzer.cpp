@@ -93,8 +93,8 @@ struct harness {
                              std::get<core::close_action>(list[i + 1]).conn == send->conn;
           PARLEY_FUZZ_CHECK(closes_next || keep_open_fault, "a refusal before the join does not close");
         }
-      } else {
-        auto conn = std::get<core::close_action>(list[i]).conn;
+      } else if (auto* close = std::get_if<core::close_action>(&list[i])) {
+        auto conn = close->conn;
         closed.insert(conn);
         for (int c = 0; c < connections; ++c)
           if (id[c] == conn) open[c] = false;

@@ -49,8 +49,8 @@ struct harness {
         PARLEY_FUZZ_CHECK(!std::holds_alternative<server_msg::unknown>(parse_server(content)),
                           "the hub wrote a line that is not a server message");
         PARLEY_FUZZ_CHECK(line.size() <= max_message, "the hub wrote a line over 4096 bytes");
-      } else {
-        auto conn = std::get<core::close_action>(action).conn;
+      } else if (auto* close = std::get_if<core::close_action>(&action)) {
+        auto conn = close->conn;
         closed.insert(conn);
         for (int c = 0; c < connections; ++c)
           if (id[c] == conn) open[c] = false;

@@ -21,19 +21,40 @@ struct send_action {
   std::string bytes;  // one complete wire unit (a line, a frame, a WebSocket message)
 };
 
-// Close after everything queued for the connection has been written.
+// Close after everything queued for the connection has been written; or, with `reset`, at once with a TCP
+// RST and nothing more written (only planted faults do that: it mimics servers that drop connections).
 struct close_action {
   conn_id conn;
   std::string reason;  // for the log only; the wire reason, if any, was sent before
+  bool reset = false;
 };
 
-using action = std::variant<send_action, close_action>;
+// The server stops serving: the whole process exits, or (whole_process false) it stops accepting new
+// connections while the open ones go on. Only planted faults do this, to mimic servers that crash on one
+// input; fuzzers and tests treat it as the end of the input.
+struct crash_action {
+  std::string reason;
+  bool whole_process = true;
+};
+
+using action = std::variant<send_action, close_action, crash_action>;
+
+// The connection an action is for; 0 (never a connection's id) for a crash, which is for none.
+inline conn_id conn_of(const action& a) {
+  if (auto* s = std::get_if<send_action>(&a)) return s->conn;
+  if (auto* c = std::get_if<close_action>(&a)) return c->conn;
+  return 0;
+}
 
 // Collects what a hub wants done. Appending is all a hub may do to the outside world.
 class actions {
 public:
   void send(conn_id conn, std::string bytes) { list_.push_back(send_action{conn, std::move(bytes)}); }
   void close(conn_id conn, std::string reason) { list_.push_back(close_action{conn, std::move(reason)}); }
+  void reset(conn_id conn, std::string reason) { list_.push_back(close_action{conn, std::move(reason), true}); }
+  void crash(std::string reason, bool whole_process = true) {
+    list_.push_back(crash_action{std::move(reason), whole_process});
+  }
   const std::vector<action>& list() const noexcept { return list_; }
   std::vector<action> take() { return std::exchange(list_, {}); }
   bool empty() const noexcept { return list_.empty(); }

@@ -83,7 +83,7 @@ protected:
     while (!pending_.empty()) {
       auto action = std::move(pending_.front());
       pending_.pop_front();
-      peer* p = by_conn(std::visit([](auto& x) { return x.conn; }, action));
+      peer* p = by_conn(core::conn_of(action));
       if (!p || p->closed) continue;
       agent_output out;
       if (auto* s = std::get_if<core::send_action>(&action)) p->a->on_data(s->bytes, out);

@@ -77,7 +77,7 @@ protected:
     for (auto& action : a.take()) {
       peer* p = nullptr;
       for (auto& [name, candidate] : peers_)
-        if (candidate.conn == std::visit([](auto& x) { return x.conn; }, action)) p = &candidate;
+        if (candidate.conn == core::conn_of(action)) p = &candidate;
       if (!p || p->closed) continue;
       agent_output out;
       if (auto* s = std::get_if<core::send_action>(&action)) p->a->on_data(s->bytes, now_, out);

@@ -27,6 +27,8 @@ public:
   virtual void finish() = 0;
   // Immediate end, nothing more is written.
   virtual void drop() = 0;
+  // Immediate end with a TCP RST.
+  virtual void abort() = 0;
 };
 
 using channel_ptr = std::shared_ptr<channel>;

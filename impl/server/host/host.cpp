@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cstdlib>
 #include <deque>
 #include <iostream>
 #include <map>
@@ -72,7 +73,7 @@ private:
 
   void accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-      if (stopping_) return;
+      if (stopping_ || !acceptor_.is_open()) return;  // stopped, or a planted crash closed the listener
       if (!ec) {
         if (connections_.size() + handshaking_.size() >= options_.max_connections) {
           log("refused a connection: " + std::to_string(connections_.size()) + " already open");
@@ -151,11 +152,20 @@ private:
 
   void apply(core::actions& out) {
     for (auto& a : out.take()) {
-      if (auto* send = std::get_if<core::send_action>(&a)) queue(send->conn, std::move(send->bytes));
-      else {
+      if (auto* send = std::get_if<core::send_action>(&a)) {
+        queue(send->conn, std::move(send->bytes));
+      } else if (auto* crash = std::get_if<core::crash_action>(&a)) {
+        stop_serving(*crash);
+      } else {
         auto& close = std::get<core::close_action>(a);
         auto it = connections_.find(close.conn);
         if (it == connections_.end()) continue;
+        if (close.reset) {
+          log("conn " + std::to_string(close.conn) + " reset: " + close.reason);
+          it->second->link->abort();
+          connections_.erase(it);
+          continue;
+        }
         log("conn " + std::to_string(close.conn) + " closing: " + close.reason);
         it->second->closing = true;
         if (!it->second->writing) finish(close.conn);
@@ -201,6 +211,19 @@ private:
       if (!c->output.empty()) write(id, c);
       else if (c->closing) finish(id);
     });
+  }
+
+  // A planted fault crashes the server: the process exits as an unhandled error would end it, or only
+  // the listener dies and the open connections go on.
+  void stop_serving(const core::crash_action& crash) {
+    if (crash.whole_process) {
+      if (options_.on_crash) return options_.on_crash(crash.reason);
+      log("fatal: " + crash.reason);
+      std::_Exit(1);
+    }
+    log("no longer accepting connections: " + crash.reason);
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
   }
 
   // Everything the hub queued has been written: end the connection in order and forget it. The hub

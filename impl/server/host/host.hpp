@@ -34,6 +34,9 @@ struct host_options {
   std::string tls_certificate_pem, tls_key_pem;  // tls: the server's certificate chain and private key
   // With log_wire: how a received chunk is logged (printable, secrets masked); default core::printable.
   std::function<std::string(core::conn_id, std::string_view)> redact_input;
+  // A hub's crash_action that ends the whole process (a planted fault): by default the host logs the
+  // reason and exits with status 1, as a server dying of an unhandled error would.
+  std::function<void(const std::string& reason)> on_crash;
 };
 
 class server {

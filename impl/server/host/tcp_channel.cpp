@@ -41,6 +41,12 @@ public:
     socket_.close(ignored);
   }
 
+  void abort() override {
+    boost::system::error_code ignored;
+    socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+    socket_.close(ignored);
+  }
+
 private:
   tcp::socket socket_;
   std::array<char, 4096> buffer_{};

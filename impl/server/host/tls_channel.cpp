@@ -73,6 +73,12 @@ public:
     stream_.lowest_layer().close(ignored);
   }
 
+  void abort() override {
+    boost::system::error_code ignored;
+    stream_.lowest_layer().set_option(asio::socket_base::linger(true, 0), ignored);
+    drop();
+  }
+
 private:
   std::shared_ptr<ssl::context> context_;
   ssl::stream<tcp::socket> stream_;

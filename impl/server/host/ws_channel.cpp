@@ -62,6 +62,12 @@ public:
     beast::get_lowest_layer(ws_).close(ignored);
   }
 
+  void abort() override {
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(ws_).set_option(asio::socket_base::linger(true, 0), ignored);
+    drop();
+  }
+
 private:
   static std::string describe(boost::system::error_code ec) {
     if (ec == websocket::error::closed) return "peer closed (close frame)";

@@ -64,8 +64,8 @@ private:
         EXPECT_FALSE(closed_.contains(s->conn)) << "sent to a closed connection: " << s->bytes;
         ASSERT_TRUE(s->bytes.ends_with("\n"));
         inbox_[s->conn].push_back(s->bytes.substr(0, s->bytes.size() - 1));
-      } else {
-        closed_.insert(std::get<core::close_action>(a).conn);
+      } else if (auto* c = std::get_if<core::close_action>(&a)) {
+        closed_.insert(c->conn);
       }
     }
   }

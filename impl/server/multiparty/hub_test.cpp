@@ -117,8 +117,8 @@ protected:
       if (auto* s = std::get_if<core::send_action>(&action)) {
         EXPECT_FALSE(closed_.contains(s->conn)) << "sent after close";
         inbox_[s->conn].push_back(s->bytes);
-      } else {
-        closed_.insert(std::get<core::close_action>(action).conn);
+      } else if (auto* c = std::get_if<core::close_action>(&action)) {
+        closed_.insert(c->conn);
       }
     }
   }

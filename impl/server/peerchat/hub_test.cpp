@@ -76,8 +76,8 @@ private:
       if (auto* s = std::get_if<core::send_action>(&action)) {
         EXPECT_FALSE(closed_.contains(s->conn)) << "sent after close: " << s->bytes;
         inbox_[s->conn].push_back(s->bytes);
-      } else {
-        closed_.insert(std::get<core::close_action>(action).conn);  // not reported back by the host
+      } else if (auto* c = std::get_if<core::close_action>(&action)) {
+        closed_.insert(c->conn);  // not reported back by the host
       }
     }
   }

@@ -82,8 +82,8 @@ private:
         auto d = decode(s->bytes);
         ASSERT_TRUE(std::holds_alternative<envelope>(d)) << s->bytes;
         out_[s->conn].messages.push_back(std::get<envelope>(d));
-      } else {
-        out_[std::get<core::close_action>(a).conn].closed = true;
+      } else if (auto* c = std::get_if<core::close_action>(&a)) {
+        out_[c->conn].closed = true;
       }
     }
   }

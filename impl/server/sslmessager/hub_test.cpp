@@ -51,9 +51,8 @@ private:
       if (auto* s = std::get_if<core::send_action>(&action)) {
         EXPECT_FALSE(closed_.contains(s->conn)) << "sent after close";
         inbox_[s->conn].push_back(s->bytes);
-      } else {
-        auto conn = std::get<core::close_action>(action).conn;
-        closed_.insert(conn);  // the host does not report a close the hub asked for
+      } else if (auto* c = std::get_if<core::close_action>(&action)) {
+        closed_.insert(c->conn);  // the host does not report a close the hub asked for
       }
     }
   }
