@@ -104,6 +104,10 @@ public:
   // Cases run at once when -j is not given. Suites whose cases mostly wait on peers' timers (peerchat's
   // UDP chats) can run more of them side by side than CPU-bound ones.
   virtual int default_jobs() const { return 4; }
+  // The timing variables a client under test runs on (peerchat: keepalive, peer_timeout, connect_timeout):
+  // a client-role case marked `timers` needs them as placeholders in the client's command, else it is
+  // skipped (unless --real-time).
+  virtual std::vector<std::string> client_timing() const { return {}; }
   // Extra placeholders for --launch commands and client commands, e.g. {keys}.
   virtual std::map<std::string, std::string> placeholders() const { return {}; }
   // Around each case: e.g. lease the user names a case may use on a shared target. `shared` is true when

@@ -8,7 +8,8 @@ namespace {
 
 const std::set<std::string> engine_ops = {
     "connect", "send", "send_raw", "expect", "expect_silence", "expect_close", "close", "reset", "wait",
-    "accept", "launch_client", "client_input", "close_client_input", "expect_event", "expect_no_event"};
+    "accept", "launch_client", "client_input", "close_client_input", "expect_event", "expect_no_event",
+    "expect_none"};
 
 const std::set<std::string> step_keys = {"conn", "text", "bytes", "match", "any_of", "capture", "icase", "repeat",
                                          "split_at", "within", "not_before", "gap", "kind", "ms", "command", "skip", "from",
@@ -44,7 +45,8 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
     if (s.op == "connect" || s.op == "close" || s.op == "reset" || s.op == "accept" || s.op == "expect_close")
       s.conn = v;
     else if (s.op == "wait" || s.op == "expect_silence") s.within = {v};
-    else if (s.op == "expect" || s.op == "expect_event" || s.op == "expect_no_event") s.matches = {v};
+    else if (s.op == "expect" || s.op == "expect_event" || s.op == "expect_no_event" || s.op == "expect_none")
+      s.matches = {v};
     else s.text = v;
   } else if (value.IsMap()) {
     for (auto kv : value) {
@@ -73,7 +75,8 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
     fail(origin, node, s.op + " takes a value or a map");
   }
   if (s.conn.empty()) s.conn = "a";
-  if ((s.op == "expect" || s.op == "expect_event" || s.op == "expect_no_event") && s.matches.empty())
+  if ((s.op == "expect" || s.op == "expect_event" || s.op == "expect_no_event" || s.op == "expect_none") &&
+      s.matches.empty())
     fail(origin, node, s.op + " needs match or any_of");
   if ((s.op == "send" || s.op == "send_raw" || s.op == "client_input") && s.text.empty() && s.op != "send_raw")
     fail(origin, node, s.op + " needs text");

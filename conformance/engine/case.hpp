@@ -26,9 +26,10 @@ struct duration_expr {
 };
 
 struct step {
-  std::string op;                   // connect, send, send_raw, expect, expect_silence, expect_close, close,
-                                    // reset, wait, accept, launch_client, client_input, close_client_input,
-                                    // expect_event, expect_no_event, or "<protocol>.<name>" for adapter steps
+  std::string op;                   // connect, send, send_raw, expect, expect_silence, expect_none,
+                                    // expect_close, close, reset, wait, accept, launch_client, client_input,
+                                    // close_client_input, expect_event, expect_no_event, or
+                                    // "<protocol>.<name>" for adapter steps
   std::string conn;                 // named connection (default "a")
   std::string text;                 // send: message text; send_raw: exact bytes; client_input: command
   std::vector<std::string> matches; // expect: regexes, any may match (any_of)

@@ -217,9 +217,13 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
   return {};
 }
 
+bool case_context::interrupted() const { return settings_.interrupted && settings_.interrupted->load(); }
+
 bool case_context::read_more(connection& c, const std::string& name, time_point deadline) {
   if (c.end != net::read_status::data) return false;
   sweep(c);
+  // In slices while a run can be interrupted, so Ctrl-C never waits out a long step.
+  if (settings_.interrupted) deadline = std::min(deadline, clock_type::now() + millis(100));
   auto got = c.stream->read_some(deadline);
   if (got.status == net::read_status::timeout) return false;
   absorb(c, name, std::move(got));
@@ -291,6 +295,7 @@ std::string case_context::next_message(connection& c, const std::string& name, t
   time_point step_start = clock_type::now();
   for (;;) {
     while (c.inbox.empty()) {
+      if (interrupted()) return "interrupted";
       if (!c.framing_error.empty()) return "expected " + wanted + " on " + name + ", but the stream broke: " + c.framing_error;
       if (c.end != net::read_status::data) return lost(name, "expected " + wanted + " on " + name + ", but " + describe_end(c.end));
       if (!read_more(c, name, deadline) && clock_type::now() >= deadline) {
@@ -368,6 +373,27 @@ std::string case_context::expect_silence(const std::string& name, time_point unt
     if (c.end != net::read_status::data)
       return lost(name, "expected the connection " + name + " to stay open, but " + describe_end(c.end));
     if (clock_type::now() >= until) return {};
+    if (interrupted()) return "interrupted";
+    read_more(c, name, until);
+  }
+}
+
+std::string case_context::expect_none(const std::string& name, const std::vector<std::string>& patterns,
+                                      time_point until, bool icase) {
+  connection& c = conn(name);
+  auto flags = std::regex::ECMAScript | (icase ? std::regex::icase : std::regex::ECMAScript);
+  std::vector<std::regex> res;
+  for (const auto& p : patterns) res.emplace_back(p, flags);
+  std::size_t checked = 0;
+  for (;;) {
+    for (; checked < c.inbox.size(); ++checked) {
+      const std::string& message = c.inbox[checked].second;
+      for (std::size_t i = 0; i < res.size(); ++i)
+        if (std::regex_search(message, res[i]))
+          return "expected no message matching /" + patterns[i] + "/ on " + name + ", got " + quote(message);
+    }
+    if (c.end != net::read_status::data || clock_type::now() >= until) return {};
+    if (interrupted()) return "interrupted";
     read_more(c, name, until);
   }
 }
@@ -378,6 +404,7 @@ std::string case_context::expect_close(const std::string& name, const std::strin
     while (!c.inbox.empty() && pass_over_keepalive(c, name, c.inbox.front().second)) c.inbox.pop_front();
     if (!c.inbox.empty()) return "expected " + name + " to be closed, got " + quote(c.inbox.front().second);
     if (c.end != net::read_status::data) break;
+    if (interrupted()) return "interrupted";
     if (!read_more(c, name, deadline) && clock_type::now() >= deadline)
       return "expected " + name + " to be closed, but it stayed open (no answer before the deadline)";
   }

@@ -91,6 +91,10 @@ public:
   // Whether `name` is one of the user names this case made (${alice} ... ${erin}, ${name3}, ...).
   bool is_case_user(std::string_view name) const;
   std::string expect_silence(const std::string& name, time_point until);
+  // No message matching one of `patterns` arrives until `until` (those already waiting count too); other
+  // messages stay for later steps. For "the sender gets no copy", which does not forbid the sender its OK.
+  std::string expect_none(const std::string& name, const std::vector<std::string>& patterns, time_point until,
+                          bool icase = false);
   std::string expect_close(const std::string& name, const std::string& kind, time_point deadline);
   // The engine ends the connection: orderly (FIN) or abortive (RST). Its name stays known.
   std::string close(const std::string& name, bool reset);
@@ -109,6 +113,7 @@ public:
   // A broken rule that does not stop the case (recorded once per rule).
   void finding(const std::string& rule, const std::string& message);
   std::vector<conform::finding> take_findings();
+  bool interrupted() const;  // SIGINT/SIGTERM: steps give up at once
   // Set when the last failed step failed for want of a connection.
   const transport_trouble& trouble() const { return trouble_; }
 

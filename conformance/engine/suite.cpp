@@ -116,6 +116,13 @@ std::string suite::skip_reason(const test_case& c) const {
     if (c.fresh) return "needs a server nobody else uses: run with --launch instead of --target";
     if (c.timers && !settings_.real_time) return "waits for the protocol's timers: add --real-time";
   }
+  if (c.role == role::client && c.timers && !settings_.client_command.empty() && !settings_.real_time) {
+    std::string missing;
+    for (const auto& name : adapter_.client_timing())
+      if (settings_.client_command.find("{" + name + "}") == std::string::npos) missing += " {" + name + "}";
+    if (!missing.empty())
+      return "waits for the client's timers: add --real-time, or put" + missing + " in the client's --launch command";
+  }
   if (c.role == role::server && c.timers && settings_.kind == target_kind::launch && !settings_.real_time &&
       !launch_controls_timing(adapter_, settings_.launch_command)) {
     std::string names;
@@ -144,8 +151,10 @@ case_result suite::not_run(const test_case& c, int run, verdict v, const std::st
 
 std::string suite::shared_target(unsigned short& port) {
   std::lock_guard lock(shared_mutex_);
-  if (!shared_ && shared_problem_.empty())
+  if (!shared_ && shared_problem_.empty()) {
     shared_problem_ = launched_target::start(adapter_, settings_, adapter_.real_timing(), "shared", shared_);
+    pacer_.note_connect();  // its readiness probe
+  }
   port = shared_ ? shared_->port() : 0;
   return shared_problem_;
 }
@@ -159,6 +168,7 @@ bool suite::restart_shared(const std::string& why) {
   if (shared_) shared_->stop();
   shared_problem_ = launched_target::start(adapter_, settings_, adapter_.real_timing(),
                                            "shared-restart" + std::to_string(restarts_), shared_);
+  pacer_.note_connect();
   if (!shared_problem_.empty()) return false;
   note("restarted the target (" + why + ")");
   return true;
@@ -183,15 +193,24 @@ std::string suite::preflight(run_report& report) {
       return problem;
     }
   }
-  case_context ctx(adapter_, settings_, adapter_.real_timing(), host, port);
-  if (auto problem = adapter_.begin_case(ctx, true); !problem.empty()) return problem;
-  identity id = adapter_.identify(ctx);
-  ctx.end_sessions(true);
-  adapter_.end_case(ctx);
+  identity id;
+  std::string log;
+  // A connection lost before its first byte may be a target that resets connections opened close together
+  // (the readiness probe was one): such a target gets more tries, further apart.
+  for (int attempt = 1;; ++attempt) {
+    case_context ctx(adapter_, settings_, adapter_.real_timing(), host, port);
+    if (auto problem = adapter_.begin_case(ctx, true); !problem.empty()) return problem;
+    id = adapter_.identify(ctx);
+    bool fresh_loss = ctx.trouble().lost && ctx.trouble().fresh;
+    ctx.end_sessions(true);
+    adapter_.end_case(ctx);
+    log.clear();
+    for (const auto& w : ctx.take_wire()) log += "    " + w.conn + " " + w.direction + " " + w.text + "\n";
+    if (id.problem.empty() || !fresh_loss || attempt == 3) break;
+    std::this_thread::sleep_for(millis(300 * attempt));
+  }
   if (probe_instance) probe_instance->stop();
   if (!id.problem.empty()) {
-    std::string log;
-    for (const auto& w : ctx.take_wire()) log += "    " + w.conn + " " + w.direction + " " + w.text + "\n";
     if (!log.empty()) report.notes.push_back("the preflight's wire log:\n" + log);
     return id.problem;
   }
@@ -251,7 +270,12 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect) {
 
   case_context ctx(adapter_, settings_, t, host, port);
   ctx.filter_noise = c.role == role::server;
-  if (external) ctx.before_connect = [this] { pacer_.wait_turn(); };
+  // Pacing is per server: a case's own instance only sees the case's own connects.
+  connect_pacer own_pacer;
+  own_pacer.set_gap(pacer_.gap());
+  own_pacer.note_connect();  // its readiness probe
+  connect_pacer& pacer = own ? own_pacer : pacer_;
+  if (external) ctx.before_connect = [&pacer] { pacer.wait_turn(); };
   ctx.set("profile", profiles_.empty() ? std::string{} : profiles_.back());
   if (auto problem = adapter_.begin_case(ctx, shared); !problem.empty()) return not_run(c, run, verdict::error, problem);
 
@@ -324,7 +348,8 @@ void suite::settle_death(const std::vector<std::pair<job, suspicion>>& suspects,
   // Each suspect alone on a fresh instance: the one after which the target is dead again is the culprit.
   for (const auto& [j, why] : suspects) {
     const test_case& c = cases_[j.index];
-    if (!restart_shared("it stopped accepting connections during " + during)) {
+    bool serving = !target_down_ && target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale);
+    if (!serving && !restart_shared("it had stopped accepting connections")) {
       down_reason_ = shared_problem_;
       target_down_ = true;
       slot(j) = not_run(c, j.run, verdict::error, "target down: " + shared_problem_);
@@ -345,7 +370,7 @@ void suite::settle_death(const std::vector<std::pair<job, suspicion>>& suspects,
         r.results.push_back({rule, broken(rules_, rule, settings_.strict), what, {}, 0});
         r.outcome = verdict::fail;
       }
-      note("case " + c.id + " stopped the target; restarting it");
+      note("case " + c.id + ", run alone, stopped the target: charged to it");
     } else {
       r.notes.push_back("rerun alone after the target was restarted");
       if (r.outcome != verdict::pass && r.target_output.empty()) r.target_output = tail;
@@ -353,7 +378,7 @@ void suite::settle_death(const std::vector<std::pair<job, suspicion>>& suspects,
     slot(j) = std::move(r);
   }
   if (!target_down_ && !target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale))
-    restart_shared("a case stopped it");
+    restart_shared("it had stopped accepting connections");
 }
 
 void suite::settle_fresh(const job& j, std::vector<case_result>& results) {
@@ -373,9 +398,9 @@ void suite::settle_fresh(const job& j, std::vector<case_result>& results) {
     if (again == suspicion::fresh_reset) continue;
     // Pacing cured it: the target resets connections opened close together. One finding, for the run.
     pacing_confirmed_ = true;
-    std::string what = "the target ends connections opened within about " + std::to_string(gap.count()) +
-                       " ms of another before they deliver a byte (case " + c.id + ": " + first_failure +
-                       "); rerun with connects " + std::to_string(gap.count()) + " ms apart it did not";
+    std::string what = "the target ends connections opened in quick succession before they deliver a byte (case " +
+                       c.id + ": " + first_failure + "); rerun alone with connects " + std::to_string(gap.count()) +
+                       " ms apart, it did not";
     note(what + "; the rest of the run paces connects " + std::to_string(gap.count()) + " ms apart");
     std::string rule = adapter_.independence_rule();
     if (!rule.empty()) {

@@ -19,10 +19,19 @@ std::string read_file(const std::string& path) {
 }
 
 // One connection of the protocol's transport (a TLS or WebSocket handshake included), ended politely: a
-// plain connect-and-close can kill a fragile TLS server before the first case.
-bool completes_a_connection(const adapter& a, const std::string& host, unsigned short port, millis limit) {
+// plain connect-and-close can kill a fragile TLS server before the first case. With `settle`, the
+// connection must also stay up for that long: the kernel still completes a TCP handshake on the listening
+// socket of a process that is in the middle of dying, and then resets it.
+bool completes_a_connection(const adapter& a, const std::string& host, unsigned short port, millis limit,
+                            millis settle = millis(0)) {
   auto s = a.connect(host, port, clock_type::now() + limit);
   if (!s) return false;
+  if (settle.count() > 0) {
+    auto got = (*s)->read_some(clock_type::now() + settle);
+    if (got.status == net::read_status::closed || got.status == net::read_status::reset ||
+        got.status == net::read_status::error)
+      return false;
+  }
   (*s)->close_gracefully(clock_type::now() + millis(200));
   return true;
 }
@@ -93,7 +102,7 @@ bool target_alive(const adapter& a, const std::string& host, unsigned short port
                   double time_scale) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (launched && !launched->running()) return false;
-    if (completes_a_connection(a, host, port, millis(static_cast<long long>(1000 * time_scale)))) return true;
+    if (completes_a_connection(a, host, port, millis(static_cast<long long>(1000 * time_scale)), millis(100))) return true;
     std::this_thread::sleep_for(millis(200));
   }
   return false;
@@ -107,6 +116,11 @@ void connect_pacer::set_gap(millis gap) {
 millis connect_pacer::gap() const {
   std::lock_guard lock(mutex_);
   return gap_;
+}
+
+void connect_pacer::note_connect() {
+  std::lock_guard lock(mutex_);
+  last_ = std::max(last_, clock_type::now());
 }
 
 void connect_pacer::wait_turn() {

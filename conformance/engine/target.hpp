@@ -52,6 +52,8 @@ public:
   void set_gap(millis gap);
   millis gap() const;
   void wait_turn();
+  // A connection someone else opened just now (a launched target's readiness probe): the next waits for it.
+  void note_connect();
 
 private:
   mutable std::mutex mutex_;
