@@ -1,6 +1,8 @@
 // The itp adapter: lines over TCP, the reference hub as built-in server, and the steps that make and
 // check the end-to-end encrypted tokens of private messages (spec/itp/spec.md, ITP-CRYPTO-*).
 
+#include <atomic>
+
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/builtin_host.hpp"
 #include "conformance/engine/runner.hpp"
@@ -26,13 +28,20 @@ public:
       return std::nullopt;
     }
     if (!*line) return std::nullopt;
-    if ((*line)->terminator != "\n") ++crlf_lines;
+    if ((*line)->terminator != "\n") {
+      // ITP-FRAME-04 (SHOULD): the content is handed on either way; the form is one finding.
+      if (crlf_lines++ == 0) findings_.push_back({"ITP-FRAME-04", "a server line ended in CR LF instead of a bare LF"});
+    }
+    if ((*line)->text.starts_with("OK IDENT ")) logged_in = true;
     return std::move((*line)->text);
   }
+  std::vector<finding> take_findings() override { return std::exchange(findings_, {}); }
   int crlf_lines = 0;
+  bool logged_in = false;
 
 private:
   core::line_framer framer_;
+  std::vector<finding> findings_;
 };
 
 std::string arg(const step& s, const case_context& ctx, const char* key, bool required = true) {
@@ -83,6 +92,35 @@ public:
     throw case_error("unknown itp step " + s.op);
   }
 
+  // A login step's failure breaks the login rule whatever the case is about; its missing greeting is
+  // blamed on ITP-CONN-01 inside the step.
+  std::string step_rule(const step& s) const override { return s.op == "itp.login" ? "ITP-IDENT-01" : ""; }
+  std::string independence_rule() const override { return "ITP-CONN-04"; }
+  // QUIT is valid in every state (ITP-QUIT-01/02): every session the engine opened leaves cleanly.
+  std::string farewell(message_framer&) const override { return "QUIT\n"; }
+  // The server may PING at any time after login (and a deviant one before): only the PING rules see it.
+  std::optional<std::string> keepalive_answer(const std::string& message) const override {
+    if (message == "PING") return std::string("PONG\n");
+    return std::nullopt;
+  }
+  std::vector<std::string> keepalive_rules() const override { return {"ITP-PING-"}; }
+
+  // An itp server greets with INIT (ITP-CONN-01); one that does not must still answer QUIT with an OK or
+  // FAILnn line. Anything else (an HTTP or TLS answer, a WebSocket server's silence) is another protocol.
+  identity identify(case_context& ctx) const override {
+    if (auto f = ctx.connect("preflight", ctx.deadline({}, 5000)); !f.empty()) return {f, {}, {}};
+    if (ctx.expect("preflight", {"^INIT( |$)"}, ctx.deadline({}, 2000)).empty()) return {};
+    if (!ctx.trouble().lost) {
+      ctx.send("preflight", "QUIT\n");
+      if (ctx.expect("preflight", {"^(OK|FAIL[0-9][0-9])( |$)"}, ctx.deadline({}, 2000)).empty()) {
+        greets_ = false;  // logins then do not wait for an INIT that never comes
+        return {"", {}, "the target sent no INIT greeting, but answers itp commands"};
+      }
+    }
+    return {"the target does not speak itp: no INIT greeting within 2 s, and no OK or FAILnn answer to QUIT "
+            "(the preflight's wire log shows what it did)", {}, {}};
+  }
+
   bool is_noise(const std::string& message, const case_context& ctx) const override {
     // JOINED/LEFT/BCST/PM_PUBKEY about a user this case never made came from a neighbouring case.
     for (std::string_view command : {"JOINED ", "LEFT ", "BCST ", "PM_PUBKEY "}) {
@@ -94,12 +132,18 @@ public:
   }
 
 private:
-  // connect, greeting, IDENT, OK IDENT: the prologue of most server cases.
-  static std::string login(const step& s, case_context& ctx) {
+  mutable std::atomic<bool> greets_{true};
+
+  // connect, greeting, IDENT, OK IDENT: the prologue of most server cases. A target found without a
+  // greeting by the preflight is not waited for: its cases then test their own rules (conn-greeting
+  // fails ITP-CONN-01 once).
+  std::string login(const step& s, case_context& ctx) const {
     std::string user = arg(s, ctx, "name");
     auto within = [&](double ms) { return ctx.deadline({}, ms); };
     if (auto f = ctx.connect(s.conn, within(5000)); !f.empty()) return f;
-    if (auto f = ctx.expect(s.conn, {"^INIT "}, within(2000)); !f.empty()) return f;
+    if (greets_) {
+      if (auto f = ctx.expect(s.conn, {"^INIT( |$)"}, within(2000)); !f.empty()) return ctx.blame("ITP-CONN-01", f);
+    }
     if (auto f = ctx.send(s.conn, "IDENT " + user + "\n"); !f.empty()) return f;
     std::string escaped;
     for (char c : user) escaped += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? std::string(1, c) : "\\" + std::string(1, c);

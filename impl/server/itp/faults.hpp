@@ -25,6 +25,12 @@ enum class fault {
   pm_to_self,        // delivers PM to the sender itself, no FAIL08      ITP-PM-03
   stale_pubkey,      // keeps the keys of users who left                 ITP-KEY-05
   no_crlf,           // keeps the '\r' of CRLF as part of the line       ITP-FRAME-01
+  // Deviations seen in other people's servers, to prove the verdicts on them are exact:
+  no_presence,           // never sends JOINED nor LEFT                  ITP-IDENT-05, ITP-LEFT-*, ITP-PING-06
+  ping_on_connect,       // PINGs every connection at once, before login ITP-PING-05
+  reset_rapid_connects,  // resets a connection opened < 100 ms after the previous one  ITP-CONN-04
+  crash_on_long_name,    // the process exits on an IDENT name over 14 characters         ITP-IDENT-02
+  racy_users_order,      // USERS in login order only half the time (a race)              ITP-USERS-03
 };
 
 using fault_info = core::fault_info<fault>;

@@ -6,12 +6,22 @@ namespace parley::itp {
 
 hub::hub(hub_options options) : options_(std::move(options)) {}
 
-void hub::on_connect(core::conn_id conn, std::string_view, time_point, core::actions& out) {
+void hub::on_connect(core::conn_id conn, std::string_view, time_point now, core::actions& out) {
+  if (planted(fault::reset_rapid_connects)) {
+    bool rapid = last_connect_ && now - *last_connect_ < millis(100);
+    last_connect_ = now;
+    if (rapid) return out.reset(conn, "a connection less than 100 ms after the previous one (fault)");
+  }
   // ITP-FRAME-06: a lone CR ends a line (course server); the empty line that a CRLF split between two
-  // reads then produces is ignored by ITP-FRAME-07. The no-crlf fault keeps CRs as content.
-  core::line_framer_options framing{.max_line = options_.max_line, .lone_cr_terminates = !planted(fault::no_crlf)};
-  sessions_.emplace(conn, session{core::line_framer(framing)});
+  // reads then produces is ignored by ITP-FRAME-07.
+  core::line_framer_options framing{.max_line = options_.max_line, .lone_cr_terminates = true};
+  auto& s = sessions_.emplace(conn, session{core::line_framer(framing)}).first->second;
   send(conn, s2c::init{options_.greeting}, out);  // ITP-CONN-01: greet before reading anything
+  if (planted(fault::ping_on_connect)) {
+    send(conn, s2c::ping{}, out);
+    s.ping_sent = now;
+    arm(conn, s, timer_kind::pong_deadline, now + options_.pong_timeout);
+  }
 }
 
 void hub::on_data(core::conn_id conn, std::string_view data, time_point now, core::actions& out) {
@@ -33,7 +43,7 @@ void hub::on_data(core::conn_id conn, std::string_view data, time_point now, cor
     }
     if (!*next) return;
     std::string text = std::move((*next)->text);
-    if (planted(fault::no_crlf) && (*next)->terminator == "\r\n") text += '\r';
+    if (planted(fault::no_crlf) && (*next)->terminator == "\r\n") text += '\r';  // the CR kept as content
     handle_line(conn, it->second, text, now, out);
   }
 }
@@ -59,6 +69,7 @@ void hub::handle_line(core::conn_id conn, session& s, std::string_view line, tim
 
 void hub::handle(core::conn_id conn, session& s, const c2s::ident& m, time_point now, core::actions& out) {
   if (!s.name.empty()) return fail(conn, fail_code::already_logged_in, out);  // ITP-IDENT-04
+  if (planted(fault::crash_on_long_name) && m.name.size() > 14) return out.crash("name longer than 14 characters (fault)");
   bool valid = valid_username(m.name) ||
                (planted(fault::accept_long_name) && m.name.size() == 15 && valid_username(m.name.substr(0, 14)));
   if (!valid) return fail(conn, fail_code::invalid_username, out);  // ITP-IDENT-02
@@ -69,14 +80,16 @@ void hub::handle(core::conn_id conn, session& s, const c2s::ident& m, time_point
   by_name_.emplace(m.name, conn);
   login_order_.push_back(m.name);
   send(conn, s2c::ok_ident{m.name}, out);  // ITP-IDENT-01
-  if (!planted(fault::no_joined)) broadcast(s2c::joined{m.name}, conn, out);  // ITP-IDENT-05/06
+  if (!planted(fault::no_joined) && !planted(fault::no_presence)) broadcast(s2c::joined{m.name}, conn, out);  // ITP-IDENT-05/06
   // ITP-KEY-02: the newcomer learns every key announced so far, in login order.
   for (const auto& name : login_order_) {
     const session& other = sessions_.at(by_name_.at(name));
     if (name != m.name && !other.public_key.empty()) send(conn, s2c::pubkey{name, other.public_key}, out);
   }
   for (const auto& [name, key] : stale_keys_) send(conn, s2c::pubkey{name, key}, out);
-  if (!planted(fault::never_ping)) arm(conn, s, timer_kind::send_ping, now + options_.ping_interval);  // ITP-PING-01
+  // ITP-PING-01. (A PING sent on connect by the ping-on-connect fault keeps waiting for its PONG.)
+  bool awaiting_pong = s.timer_armed && s.timer == timer_kind::pong_deadline;
+  if (!planted(fault::never_ping) && !awaiting_pong) arm(conn, s, timer_kind::send_ping, now + options_.ping_interval);
 }
 
 void hub::handle(core::conn_id conn, session& s, const c2s::bcst& m, time_point, core::actions& out) {
@@ -87,6 +100,8 @@ void hub::handle(core::conn_id conn, session& s, const c2s::bcst& m, time_point,
 void hub::handle(core::conn_id conn, session&, const c2s::users&, time_point, core::actions& out) {
   if (login_order_.size() < 2) return fail(conn, fail_code::only_user, out);  // ITP-USERS-02
   s2c::ok_users reply{login_order_};                                           // ITP-USERS-01/03
+  // The racy-users-order fault loses a race every second time: repeatable, so --repeat shows it FLAKY.
+  if (planted(fault::racy_users_order) && users_answers_++ % 2 == 1) std::reverse(reply.names.begin(), reply.names.end());
   if (planted(fault::users_dash)) {
     std::string joined;
     for (const auto& name : login_order_) joined += (joined.empty() ? "" : "-") + name;
@@ -162,7 +177,7 @@ void hub::on_close(core::conn_id conn, time_point, core::actions& out) {
   if (it == sessions_.end()) return;  // the hub ended it first
   std::string name = it->second.name;
   forget(conn);
-  if (!name.empty() && !planted(fault::no_left)) broadcast(s2c::left{name}, conn, out);  // ITP-LEFT-02
+  if (!name.empty() && announces_leaving()) broadcast(s2c::left{name}, conn, out);  // ITP-LEFT-02
 }
 
 std::optional<time_point> hub::next_wake() const {
@@ -191,7 +206,7 @@ void hub::end_session(core::conn_id conn, std::string reason, core::actions& out
   out.close(conn, std::move(reason));
   forget(conn);
   // ITP-LEFT-01/03 and ITP-PING-06: only users who had logged in are announced as gone.
-  if (!name.empty() && !planted(fault::no_left)) broadcast(s2c::left{name}, conn, out);
+  if (!name.empty() && announces_leaving()) broadcast(s2c::left{name}, conn, out);
 }
 
 void hub::forget(core::conn_id conn) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -71,6 +72,7 @@ private:
   void arm(core::conn_id conn, session& s, timer_kind kind, time_point at);
   void disarm(core::conn_id conn, session& s);
   bool planted(fault f) const noexcept { return options_.planted == f; }
+  bool announces_leaving() const noexcept { return !planted(fault::no_left) && !planted(fault::no_presence); }
 
   hub_options options_;
   std::map<core::conn_id, session> sessions_;
@@ -78,6 +80,8 @@ private:
   std::vector<std::string> login_order_;                    // ITP-USERS-03
   std::map<std::string, std::string, std::less<>> stale_keys_;  // only with fault::stale_pubkey
   std::set<std::pair<time_point, core::conn_id>> timers_;   // one armed timer per logged-in session
+  std::optional<time_point> last_connect_;                  // only with fault::reset_rapid_connects
+  unsigned long users_answers_ = 0;                          // only with fault::racy_users_order
 };
 
 }  // namespace parley::itp
