@@ -1,0 +1,142 @@
+"""The conformance engine on targets that are not well: a target that cannot be tested is one clear ERROR
+(exit 3), not a FAIL per case; a target that dies mid-run is named once; one that resets connections opened
+close together is one finding; a racy one is FLAKY under --repeat; launched targets are readied and
+stopped properly, also when the run is interrupted."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import binary
+
+CONFORM = binary("parley-conform")
+SERVER = binary("parley-server")
+ITP_LAUNCH = f"'{SERVER}' itp --port {{port}} --ping-interval {{ping}} --pong-timeout {{pong}}"
+
+
+def conform(tmp_path, *args, timeout=180):
+    """Runs parley-conform with a JSON report; returns (process, report or None)."""
+    report = tmp_path / "report.json"
+    proc = subprocess.run([CONFORM, *args, "--no-color", "--report-json", str(report)], capture_output=True,
+                          text=True, timeout=timeout)
+    return proc, (json.loads(report.read_text()) if report.exists() else None)
+
+
+def rule_verdicts(report):
+    return {r["id"]: r["verdict"] for r in report["rules"]}
+
+
+def broken(report):
+    return {rule: v for rule, v in rule_verdicts(report).items() if v in ("FAIL", "WARN", "FLAKY", "NOT-IMPL")}
+
+
+def test_unreachable_target_is_one_error(tmp_path):
+    proc, report = conform(tmp_path, "itp", "--target", "127.0.0.1:1")
+    assert proc.returncode == 3, proc.stdout
+    assert "the target cannot be tested" in proc.stdout and "Connection refused" in proc.stdout, proc.stdout
+    assert report["target_error"] and report["cases"] == [], report
+    assert "FAIL" not in proc.stdout
+
+
+def test_target_of_another_protocol_is_one_error(tmp_path, securechat_server):
+    proc, report = conform(tmp_path, "itp", "--target", f"127.0.0.1:{securechat_server.port}")
+    assert proc.returncode == 3, proc.stdout
+    assert "does not speak itp" in report["target_error"], report["target_error"]
+    assert report["cases"] == []
+
+
+def test_launched_command_that_exits_is_one_error_with_its_output(tmp_path):
+    proc, report = conform(tmp_path, "itp", "--launch", "echo 'cannot open config' >&2; exit 4 # {port}")
+    assert proc.returncode == 3, proc.stdout
+    assert "exited with code 4" in report["target_error"], report["target_error"]
+    assert any("cannot open config" in n for n in report["notes"]), report["notes"]
+
+
+def test_target_that_dies_mid_run_is_named_once(tmp_path, start_server):
+    """Against --target nothing can be restarted: the case that killed it keeps its FAIL, with a note;
+    every later case is ERROR "target down"; the run exits 3."""
+    server = start_server("--fault", "crash-on-long-name")
+    proc, report = conform(tmp_path, "itp", "--target", f"127.0.0.1:{server.port}", "-j", "1")
+    assert proc.returncode == 3, proc.stdout[-3000:]
+    assert report["target_down"]
+    assert any("stopped accepting connections during case ident-invalid-names" in n for n in report["notes"]), \
+        report["notes"]
+    assert broken(report) == {"ITP-IDENT-02": "FAIL"}, proc.stdout[-3000:]
+    culprit = next(c for c in report["cases"] if c["id"] == "ident-invalid-names")
+    assert culprit["verdict"] == "FAIL" and "stopped accepting connections" in culprit["message"]
+    after = report["cases"][report["cases"].index(culprit) + 1:]
+    assert after and all(c["verdict"] in ("ERROR", "SKIP") for c in after)
+    assert all("target down" in c["message"] for c in after if c["verdict"] == "ERROR")
+    assert not server.alive()
+
+
+def test_launched_target_that_dies_is_restarted_and_the_culprit_charged(tmp_path):
+    proc, report = conform(tmp_path, "itp", "--launch", ITP_LAUNCH + " --fault crash-on-long-name")
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert broken(report) == {"ITP-IDENT-02": "FAIL"}, proc.stdout[-3000:]
+    assert any("restarted the target" in n for n in report["notes"]), report["notes"]
+    assert any("ident-invalid-names, run alone, stopped the target" in n for n in report["notes"]), report["notes"]
+    culprit = next(c for c in report["cases"] if c["id"] == "ident-invalid-names")
+    assert "exited with code 1" in culprit["message"] and "fatal" in culprit["target_output"], culprit
+    assert not [c for c in report["cases"] if c["verdict"] == "ERROR"]
+
+
+def test_target_resetting_close_connections_is_one_finding(tmp_path):
+    proc, report = conform(tmp_path, "itp", "--launch", ITP_LAUNCH + " --fault reset-rapid-connects")
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert broken(report) == {"ITP-CONN-04": "FAIL"}, proc.stdout[-3000:]
+    assert any("connects" in n and "apart" in n for n in report["notes"]), report["notes"]
+
+
+def test_racy_rule_is_flaky_with_its_counts(tmp_path):
+    proc, report = conform(tmp_path, "itp", "--launch", ITP_LAUNCH + " --fault racy-users-order",
+                           "--case", "users-login-order", "--repeat", "5", "-j", "1")
+    rule = next(r for r in report["rules"] if r["id"] == "ITP-USERS-03")
+    assert rule["verdict"] == "FLAKY", proc.stdout
+    assert rule["runs"] == {"WARN": 2, "PASS": 3}, rule
+    assert "FLAKY" in proc.stdout and "WARN in 2 of 5 runs" in proc.stdout
+    assert proc.returncode == 1
+    assert len(report["cases"]) == 5
+
+
+def test_readiness_by_output_or_by_delay(tmp_path):
+    """A target that takes a while to listen is waited for by --ready REGEX or --ready-delay MS."""
+    slow = f"sleep 0.7; exec '{SERVER}' itp --port {{port}}"
+    proc, report = conform(tmp_path, "itp", "--launch", slow, "--ready", "listening on", "--case", "ident-ok")
+    assert proc.returncode == 0, proc.stdout
+    proc, report = conform(tmp_path, "itp", "--launch", slow, "--ready-delay", "1200", "--case", "ident-ok")
+    assert proc.returncode == 0, proc.stdout
+    proc, report = conform(tmp_path, "itp", "--launch", f"'{SERVER}' itp --port {{port}}", "--ready", "never printed",
+                           "--case", "ident-ok", "--time-scale", "0.2")
+    assert proc.returncode == 3 and "--ready" in report["target_error"], proc.stdout
+
+
+def test_interrupt_stops_launched_targets_and_writes_a_partial_report(tmp_path):
+    marker = f"parley-interrupt-{os.getpid()}"
+    launch = ITP_LAUNCH + f"; : {marker}"  # the shell stays, and its command line carries the marker
+    report = tmp_path / "report.json"
+    proc = subprocess.Popen([CONFORM, "itp", "--launch", launch, "--real-time", "-j", "1", "--no-color",
+                             "--report-json", str(report)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while subprocess.run(["pgrep", "-f", marker], capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, "the target was never launched"
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out[-2000:]
+    assert "INTERRUPTED" in out
+    data = json.loads(report.read_text())
+    assert data["interrupted"] and data["exit_code"] == 130
+    assert subprocess.run(["pgrep", "-f", marker], capture_output=True).returncode != 0, "a launched target survived"
+
+
+@pytest.mark.parametrize("flag", ["--junit", "--report-json"])
+def test_unwritable_report_path_is_refused_at_start(tmp_path, flag):
+    proc = subprocess.run([CONFORM, "itp", flag, str(tmp_path / "missing" / "dir" / "report")], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "cannot write there" in proc.stderr and "conformance" not in proc.stdout
