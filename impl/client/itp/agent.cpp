@@ -157,7 +157,13 @@ void agent::run_command(std::string_view line, agent_output& out) {
   std::string_view command = line.substr(0, space);
   std::string_view rest = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
   if (command == "/users") return send(c2s::users{}, out);
-  if (command == "/quit") return send(c2s::quit{}, out);  // ITP-CLIENT-05: the server answers, then closes
+  if (command == "/quit") {
+    // ITP-CLIENT-05: the server answers, then closes. A script's own /quit is followed by the one its end
+    // of input implies: QUIT goes out once.
+    if (quit_sent_) return;
+    quit_sent_ = true;
+    return send(c2s::quit{}, out);
+  }
   if (command == "/raw") {
     out.sends.push_back(std::string(rest) + "\n");
     return;

@@ -55,6 +55,7 @@ private:
   bool greeted_ = false;
   bool logged_in_ = false;
   bool finished_ = false;
+  bool quit_sent_ = false;
   std::deque<std::string> queued_commands_;
   std::map<std::string, core::pkey> public_keys_;
   std::map<std::string, session_key> sending_keys_;    // mine, per recipient (R13: keys are directional)

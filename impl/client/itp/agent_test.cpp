@@ -128,6 +128,16 @@ TEST(ItpAgent, ReadsLegacyTokensAndFlagsThemUnauthenticated) {
   EXPECT_EQ(pm->field("authenticated"), "false");
 }
 
+TEST(ItpAgent, SendsQuitOnceWhenAScriptsQuitMeetsTheEndOfInput) {
+  network net;
+  net.join("alice");
+  net.type("alice", "/quit");
+  net.type("alice", "/quit");  // what the end of a script's input adds
+  const std::string& saw = net.server_saw();
+  EXPECT_EQ(saw.find("QUIT\n"), saw.rfind("QUIT\n")) << saw;
+  EXPECT_NE(saw.find("QUIT\n"), std::string::npos);
+}
+
 TEST(ItpAgent, AnswersPingAndIgnoresUnknownLines) {
   agent a({.name = "alice", .key = *core::pkey::generate_rsa(1024)});
   agent_output out;
