@@ -109,6 +109,17 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
   }
 
   auto verdicts = rule_verdicts(rules, report.cases, report.repeat);
+  rule_totals t = count_rules(verdicts);
+  auto headline = [&] {
+    std::ostringstream h;
+    h << (t.passed + t.failed + t.warned + t.not_implemented + t.blocked + t.skipped + t.errors + t.flaky)
+      << " rules: " << t.passed << " passed, " << t.failed << " failed, " << t.warned << " warned, " << t.flaky
+      << " flaky, " << t.blocked << " blocked, " << t.not_implemented << " not implemented (MAY), " << t.skipped
+      << " skipped, " << t.errors << " errors; " << t.untestable << " untestable";
+    if (t.unselected) h << ", " << t.unselected << " not selected";
+    return h.str();
+  };
+  out << headline() << "\n\n";
   out << "rule            level   verdict  cases\n";
   for (const auto& v : verdicts) {
     std::string text, detail;
@@ -159,15 +170,9 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
     if (!c.target_output.empty()) out << "  output of the implementation under test (tail):\n" << c.target_output << "\n";
   }
 
-  rule_totals t = count_rules(verdicts);
   int cases_passed = 0;
   for (const auto& c : report.cases) cases_passed += c.outcome == verdict::pass;
-  out << "\n" << (t.passed + t.failed + t.warned + t.not_implemented + t.blocked + t.skipped + t.errors + t.flaky)
-      << " rules: " << t.passed << " passed, " << t.failed << " failed, " << t.warned << " warned, " << t.flaky
-      << " flaky, " << t.blocked << " blocked, " << t.not_implemented << " not implemented (MAY), " << t.skipped
-      << " skipped, " << t.errors << " errors; " << t.untestable << " untestable";
-  if (t.unselected) out << ", " << t.unselected << " not selected";
-  out << "\n" << report.cases.size() << " case runs in " << std::fixed << std::setprecision(2) << report.seconds << " s, "
+  out << "\n" << headline() << "\n" << report.cases.size() << " case runs in " << std::fixed << std::setprecision(2) << report.seconds << " s, "
       << cases_passed << " passed";
   if (report.interrupted) out << " -- INTERRUPTED: a partial report";
   if (report.target_down) out << " -- the target went down: later cases are ERROR";

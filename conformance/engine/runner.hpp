@@ -114,6 +114,10 @@ public:
   void finding(const std::string& rule, const std::string& message);
   std::vector<conform::finding> take_findings();
   bool interrupted() const;  // SIGINT/SIGTERM: steps give up at once
+  // The case cannot tell anything about its rules this time (a user the target still holds from an
+  // earlier case): the runner runs it once more, with `why` in the report.
+  void retry(std::string why) { retry_ = std::move(why); }
+  const std::string& retry_reason() const { return retry_; }
   // Set when the last failed step failed for want of a connection.
   const transport_trouble& trouble() const { return trouble_; }
 
@@ -173,6 +177,7 @@ private:
   std::string blame_;
   std::vector<conform::finding> findings_;
   transport_trouble trouble_;
+  std::string retry_;
 };
 
 }  // namespace parley::conform

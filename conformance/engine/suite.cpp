@@ -59,7 +59,7 @@ private:
   bool interrupted() const { return settings_.interrupted && settings_.interrupted->load(); }
 
   std::string preflight(run_report& report);
-  case_result run_case(const test_case& c, int run, suspicion& suspect);
+  case_result run_case(const test_case& c, int run, suspicion& suspect, bool retried = false);
   void settle(std::vector<std::pair<job, suspicion>> suspects, std::vector<case_result>& results);
   void settle_death(const std::vector<std::pair<job, suspicion>>& suspects, std::vector<case_result>& results);
   void settle_fresh(const job& j, std::vector<case_result>& results);
@@ -226,7 +226,7 @@ std::string suite::preflight(run_report& report) {
   return {};
 }
 
-case_result suite::run_case(const test_case& c, int run, suspicion& suspect) {
+case_result suite::run_case(const test_case& c, int run, suspicion& suspect, bool retried) {
   suspect = suspicion::none;
   if (auto why = skip_reason(c); !why.empty()) return not_run(c, run, verdict::skip, why);
   if (c.role == role::server && target_down_) return not_run(c, run, verdict::error, "target down: " + down_reason_);
@@ -303,6 +303,15 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect) {
   if (ctx.client()) ctx.client()->stop();
   adapter_.end_case(ctx);
 
+  // The case learned that the target still holds a user it needed: once more, with other users.
+  if (!ctx.retry_reason().empty() && !o.failure.empty()) {
+    note(ctx.retry_reason());
+    if (!retried) {
+      case_result again = run_case(c, run, suspect, true);
+      again.notes.push_back("run again: " + ctx.retry_reason());
+      return again;
+    }
+  }
   attribute(r, c, rules_of_steps, o, ctx.take_findings(), rules_, settings_.strict);
   if (!r.notes.empty()) r.message += " [" + join(r.notes, "; ") + "]";
   if (r.outcome != verdict::pass && watched) r.target_output = watched->output_tail();

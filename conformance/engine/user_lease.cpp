@@ -1,5 +1,6 @@
 #include "conformance/engine/user_lease.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "conformance/engine/runner.hpp"
@@ -31,6 +32,22 @@ std::string user_lease::take(case_context& ctx, std::size_t want, std::vector<st
   }
   ctx.objects()[lease_key] = names;
   return {};
+}
+
+std::string user_lease::retire(case_context& ctx, const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = ctx.objects().find(lease_key);
+  if (it != ctx.objects().end()) {
+    auto& names = std::any_cast<std::vector<std::string>&>(it->second);
+    auto at = std::find(names.begin(), names.end(), name);
+    if (at == names.end()) return {};
+    names.erase(at);
+    --total_;
+  }
+  std::string note = "the target still held user " + name + " after the case that used it had ended; " + name +
+                     " is no longer lent (" + std::to_string(total_) + " users left)";
+  ctx.retry(note);
+  return note;
 }
 
 void user_lease::give_back(case_context& ctx) const {

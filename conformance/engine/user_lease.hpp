@@ -23,12 +23,16 @@ public:
   std::string take(case_context& ctx, std::size_t want, std::vector<std::string>& names) const;
   // Returns what `ctx` took, if anything (adapter::end_case).
   void give_back(case_context& ctx) const;
+  // The target still holds `name` although the case that used it has ended (it missed the end of that
+  // session): the name is not lent again, and the case that found it out runs again with other users
+  // (case_context::retry). Returns the note for the report.
+  std::string retire(case_context& ctx, const std::string& name) const;
 
 private:
   mutable std::mutex mutex_;
   mutable std::condition_variable returned_;
   mutable std::deque<std::string> free_;
-  std::size_t total_ = 0;
+  mutable std::size_t total_ = 0;
 };
 
 }  // namespace parley::conform
