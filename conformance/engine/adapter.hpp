@@ -65,6 +65,10 @@ public:
   virtual std::string protocol() const = 0;
   virtual unsigned short default_port() const = 0;
   virtual std::unique_ptr<message_framer> make_framer() const = 0;
+  // The framer of one connection, told whose bytes it reads: `from_target_server` when the engine opened
+  // the connection to a server under test (the server's form rules apply to them), false when a client
+  // under test connected to the engine. By default the same framer either way.
+  virtual std::unique_ptr<message_framer> make_framer_for(bool /*from_target_server*/) const { return make_framer(); }
   // A case's `send` text to wire bytes (itp: append "\n").
   virtual std::string encode(const std::string& text) const = 0;
   // The spec's timings, and the short ones used where the engine controls the server.

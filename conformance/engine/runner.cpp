@@ -186,7 +186,7 @@ std::string case_context::connect(const std::string& name, time_point deadline, 
   }
   connection c;
   c.stream = std::move(*stream);
-  c.framer = adapter_.make_framer();
+  c.framer = adapter_.make_framer_for(true);
   c.index = static_cast<int>(conns_.size());
   c.opened = clock_type::now();
   c.ours = true;
@@ -483,7 +483,7 @@ std::string case_context::accept(const std::string& name, time_point deadline) {
   if (!s) return "the client did not connect (" + s.error().message() + ")";
   connection c;
   c.stream = std::move(*s);
-  c.framer = adapter_.make_framer();
+  c.framer = adapter_.make_framer_for(false);
   c.index = static_cast<int>(conns_.size());
   c.opened = clock_type::now();
   conns_.insert_or_assign(name, std::move(c));

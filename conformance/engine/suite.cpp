@@ -64,6 +64,12 @@ private:
   void settle_death(const std::vector<std::pair<job, suspicion>>& suspects, std::vector<case_result>& results);
   void settle_fresh(const job& j, std::vector<case_result>& results);
 
+  // --profile NAME: the target offers the profiles up to NAME (the adapter lists them fullest last).
+  std::vector<std::string> forced_profiles() const {
+    auto all = adapter_.profiles();
+    auto at = std::find(all.begin(), all.end(), settings_.profile);
+    return {all.begin(), at == all.end() ? all.end() : at + 1};
+  }
   std::string level_of(const test_case& c) const;
   std::string skip_reason(const test_case& c) const;
   case_result not_run(const test_case& c, int run, verdict v, const std::string& why) const;
@@ -215,10 +221,10 @@ std::string suite::preflight(run_report& report) {
     return id.problem;
   }
   if (!settings_.profile.empty()) {
-    auto all = adapter_.profiles();
-    auto at = std::find(all.begin(), all.end(), settings_.profile);
-    profiles_.assign(all.begin(), at == all.end() ? all.end() : at + 1);
-    note("profile " + settings_.profile + " (--profile)");
+    profiles_ = forced_profiles();
+    std::string detected = id.profiles.empty() ? std::string{} : id.profiles.back();
+    note("profile " + settings_.profile + " (--profile)" +
+         (!detected.empty() && detected != settings_.profile ? "; the preflight found the target offers " + detected : ""));
   } else {
     profiles_ = id.profiles.empty() ? adapter_.profiles() : id.profiles;
     if (!id.note.empty()) note(id.note);
@@ -430,7 +436,7 @@ run_report suite::run(int jobs) {
   run_report report;
   report.repeat = std::max(1, settings_.repeat);
   report.strict = settings_.strict;
-  profiles_ = adapter_.profiles();
+  profiles_ = settings_.profile.empty() ? adapter_.profiles() : forced_profiles();
   if (uses_target()) {
     if (auto problem = preflight(report); !problem.empty()) {
       report.target_error = problem;

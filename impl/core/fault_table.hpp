@@ -9,6 +9,13 @@
 
 namespace parley::core {
 
+// How a fault shows in a conformance run.
+enum class fault_kind {
+  exact,    // its rules FAIL in every run
+  racy,     // a race: its rules break only some of the time; --repeat shows them FLAKY
+  variant,  // a legitimate variant of the protocol (a profile such as peerchat/1 only): breaks no rule
+};
+
 template <class Fault>
 struct fault_info {
   Fault value;
@@ -17,18 +24,18 @@ struct fault_info {
   // The spec rules the fault breaks, space-separated: the fault matrix checks that a conformance run
   // against the faulty implementation FAILs exactly these and no other rule.
   std::string_view rules = {};
-  // The fault breaks its rules only some of the time (a race): a single run may pass them; --repeat
-  // shows them FLAKY.
-  bool racy = false;
+  fault_kind kind = fault_kind::exact;
 };
 
-// `--list-faults`: one line per fault, "name TAB description TAB rules" (and TAB "racy" for a race).
+// `--list-faults`: one line per fault, "name TAB description TAB rules", and TAB "racy" or TAB "variant"
+// for those kinds.
 template <class Fault>
 std::string fault_listing(std::span<const fault_info<Fault>> table) {
   std::string out;
   for (const auto& f : table) {
     out.append(f.name).append("\t").append(f.description).append("\t").append(f.rules);
-    if (f.racy) out.append("\tracy");
+    if (f.kind == fault_kind::racy) out.append("\tracy");
+    if (f.kind == fault_kind::variant) out.append("\tvariant");
     out.append("\n");
   }
   return out;

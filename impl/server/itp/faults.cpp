@@ -31,7 +31,7 @@ constexpr std::array<fault_info, 18> table{{
      "the process exits (status 1) on an IDENT whose name is longer than 14 characters", "ITP-IDENT-02"},
     {fault::racy_users_order, "racy-users-order",
      "lists USERS reversed every second time, as a server that loses a race half the time (made repeatable)",
-     "ITP-USERS-03", true},
+     "ITP-USERS-03", core::fault_kind::racy},
 }};
 
 }  // namespace
