@@ -1,6 +1,7 @@
 """peerchat end to end with reference programs only: `parley-client peerchat` users meet through
 `parley-server peerchat` on loopback and then chat straight to each other over UDP, in peerchat/2 (sealed
-records, keys checked against a contact list) and in plain peerchat/1 (--v1).
+records, keys checked against a contact list), in plain peerchat/1 (--v1), and a --v1 user with a
+peerchat/2 one.
 
 Two clients on one host use different loopback addresses (alice 127.0.0.1, bob 127.0.0.2): the server tells
 users apart by address, and each client binds its UDP port on the local address of its TCP connection, so
@@ -128,6 +129,31 @@ def test_two_users_meet_and_chat_over_udp(start_server, start_client, version):
     for c in (alice, bob):
         assert c.close() == 0, c.describe()
         assert c.find("goodbye"), c.describe()
+
+
+@pytest.mark.parametrize("asker", ["v1", "v2"])
+def test_a_v1_user_and_a_v2_user_chat(start_server, start_client, asker):
+    """alice runs --v1 (plain HELLO, no key registered), bob the default peerchat/2. The server hands alice
+    bob's key, but bob gets none for alice, so bob speaks peerchat/1; alice must too (spec §12 R20), whoever
+    asks for the chat, and text goes both ways."""
+    server = start_server()
+    alice = start_client(server, "alice", "--v1")
+    bob = start_client(server, "bob")
+    assert alice.find("registered")[0]["secure"] == "false" and bob.find("registered")[0]["secure"] == "true"
+
+    first, second = (alice, bob) if asker == "v1" else (bob, alice)
+    meet(first, second)
+    for c in (alice, bob):
+        assert c.find("chat_started")[0]["secure"] == "false", c.describe()
+        assert c.find("connected")[0]["secure"] == "false", c.describe()
+        assert not c.find("new_contact"), f"no key is proved in peerchat/1:\n{c.describe()}"
+
+    alice.send("from the v1 side")
+    assert bob.wait_event("message", **{"from": "alice"})["text"] == "from the v1 side"
+    bob.send("from the v2 side")
+    assert alice.wait_event("message", **{"from": "bob"})["text"] == "from the v2 side"
+    bob.send("/close")
+    alice.wait_event("chat_ended", peer="bob", reason="peer_closed")
 
 
 # --------------------------------------------------------------------------------------------- 2. loss

@@ -24,6 +24,10 @@ std::unique_ptr<net::udp_socket> bind_chat_port(const char* ip) {
 
 }  // namespace
 
+std::string acceptance(const case_context& ctx, const std::string& port) {
+  return ctx.get("profile") == "peerchat/1" ? "OK\nOK\n" : "OK " + port + "\n";
+}
+
 // connect [from], REGISTER name [key], REGISTERED name OK. `key: var` registers an engine-made Ed25519
 // key and stores its field in ${var}.
 std::string register_user(const step& s, case_context& ctx) {
@@ -41,17 +45,33 @@ std::string register_user(const step& s, case_context& ctx) {
   return f.empty() ? "" : "registration of " + user + ": " + f;
 }
 
-// Refuses `rounds` rounds of a negotiation that has just started (after the bare OK), the requester
-// refusing (`by: requester`) or the target (`by: target`), and checks every port: in 40000-59999, never
-// repeated (PC-PORT-01), offered to the requester first (PC-PORT-02). Stores the last port in ${port_n}.
+// The engine's client accepts the port of the round, in its profile's form (acceptance): `port`.
+std::string accept_port(const step& s, case_context& ctx) {
+  return ctx.send(s.conn, acceptance(ctx, arg(s, ctx, "port")));
+}
+
+// `value` must equal `equals`; `what` names it in the failure. Checks one field of a message that another
+// step matched, so that each field's rule is judged on its own (STARTCHAT's address: PC-START-02).
+std::string check(const step& s, case_context& ctx) {
+  std::string value = arg(s, ctx, "value"), wanted = arg(s, ctx, "equals");
+  if (value == wanted) return {};
+  return arg(s, ctx, "what", "the value") + " is '" + value + "', not '" + wanted + "'";
+}
+
+// Refuses `rounds` rounds of a negotiation that has just started (CHAT sent; its bare OK, if any, is passed
+// over), the requester refusing (`by: requester`) or the target (`by: target`), and checks every port: in
+// 40000-59999, never repeated (PC-PORT-01), offered to the requester first (PC-PORT-02), a new round after
+// each refusal (PC-PORT-04). Stores the last port in ${port_n}.
 std::string refuse_rounds(const step& s, case_context& ctx) {
   std::string requester = arg(s, ctx, "requester"), target = arg(s, ctx, "target"), by = arg(s, ctx, "by");
   int rounds = static_cast<int>(number(s, ctx, "rounds", 1));
   std::set<std::string> offered;
   for (int round = 1; round <= rounds; ++round) {
     auto where = "round " + std::to_string(round) + ": ";
-    auto f = ctx.expect(requester, {"^PORT ([0-9]+)$"}, ctx.deadline({}, 3000), {"port_n"});
-    if (!f.empty()) return where + f;
+    // PC-CHAT-04's OK is another rule's business: passed over before the first PORT.
+    std::vector<std::string> skip = round == 1 ? std::vector<std::string>{"^OK$"} : std::vector<std::string>{};
+    auto f = ctx.expect(requester, {"^PORT ([0-9]+)$"}, ctx.deadline({}, 3000), {"port_n"}, false, std::nullopt, skip);
+    if (!f.empty()) return ctx.blame(round == 1 ? "PC-PORT-02" : "PC-PORT-04", where + f);
     std::string port = ctx.get("port_n");
     unsigned long n = std::stoul(port);
     if (!pc::valid_chat_port(static_cast<unsigned>(n))) return where + "port " + port + " is outside 40000-59999";
@@ -60,9 +80,9 @@ std::string refuse_rounds(const step& s, case_context& ctx) {
       if (auto g = ctx.send(requester, as_line("ERROR Port_unavailable")); !g.empty()) return g;
       continue;
     }
-    if (auto g = ctx.send(requester, as_line("OK " + port)); !g.empty()) return g;
+    if (auto g = ctx.send(requester, acceptance(ctx, port)); !g.empty()) return g;
     f = ctx.expect(target, {"^PORT " + port + "$"}, ctx.deadline({}, 3000));
-    if (!f.empty()) return where + f;
+    if (!f.empty()) return ctx.blame("PC-PORT-02", where + f);
     if (auto g = ctx.send(target, as_line("ERROR Port_unavailable")); !g.empty()) return g;
   }
   return {};
@@ -91,13 +111,13 @@ std::string greet(const step& s, case_context& ctx) {
   std::string key = ctx.get("client_key_field");
   if (!key.empty()) {
     key.erase(0, 1);
-    if (!st.version2) return "the client sent a key to a server that answered a bare HELLO (PC-KEY-02)";
+    if (!st.version2) return ctx.blame("PC-KEY-02", "the client sent a key to a server that answered a bare HELLO");
     auto parsed = pc::parse_public_key(key);
-    if (!parsed) return "the client's key is malformed: " + key;
+    if (!parsed) return ctx.blame("PC-KEY-02", "the client's key is malformed: " + key);
     st.client_key = *parsed;
     ctx.set("client_key", key);
   } else if (st.version2) {
-    return "the client did not register a key with a server that answered HELLO peerchat/2 (PC-KEY-02)";
+    return ctx.blame("PC-KEY-02", "the client did not register a key with a server that answered HELLO peerchat/2");
   }
   return ctx.send(s.conn, pc::registered_line(st.client_name));
 }
@@ -121,15 +141,16 @@ std::string start_chat(const step& s, case_context& ctx) {
   std::string port = std::to_string(n);
   if (st.version2) {
     auto f = ctx.expect(s.conn, {"^OK " + port + "$"}, ctx.deadline({}, 3000));
-    if (!f.empty()) return "the answer to PORT " + port + " from a peerchat/2 client: " + f;
+    if (!f.empty()) return ctx.blame("PC-CLI-03", "the answer to PORT " + port + " from a peerchat/2 client: " + f);
   } else {
     // PC-CLI-03's second OK is checked where a case asks for it (`two_oks: true`); elsewhere one is
     // enough to go on, and a second one is taken if it comes, so that each case tests its own rule.
     auto f = ctx.expect(s.conn, {"^OK$"}, ctx.deadline({}, 3000));
-    if (!f.empty()) return "the answer to PORT " + port + " from a client of a peerchat/1 server: " + f;
+    if (!f.empty())
+      return ctx.blame("PC-CLI-03", "the answer to PORT " + port + " from a client of a peerchat/1 server: " + f);
     bool required = flag(s, "two_oks");
     f = ctx.expect(s.conn, {"^OK$"}, ctx.deadline({}, required ? 3000 : 200));
-    if (!f.empty() && required) return "the second OK to a peerchat/1 server: " + f;
+    if (!f.empty() && required) return ctx.blame("PC-CLI-03", "the second OK to a peerchat/1 server: " + f);
   }
   std::optional<pc::public_key> key;
   if (key_label != "none") key = identity_of(st, key_label).public_key_bytes();

@@ -43,8 +43,15 @@ chat_state& state(case_context& ctx);
 pc::identity& identity_of(chat_state& st, const std::string& label);
 udp_peer& peer_of(case_context& ctx, const step& s);
 
+// How the engine, as a client of the server under test, accepts PORT <port>: as a peerchat/2 client
+// ("OK <port>") unless the target offers peerchat/1 only, which gets "OK" twice like the original client
+// sends it (PC-CLI-03, spec §12 R7).
+std::string acceptance(const case_context& ctx, const std::string& port);
+
 // Rendezvous side: the engine as clients of a server under test, or as the server of a client under test.
 std::string register_user(const step& s, case_context& ctx);
+std::string accept_port(const step& s, case_context& ctx);
+std::string check(const step& s, case_context& ctx);
 std::string refuse_rounds(const step& s, case_context& ctx);
 std::string fill(const step& s, case_context& ctx);
 std::string greet(const step& s, case_context& ctx);

@@ -76,7 +76,7 @@ void agent::handle(std::string_view text, time_point now, agent_output& out) {
       out.events.push_back(make("hello", {{"version", server_v2_ ? "peerchat/2" : "peerchat/1"}}));
       register_sent_ = true;
       // PC-KEY-02: a key only to a server that said peerchat/2.
-      if (server_v2_ && options_.me)
+      if (key_registered())
         send_line(client(client_command::register_user, options_.name, format_public_key(options_.me->public_key_bytes())), out);
       else
         send_line(client(client_command::register_user, options_.name), out);
@@ -84,7 +84,7 @@ void agent::handle(std::string_view text, time_point now, agent_output& out) {
     case server_command::registered:  // PC-CLI-02: REGISTERED and the seed's REGISTER
       if (registered_ || line.text != options_.name) return;
       registered_ = true;
-      out.events.push_back(make("registered", {{"name", options_.name}, {"secure", server_v2_ && options_.me ? "true" : "false"}}));
+      out.events.push_back(make("registered", {{"name", options_.name}, {"secure", key_registered() ? "true" : "false"}}));
       while (!queued_.empty() && !finished_) {
         std::string command = std::move(queued_.front());
         queued_.pop_front();
@@ -179,8 +179,12 @@ void agent::start_chat(const server_line& line, time_point now, agent_output& ou
   config.peer = line.name;
   config.address = line.address;
   config.port = line.port;
-  // PC-TRUST-03: a known contact is never spoken to in plain text, key in STARTCHAT or not.
-  config.secure = line.key.has_value() || options_.contacts.find(line.name).has_value();
+  // PC-TRUST-03: a known contact is never spoken to in plain text, key in STARTCHAT or not. Otherwise the
+  // peer's key makes the chat peerchat/2 only if we registered ours: the peer then has our key too and
+  // runs peerchat/2 as well. Without ours (--v1, or a peerchat/1 server) the peer got no key for us and
+  // speaks peerchat/1, so we do too (spec §12 R20).
+  bool known = options_.contacts.find(line.name).has_value();
+  config.secure = known || (line.key.has_value() && key_registered());
   config.start_key = line.key;
   config.me_key = options_.me;
   config.accept_new_key = options_.accept_new_key;

@@ -73,6 +73,8 @@ private:
   void settle(time_point now, agent_output& out);
   void finish(agent_output& out);
   void send_line(std::string line, agent_output& out) { out.sends.push_back(std::move(line)); }
+  // Whether REGISTER carried our key (PC-KEY-02): only then do peers get it in their STARTCHAT.
+  bool key_registered() const noexcept { return server_v2_ && options_.me; }
 
   agent_options options_;
   core::line_framer framer_;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <set>
@@ -391,6 +392,19 @@ TEST_F(PeerchatAgent, TightConnectFaultSendsBursts) {
   EXPECT_GT(count_type(a, datagram_type::connect), 20u);
 }
 
+TEST_F(PeerchatAgent, TightConnectFaultStillAnswersAConnectOnce) {
+  auto& a = join("alice", "127.0.0.1", {.v1 = true, .fault = client_fault::tight_connect}, false);
+  server("alice", "PORT 40000");
+  server("alice", "STARTCHAT 127.0.0.2 40000 bob");
+  inject(a, "127.0.0.2", "bob\nConnect\n4711\n\n");
+  EXPECT_TRUE(a.has("connected"));
+  auto answers = std::count_if(a.sent.begin(), a.sent.end(), [](const in_flight& d) {
+    auto p = parse_plain(d.data);
+    return p && p->type == datagram_type::connect && p->text == "4711";
+  });
+  EXPECT_EQ(answers, 1);  // the fault breaks PC-UDP-05 only, not PC-UDP-06
+}
+
 TEST_F(PeerchatAgent, ConnectsDespiteLossOfTheFirstConnects) {
   auto& a = join("alice", "127.0.0.1", {.v1 = true}, false);
   auto& b = join("bob", "127.0.0.2", {.v1 = true}, false);
@@ -690,6 +704,38 @@ TEST_F(PeerchatAgent, KeyOtherThanTheServersIsDropped) {
   EXPECT_FALSE(a.of("dropped").empty());
   advance(30s, 50ms);
   EXPECT_TRUE(a.has("chat_ended", "reason", "handshake_failed"));  // PC-HS-07
+}
+
+TEST_F(PeerchatAgent, IgnoreAnnouncedKeyFaultAcceptsAnotherKey) {
+  auto& a = join("alice", "127.0.0.1", {.fault = client_fault::ignore_announced_key});
+  join("bob", "127.0.0.2");
+  server("alice", "PORT 40000");
+  server("bob", "PORT 40000");
+  server("alice", "STARTCHAT 127.0.0.2 40000 bob " + format_public_key(new_identity()->public_key_bytes()));
+  server("bob", "STARTCHAT 127.0.0.1 40000 alice" + key_field("alice"));
+  advance(1s);
+  EXPECT_TRUE(a.has("connected", "secure", "true"));
+}
+
+// Spec §12 R20: a --v1 client registered no key, so its peer got none and speaks peerchat/1; the v1
+// client ignores the key its own STARTCHAT carries and speaks peerchat/1 too.
+TEST_F(PeerchatAgent, V1ClientAndV2ClientChatInPlainText) {
+  auto& a = join("alice", "127.0.0.1", {.v1 = true, .me = new_identity()}, false);
+  auto& b = join("bob", "127.0.0.2");
+  EXPECT_EQ(a.lines.at(1), "REGISTER alice\n");
+  server("alice", "PORT 40000");
+  server("bob", "PORT 40000");
+  server("alice", "STARTCHAT 127.0.0.2 40000 bob" + key_field("bob"));  // bob registered his key
+  server("bob", "STARTCHAT 127.0.0.1 40000 alice");                     // alice did not
+  advance(100ms);
+  EXPECT_EQ(a.of("chat_started").back().field("secure"), "false");
+  EXPECT_EQ(b.of("chat_started").back().field("secure"), "false");
+  type("alice", "from v1");
+  type("bob", "from v2");
+  ASSERT_EQ(b.of("message").size(), 1u);
+  EXPECT_EQ(b.of("message")[0].field("text"), "from v1");
+  ASSERT_EQ(a.of("message").size(), 1u);
+  EXPECT_EQ(a.of("message")[0].field("text"), "from v2");
 }
 
 TEST_F(PeerchatAgent, V2SurvivesLossOfTheFirstHandshakeDatagrams) {

@@ -61,7 +61,8 @@ void chat::send(std::string data, time_point now, agent_output& out) {
 
 // PC-UDP-05: a random decimal text, as the original; PC-UDP-06: an answer echoes the text it answers.
 void chat::send_connect(time_point now, agent_output& out, std::string text) {
-  int count = config_.fault == client_fault::tight_connect ? tight_burst : 1;
+  // The fault's tight loop is the connecting one: an answer is still one Connect.
+  int count = config_.fault == client_fault::tight_connect && text.empty() ? tight_burst : 1;
   for (int i = 0; i < count; ++i) {
     std::string body = text.empty() ? random_decimal() : text;
     connect_texts_.push_back(body);
@@ -184,15 +185,14 @@ void chat::handle_secure(const secure_event& e, std::string_view data, time_poin
 // PC-HS-05, PC-TRUST-02: the key the peer proved must be STARTCHAT's (when given) and the contact's.
 void chat::on_proved(const public_key& key, time_point now, agent_output& out) {
   if (session_->connected()) return;
-  bool lenient = config_.fault == client_fault::trust_any_key;
-  if (config_.start_key && key != *config_.start_key && !lenient)
+  if (config_.start_key && key != *config_.start_key && config_.fault != client_fault::ignore_announced_key)
     return drop("the key the peer proved is not the one the server announced", out);
   auto known = contacts_.find(config_.peer);
   if (!known) {  // trust on first use, told to the user
     contacts_.set(config_.peer, key);
     out.contacts_changed = true;
     out.events.push_back(make("new_contact", {{"peer", config_.peer}, {"fingerprint", fingerprint(key)}}));
-  } else if (*known != key && !lenient) {
+  } else if (*known != key && config_.fault != client_fault::trust_any_key) {
     out.events.push_back(make("key_changed", {{"peer", config_.peer}, {"old", fingerprint(*known)}, {"new", fingerprint(key)}}));
     if (!config_.accept_new_key) return end("key_changed", out);  // nothing stored, no chat
     contacts_.set(config_.peer, key);

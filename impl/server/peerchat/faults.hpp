@@ -1,7 +1,8 @@
 // Deliberate bugs the reference peerchat server can plant (`parley-server peerchat --fault NAME`), so that
-// every conformance case is shown to fail against a server that breaks its rule. Each breaks the rule(s)
-// named beside it and, as far as possible, nothing else. Several are the original implementation's own
-// bugs (spec §12). Never enabled by default.
+// every conformance case is shown to fail against a server that breaks its rule. Each breaks exactly the
+// rule its table entry declares (the fault matrix checks it). Several are the original implementation's
+// own bugs (spec §12). hello-v1-only is a deviant rather than a bug: a whole peerchat/1-only server, which
+// breaks no rule. Never enabled by default.
 #pragma once
 
 #include <optional>
@@ -25,10 +26,11 @@ enum class fault {
   keep_name_after_close,    // a closed connection's name stays taken (PC-REG-05)
   own_address,              // STARTCHAT carries 0.0.0.0, the server's wildcard address (PC-START-02)
   allow_self_chat,          // CHAT for one's own name starts a negotiation (PC-CHAT-02)
-  crlf_lines,               // HELLO replies end in CR LF (PC-LINE-01)
-  hello_v1_only,            // answers HELLO peerchat/2 with a bare HELLO (PC-HELLO-02)
+  crlf_lines,               // every line ends in CR LF (PC-LINE-01)
+  hello_v1_only,            // a peerchat/1-only server: bare HELLO, keys ignored (no rule broken)
   drop_key,                 // STARTCHAT never carries the other user's key (PC-KEY-02)
   no_register_timeout,      // never closes a connection that does not register (PC-CONN-04)
+  hello_any_argument,       // HELLO with any argument is answered HELLO peerchat/2 (PC-HELLO-02)
 };
 
 using fault_info = core::fault_info<fault>;

@@ -24,7 +24,7 @@ hub::hub(hub_options options) : options_(std::move(options)) {
 void hub::on_connect(core::conn_id conn, std::string_view peer, time_point now, core::actions& out) {
   if (conns_.size() >= options_.max_connections) {
     // PC-LIMIT-01. Never recorded, so nothing else can reach it before the host closes it.
-    out.send(conn, error_line(code::server_full));
+    out.send(conn, terminated(error_line(code::server_full)));
     out.close(conn, "connection limit reached");
     return;
   }
@@ -61,12 +61,11 @@ void hub::handle(core::conn_id conn, const std::string& text, time_point now, co
   }
   const client_line& line = *parsed;
   switch (line.command) {
-    case client_command::hello: {
-      // PC-HELLO-01/02: in any state; the version is echoed only for exactly "peerchat/2".
-      std::string reply = hello_line(line.argument == version2 && !planted(fault::hello_v1_only));
-      if (planted(fault::crlf_lines)) reply.insert(reply.size() - 1, "\r");
-      return send(conn, std::move(reply), out);
-    }
+    case client_command::hello:
+      // PC-HELLO-01/02: in any state; the version is echoed only for exactly "peerchat/2", and never by a
+      // peerchat/1-only server. The fault looks only at whether there is an argument.
+      if (planted(fault::hello_any_argument)) return send(conn, hello_line(!line.argument.empty()), out);
+      return send(conn, hello_line(line.argument == version2 && !v1_only()), out);
     case client_command::register_user: return register_user(conn, c, line, out);
     case client_command::list_users:
       if (c.name.empty()) return send(conn, error_line(code::not_registered), out);  // PC-LIST-02
@@ -86,7 +85,8 @@ void hub::register_user(core::conn_id conn, connection& c, const client_line& li
   // Spec §5.2's order: name grammar, key, taken name (own included), already registered.
   if (!valid_name(line.argument)) return send(conn, error_line(code::invalid_name), out);  // PC-REG-04
   std::optional<public_key> key;
-  if (!line.key.empty()) {
+  // A peerchat/1-only server does not know keys: like the original, it ignores the extra field.
+  if (!line.key.empty() && !v1_only()) {
     auto parsed = parse_public_key(line.key);
     if (!parsed) return send(conn, error_line(code::bad_key), out);  // PC-KEY-02
     key = *parsed;
@@ -223,7 +223,14 @@ unsigned hub::draw_port(const std::set<unsigned>& offered) {
 
 void hub::send(core::conn_id conn, std::string line, core::actions& out) {
   if (!conns_.contains(conn)) return;
-  out.send(conn, std::move(line));  // PC-LINE-01: the codec ends every line with one LF
+  out.send(conn, terminated(std::move(line)));
+}
+
+std::string hub::terminated(std::string line) const {
+  // PC-LINE-01: the codec ends every line with one LF; the fault writes CR LF, as a server built on a
+  // println that follows the platform's convention would.
+  if (planted(fault::crlf_lines)) line.insert(line.size() - 1, "\r");
+  return line;
 }
 
 void hub::forget(core::conn_id conn, core::actions& out) {

@@ -83,11 +83,15 @@ private:
   unsigned draw_port(const std::set<unsigned>& offered);
 
   void send(core::conn_id conn, std::string line, core::actions& out);
+  // The line as written on the wire: the codec's LF, or the crlf-lines fault's CR LF.
+  std::string terminated(std::string line) const;
   // The connection has ended or is being closed: its name is free (PC-REG-05) and its negotiation aborted.
   void forget(core::conn_id conn, core::actions& out);
   // Forgets the connection and asks the host to close it; the host does not report that close back.
   void close(core::conn_id conn, std::string why, core::actions& out);
   bool planted(fault f) const noexcept { return options_.planted == f; }
+  // The hello-v1-only fault: a whole peerchat/1 server, a legitimate profile rather than a bug.
+  bool v1_only() const noexcept { return planted(fault::hello_v1_only); }
 
   hub_options options_;
   std::map<core::conn_id, connection> conns_;

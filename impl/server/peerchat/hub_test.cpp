@@ -483,19 +483,38 @@ TEST_F(AllowSelfChat, ChatWithOneselfIsNegotiated) {
 }
 
 using CrlfLines = PeerchatFault<fault::crlf_lines>;
-TEST_F(CrlfLines, HelloRepliesEndInCrLf) {
+TEST_F(CrlfLines, EveryLineEndsInCrLf) {
   connect(1);
   data(1, "HELLO\n");
   EXPECT_EQ(take(1), lines{"HELLO\r\n"});
   data(1, "LISTUSERS\n");
-  EXPECT_EQ(take(1), lines{"ERROR Not_registered\n"});
+  EXPECT_EQ(take(1), lines{"ERROR Not_registered\r\n"});
+  data(1, "REGISTER alice\nLISTUSERS\n");
+  EXPECT_EQ(take(1), (lines{"REGISTERED alice OK\r\n", "STARTUSERS\r\n", "ENDUSERS\r\n"}));
 }
 
 using HelloV1Only = PeerchatFault<fault::hello_v1_only>;
-TEST_F(HelloV1Only, VersionTwoIsNotEchoed) {
+TEST_F(HelloV1Only, IsAWholePeerchat1Server) {
   connect(1);
   data(1, "HELLO peerchat/2\n");
   EXPECT_EQ(take(1), lines{"HELLO\n"});
+  // The key field is ignored, as the original ignores it: no Bad_key, and no key in STARTCHAT.
+  data(1, "REGISTER alice ed25519:00\n");
+  EXPECT_EQ(take(1), lines{"REGISTERED alice OK\n"});
+  join(2, "bob", key2);
+  data(1, "CHAT bob\nOK\n");
+  EXPECT_EQ(take(1), (lines{"OK\n", "PORT 40000\n"}));
+  EXPECT_EQ(take(2), lines{"PORT 40000\n"});
+  data(2, "OK\nOK\n");  // the original client's two OKs: the second one is ignored (PC-PORT-06)
+  EXPECT_EQ(take(1), lines{"STARTCHAT 127.0.0.2 40000 bob\n"});
+  EXPECT_EQ(take(2), lines{"STARTCHAT 127.0.0.1 40000 alice\n"});
+}
+
+using HelloAnyArgument = PeerchatFault<fault::hello_any_argument>;
+TEST_F(HelloAnyArgument, AnyVersionIsTakenForTwo) {
+  connect(1);
+  data(1, "HELLO peerchat/3\nHELLO\n");
+  EXPECT_EQ(take(1), (lines{"HELLO peerchat/2\n", "HELLO\n"}));
 }
 
 using DropKey = PeerchatFault<fault::drop_key>;
