@@ -58,11 +58,12 @@ target (default: the built-in reference server, a fresh one per case):
                          Parley's JSON events for cases that check what the user sees
   --real-time            use the spec's own timings (itp: PING 10 s, pong timeout 3 s; multiparty:
                          status interval 30 s)
-  --keys DIR             securechat, multiparty: the private keys (<name>.pem) of the users the target
-                         trusts; at least 3 (multiparty: also server.public.pem or server.pem). Without
-                         it the engine makes 5 users (alice bob carol dave erin, and a multiparty server
-                         key) for the run; a --launch or client command names their directory as {keys}
-                         and the multiparty users file as {users}
+  --keys DIR             securechat, multiparty: the private keys (<name>.pem, or the original's
+                         <name>.private.pem) of the users the target trusts; at least 3 (multiparty:
+                         also server.public.pem or server.pem). Without it the engine makes 5 users
+                         (alice bob carol dave erin, and a multiparty server key) for the run; a --launch
+                         or client command names their directory {keys} and the multiparty users file
+                         {users}
   --user NAME:PASSWORD   sslmessager: an account the target knows (repeat it; at least 3). Without it the
                          engine makes 5 accounts, and a --launch command names their users file {users},
                          and the run's certificate and key {cert} and {key}
@@ -138,7 +139,7 @@ int make_keys(const parley::cli::args& args) {
   std::filesystem::create_directories(*out);
   parley::core::key_store store(*out);
   for (const auto& name : split_commas(*users)) {
-    if (!parley::core::key_store::valid_name(name) || name.ends_with(".public"))
+    if (!parley::core::key_store::valid_name(name) || name.ends_with(".public") || name.ends_with(".private"))
       throw parley::cli::usage_error("'" + name + "' cannot be a user name (letters, digits, _ . - and no leading dot)");
     auto key = parley::core::pkey::generate_rsa(bits);
     if (!key) {

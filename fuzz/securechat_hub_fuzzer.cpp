@@ -7,7 +7,8 @@
 //            2 the peer closes       3 time passes (the hub has no timers; kept for recorded seeds)
 //            4 a join on conn % 4: payload[0] % 6 picks the user (5 = unknown), payload[1] % 3 the signature
 //              (valid, another user's, over another name); payload bytes from 2 on are the message id
-// A message over the 64 KiB limit is what the host would refuse: the connection closes instead.
+// A message over the 1 MiB limit is what the host would refuse: the connection closes instead (a record
+// holds at most 65 535 bytes, so fuzzing never gets there).
 // Invariants: nothing is sent to a closed connection; every message sent decodes, and is a message servers
 // send; before its Welcome a connection gets nothing but one ErrorMessage followed by a close; names are
 // unique and the session count matches the open connections.

@@ -464,15 +464,21 @@ def test_garbage_does_not_disturb_a_chatting_pair(pair, pychat, raw_conn):
     assert server.alive()
 
 
+# spec §3.2: what one message to the server may hold, and the text of a public message.
+MESSAGE_LIMIT = 1024 * 1024
+TEXT_LIMIT = 128 * 1024
+
+
 def public_message_of_size(size):
-    """A PublicMessage whose json.dumps encoding is exactly `size` bytes, its text within the 16 384-byte limit:
-    control characters cost six bytes on the wire (\\u0001) but one in the text."""
+    """A PublicMessage whose encoding is exactly `size` bytes, its text within the 131 072-byte limit: control
+    characters cost six bytes on the wire (\\u0001) but one in the text, and JSON whitespace fills the rest."""
     msg = {"_command": "PublicMessage", "id": str(uuid.uuid4()), "text": ""}
     room = size - len(json.dumps(msg))
-    controls = min(room // 6, 10000)
-    msg["text"] = "\x01" * controls + "x" * (room - 6 * controls)
+    controls = min(room // 6, 20000)
+    msg["text"] = "\x01" * controls + "x" * min(room - 6 * controls, TEXT_LIMIT - controls)
     raw = json.dumps(msg)
-    assert len(raw.encode()) == size and len(msg["text"].encode()) <= 16384
+    raw = raw[:-1] + " " * (size - len(raw)) + "}"
+    assert len(raw.encode()) == size and len(msg["text"].encode()) <= TEXT_LIMIT
     return msg, raw
 
 
@@ -483,16 +489,23 @@ def test_oversize_message_closes_only_its_sender(pair, pychat):
     watcher.wait("AddUserMessage", name="carol")
     ticker = Ticker(alice, bob)
 
-    # Exactly 65 536 bytes is still a message: routed to the others as it is.
-    msg, raw = public_message_of_size(65536)
+    # A 70 000-character text, as the original's clients may send (its limit is its WebSocket library's
+    # 1 MiB), is an ordinary public message.
+    long_text = "z" * 70000
+    carol.public(long_text)
+    assert watcher.wait("RoutedPublicMessage", from_name="carol", text=long_text), watcher.describe()
+
+    # Exactly 1 MiB is still a message: routed to the others as it is.
+    msg, raw = public_message_of_size(MESSAGE_LIMIT)
     carol.send_raw(raw)
-    assert watcher.wait("RoutedPublicMessage", from_name="carol")["text"] == msg["text"], watcher.describe()
+    assert watcher.wait("RoutedPublicMessage", from_name="carol", text=msg["text"]), watcher.describe()
     for c in (alice, bob):  # the routed copy is larger than 64 KiB; clients must take it
         c.wait_event("public", **{"from": "carol", "text": msg["text"]})
 
-    # 70 000 bytes: Close 1009 for carol, without an answer; the others are told she is gone.
-    big = json.dumps({"_command": "PublicMessage", "id": str(uuid.uuid4()), "text": "y" * 70000})[:70000 - 2] + '"}'
-    assert len(big.encode()) == 70000
+    # One byte more: Close 1009 for carol, without an answer; the others are told she is gone.
+    size = MESSAGE_LIMIT + 1
+    big = json.dumps({"_command": "PublicMessage", "id": str(uuid.uuid4()), "text": "y" * size})[:size - 2] + '"}'
+    assert len(big.encode()) == size
     carol.send_raw(big)
     assert carol.wait_closed() == 1009, carol.describe()
     assert not carol.find("ErrorMessage"), carol.describe()

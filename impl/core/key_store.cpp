@@ -11,6 +11,13 @@ namespace fs = std::filesystem;
 namespace {
 constexpr std::string_view private_suffix = ".pem";
 constexpr std::string_view public_suffix = ".public.pem";
+// The original securechat's layout names the private key file `<name>.private.pem`.
+constexpr std::string_view original_private_suffix = ".private.pem";
+
+// "x.public" and "x.private" would find x's own files: they are never users of their own.
+bool names_a_file_of_another(std::string_view name) noexcept {
+  return name.ends_with(".public") || name.ends_with(".private");
+}
 }  // namespace
 
 result<std::string> read_file(const fs::path& path) {
@@ -41,14 +48,17 @@ bool key_store::valid_name(std::string_view name) noexcept {
 }
 
 result<pkey> key_store::load_private(std::string_view name) const {
-  if (!valid_name(name)) return errc::key_not_found;
-  auto text = read_file(dir_ / (std::string(name) + std::string(private_suffix)));
+  if (!valid_name(name) || names_a_file_of_another(name)) return errc::key_not_found;
+  // The explicit name first, as for public keys: `<name>.private.pem` cannot be anything but a private key.
+  auto text = read_file(dir_ / (std::string(name) + std::string(original_private_suffix)));
+  if (!text && text.error() == make_error_code(errc::key_not_found))
+    text = read_file(dir_ / (std::string(name) + std::string(private_suffix)));
   if (!text) return text.error();
   return pkey::from_private_pem(*text);
 }
 
 result<key_store::public_key> key_store::load_public(std::string_view name) const {
-  if (!valid_name(name) || name.ends_with(".public")) return errc::key_not_found;
+  if (!valid_name(name) || names_a_file_of_another(name)) return errc::key_not_found;
   auto text = read_file(dir_ / (std::string(name) + std::string(public_suffix)));
   if (text) {
     auto key = pkey::from_public_pem(*text);
@@ -81,10 +91,11 @@ std::vector<std::string> key_store::names() const {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
     std::string file = entry.path().filename().string();
-    for (auto suffix : {public_suffix, private_suffix}) {
+    // Longest suffix first: alice.private.pem and alice.public.pem are alice's, not "alice.private"'s.
+    for (auto suffix : {public_suffix, original_private_suffix, private_suffix}) {
       if (file.size() > suffix.size() && file.ends_with(suffix)) {
         std::string name = file.substr(0, file.size() - suffix.size());
-        if (valid_name(name) && !name.ends_with(".public")) found.insert(name);
+        if (valid_name(name) && !names_a_file_of_another(name)) found.insert(name);
         break;
       }
     }

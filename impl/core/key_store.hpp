@@ -1,5 +1,6 @@
 // A directory of PEM keys, one pair per user: `<name>.pem` (private, PKCS#8) and `<name>.public.pem` (SPKI).
-// securechat's seed names `<name>.pem`; its original reads `<name>.public.pem`; Parley writes both.
+// securechat's seed names `<name>.pem`; its original reads `<name>.public.pem` and keeps the private key in
+// `<name>.private.pem`; Parley writes the first two and reads all three.
 #pragma once
 
 #include <filesystem>
@@ -17,7 +18,8 @@ public:
   // User names become file names, so only [A-Za-z0-9_.-] is allowed and no leading dot.
   static bool valid_name(std::string_view name) noexcept;
 
-  // errc::key_not_found when the file is missing, errc::invalid_key when it does not parse.
+  // `<name>.private.pem` (the original's layout); when it does not exist, `<name>.pem`.
+  // errc::key_not_found when neither exists, errc::invalid_key when the file found does not parse.
   result<pkey> load_private(std::string_view name) const;
   // A public key and its PEM text: the file's own bytes when it holds a public key (the original
   // securechat server sends them as they are), else the PEM of the private key's public half.
@@ -27,11 +29,13 @@ public:
   };
   // `<name>.public.pem`; when it does not exist, `<name>.pem`, which may hold the public key (the seed's
   // layout) or the private one. A file that exists but does not parse is errc::invalid_key, never skipped
-  // for the other. Names ending in ".public" are refused: "x.public" would otherwise find x's key.
+  // for the other. Names ending in ".public" or ".private" are refused here and by load_private:
+  // "x.public" would otherwise find x's public key file, "x.private" x's private one.
   result<public_key> load_public(std::string_view name) const;
   // Writes both files (the private one with mode 0600). errc::io_failure on any write error.
   std::error_code save(std::string_view name, const pkey& key) const;
-  // Names of users with a public or private key file, sorted.
+  // Names of users with a key file (`<name>.public.pem`, `<name>.private.pem` or `<name>.pem`), sorted:
+  // alice.private.pem is alice's, never a user "alice.private".
   std::vector<std::string> names() const;
 
   const std::filesystem::path& dir() const noexcept { return dir_; }

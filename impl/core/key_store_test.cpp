@@ -42,6 +42,40 @@ TEST(KeyStore, SavesBothFilesAndLoadsThemBack) {
   std::filesystem::remove_all(dir);
 }
 
+// The original securechat keeps `<name>.private.pem` next to `<name>.public.pem`: both are that user's,
+// so a directory in that layout names its users, not "alice.private" (issue 11).
+TEST(KeyStore, ReadsTheOriginalsPrivatePublicLayout) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("parley-keys-original-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  std::filesystem::remove_all(dir);
+  key_store store(dir);
+  auto alice = *pkey::generate_ed25519();
+  auto bob = *pkey::generate_ed25519();
+  ASSERT_FALSE(write_file(dir / "alice.private.pem", alice.private_pem(), true));
+  ASSERT_FALSE(write_file(dir / "alice.public.pem", alice.public_pem(), false));
+  ASSERT_FALSE(write_file(dir / "bob.private.pem", bob.private_pem(), true));
+  ASSERT_FALSE(write_file(dir / "bob.public.pem", bob.public_pem(), false));
+
+  EXPECT_EQ(store.names(), (std::vector<std::string>{"alice", "bob"}));
+  auto key = store.load_private("alice");
+  ASSERT_TRUE(key);
+  EXPECT_TRUE(key->has_private());
+  EXPECT_EQ(key->fingerprint(), alice.fingerprint());
+  EXPECT_EQ(store.load_public("bob")->key.fingerprint(), bob.fingerprint());
+
+  // The file names are no users of their own.
+  EXPECT_EQ(store.load_private("alice.private").error(), errc::key_not_found);
+  EXPECT_EQ(store.load_public("alice.private").error(), errc::key_not_found);
+
+  // The explicit name wins over Parley's `<name>.pem` when a directory holds both; a broken one is an
+  // error, never a reason to read the other.
+  ASSERT_FALSE(write_file(dir / "alice.pem", bob.private_pem(), true));
+  EXPECT_EQ(store.load_private("alice")->fingerprint(), alice.fingerprint());
+  ASSERT_FALSE(write_file(dir / "alice.private.pem", "garbage", true));
+  EXPECT_EQ(store.load_private("alice").error(), errc::invalid_key);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(KeyStore, RefusesNamesThatEscapeTheDirectory) {
   EXPECT_FALSE(key_store::valid_name("../etc/passwd"));
   EXPECT_FALSE(key_store::valid_name(".hidden"));

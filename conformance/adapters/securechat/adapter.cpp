@@ -10,10 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "conformance/adapters/securechat/preflight.hpp"
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/builtin_host.hpp"
 #include "conformance/engine/user_lease.hpp"
 #include "conformance/engine/runner.hpp"
+#include "impl/core/encoding.hpp"
 #include "impl/core/key_store.hpp"
 #include "impl/proto/securechat/codec.hpp"
 #include "impl/proto/securechat/crypto.hpp"
@@ -30,21 +32,30 @@ constexpr const char* case_users[] = {"alice", "bob", "carol", "dave", "erin"};
 
 // One WebSocket message per read. Messages are matched in a canonical form — compact JSON with sorted
 // keys — so that cases match any implementation's layout and key order (SC-MSG-07 is only a MAY).
-// Whatever is not JSON is passed on as it came, and simply matches no JSON pattern.
+// Whatever is not JSON is passed on as it came, and simply matches no JSON pattern. The framer also
+// remembers whether the session was welcomed, so the engine knows whether it has a session to leave.
 class json_messages final : public message_framer {
 public:
-  void feed(std::string_view bytes) override { pending_.emplace_back(bytes); }
+  void feed(std::string_view bytes) override {
+    json j = json::parse(bytes, nullptr, false);
+    if (j.is_discarded()) {
+      pending_.emplace_back(bytes);
+      return;
+    }
+    if (j.is_object() && j.value("_command", json()) == "WelcomeMessage") welcomed_ = true;
+    pending_.push_back(j.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
   std::optional<std::string> next(std::string&) override {
     if (pending_.empty()) return std::nullopt;
-    std::string raw = std::move(pending_.front());
+    std::string message = std::move(pending_.front());
     pending_.pop_front();
-    json j = json::parse(raw, nullptr, false);
-    if (j.is_discarded()) return raw;
-    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+    return message;
   }
+  bool welcomed() const { return welcomed_; }
 
 private:
   std::deque<std::string> pending_;
+  bool welcomed_ = false;
 };
 
 struct user_key {
@@ -186,6 +197,54 @@ public:
     return !name.empty() && !ctx.is_case_user(name) && name != mallory_name_;
   }
 
+  // A login step that gets no WelcomeMessage breaks the join rule, whatever the case is about; a check of
+  // an ErrorMessage's ref_message_id is SC-ERR-01's; a client's join signature is SC-CLIENT-02's.
+  std::string step_rule(const step& s) const override {
+    if (s.op == "securechat.login") return "SC-JOIN-03";
+    if (s.op == "securechat.error_ref") return "SC-ERR-01";
+    if (s.op == "securechat.verify_join") return "SC-CLIENT-02";
+    return {};
+  }
+
+  // A welcomed session ends with LeaveMessage (the engine then sends the WebSocket close frame 1000), so a
+  // shared target keeps none of a case's users: a bare close is for the cases about drops (SC-USER-04).
+  std::string farewell(message_framer& framer) const override {
+    auto* messages = dynamic_cast<json_messages*>(&framer);
+    if (!messages || !messages->welcomed()) return {};
+    return farewell_text();
+  }
+
+  std::string independence_rule() const override { return "SC-CONN-03"; }
+
+  // The WebSocket handshake, then a join as the first user of the run, left again at once.
+  identity identify(case_context& ctx) const override {
+    std::string where = ctx.target_host() + ":" + std::to_string(ctx.target_port());
+    auto stream = connect(ctx.target_host(), ctx.target_port(), ctx.deadline({}, 5000));
+    if (!stream) {
+      ctx.note("preflight", '*', "connect failed: " + stream.error().message());
+      return securechat_preflight::connect_problem(stream.error(), where);
+    }
+    net::stream& ws = **stream;
+    ctx.note("preflight", '*', "connected (WebSocket handshake completed)");
+    std::string user = ctx.get("alice");
+    auto signature = securechat::sign_join(key_of(user, ctx).private_key, user);
+    if (!signature) return {"signing the preflight's JoinMessage failed", {}, {}};
+    std::string join = securechat::encode({"preflight-" + random_tag(), securechat::msg::join{user, *signature}});
+    ctx.note("preflight", '>', core::printable(join));
+    net::read_result got;
+    if (auto ec = ws.write(join, ctx.deadline({}, 3000))) got.status = net::read_status::error;
+    else got = ws.read_some(ctx.deadline({}, 3000));
+    if (got.status == net::read_status::data) ctx.note("preflight", '<', core::printable(got.data));
+    auto answer = securechat_preflight::judge(got, user, where);
+    if (answer.welcomed) {
+      std::string leave = farewell_text();
+      ctx.note("preflight", '>', core::printable(leave) + "  (leaving again)");
+      ws.write(leave, ctx.deadline({}, 1000));
+    }
+    ws.close_gracefully(ctx.deadline({}, 1000));
+    return answer.verdict;
+  }
+
   std::string run_step(const step& s, case_context& ctx) const override {
     std::string name = s.op.substr(std::string("securechat.").size());
     if (name == "join") return send_join(s, ctx, arg(s, ctx, "id", "join-" + arg(s, ctx, "name")));
@@ -224,6 +283,20 @@ public:
           user_key{*key, *core::pkey::from_public_pem(key->public_pem()), key->public_pem()};
       return {};
     }
+    if (name == "error_ref") {
+      // SC-ERR-01: `ref` is a ref_message_id as an expect captured it (JSON: null or a string); `to` is the
+      // id of the message the ErrorMessage answers, or null when that message had no readable id.
+      if (!s.args.IsMap() || !s.args["to"])
+        throw case_error("securechat.error_ref needs 'to' (line " + std::to_string(s.line) + ")");
+      bool want_null = s.args["to"].IsNull();
+      std::string want = want_null ? std::string{} : arg(s, ctx, "to");
+      std::string ref = arg(s, ctx, "ref");
+      json got = json::parse(ref, nullptr, false);
+      if (want_null ? got.is_null() : (got.is_string() && got.get<std::string>() == want)) return {};
+      return "the ErrorMessage's ref_message_id is " + ref + ", but it must be " +
+             (want_null ? std::string("null: the message it answers had no readable id")
+                        : securechat::python_json_string(want) + ", the id of the message it answers");
+    }
     if (name == "verify_join") {
       std::string who = arg(s, ctx, "name");
       if (!securechat::verify_join(key_of(who, ctx).public_key, who, arg(s, ctx, "signature")))
@@ -261,17 +334,32 @@ private:
     return ctx.send(s.conn, securechat::encode({id, securechat::msg::join{user, signature}}));
   }
 
-  // connect, JoinMessage, WelcomeMessage: the prologue of most server cases.
+  static std::string farewell_text() {
+    return securechat::encode({securechat::new_message_id(), securechat::msg::leave{}});
+  }
+
+  // connect, JoinMessage, WelcomeMessage: the prologue of most server cases. A join that is not welcomed
+  // breaks SC-JOIN-03 (the step's rule); another message before the Welcome, SC-WELCOME-01; a connection
+  // that cannot be made, SC-CONN-01.
   std::string login(const step& s, case_context& ctx) const {
     std::string user = arg(s, ctx, "name");
     bool shared = std::any_cast<bool>(ctx.objects()["sc.shared"]);
     // On a shared target the previous case's user of this name may still be leaving: retry a little.
     for (int attempt = 0;; ++attempt) {
-      if (auto f = ctx.connect(s.conn, ctx.deadline({}, 5000)); !f.empty()) return f;
+      if (auto f = ctx.connect(s.conn, ctx.deadline({}, 5000)); !f.empty()) return ctx.blame("SC-CONN-01", f);
       if (auto f = send_join(s, ctx, "join-" + user); !f.empty()) return f;
-      auto f = ctx.expect(s.conn, {"^\\{\"_command\":\"WelcomeMessage\""}, ctx.deadline({}, 2000));
-      if (f.empty()) return {};
-      if (!shared || attempt >= 10 || f.find("User already exists") == std::string::npos) return f;
+      // Any message: its type decides which rule a wrong answer breaks. Bounded, so regex stays cheap.
+      auto f = ctx.expect(s.conn, {R"re(^((?:\{"_command":"([^"]*)")?[\s\S]{0,300}))re"}, ctx.deadline({}, 2000),
+                          {"sc.answer", "sc.command"});
+      if (!f.empty()) return f;
+      std::string command = ctx.get("sc.command");
+      if (command == "WelcomeMessage") return {};
+      std::string answer = ctx.get("sc.answer");
+      if (command != "ErrorMessage")
+        return ctx.blame("SC-WELCOME-01", "the first message after a valid JoinMessage for " + user +
+                                              " must be WelcomeMessage, got '" + core::printable(answer) + "'");
+      if (!shared || attempt >= 10 || answer.find("User already exists") == std::string::npos)
+        return "a valid JoinMessage for " + user + " was refused: '" + core::printable(answer) + "'";
       ctx.close(s.conn, false);
       std::this_thread::sleep_for(millis(200));
     }

@@ -10,10 +10,13 @@
 namespace parley::securechat {
 
 inline constexpr unsigned short default_port = 8765;          // SC-CONN-02
-inline constexpr std::size_t max_message_bytes = 64 * 1024;  // SC-CONN-04
+// SC-CONN-04: the original's effective limit, its WebSocket library's default (1 MiB).
+inline constexpr std::size_t max_message_bytes = 1024 * 1024;
 inline constexpr int max_depth = 16;                          // SC-MSG-05
 inline constexpr std::size_t max_id = 64;                     // SC-MSG-01
-inline constexpr std::size_t max_text = 16 * 1024;            // public text, bytes of UTF-8
+// Public text, bytes of UTF-8. Even when every byte of it becomes a six-byte escape, a RoutedPublicMessage
+// of this much text stays under 1 MiB, so a receiver with the original's limit can always read it.
+inline constexpr std::size_t max_text = 128 * 1024;
 inline constexpr std::size_t max_hex = 2048;                  // encrypted_text and signature: RSA-8192 at most
 inline constexpr std::size_t max_name_field = 256;            // any name field; the name rule itself is the hub's
 inline constexpr std::size_t max_public_key = 16 * 1024;

@@ -1,5 +1,6 @@
 // Deliberate bugs the reference server can plant (`parley-server securechat --fault NAME`), so that every
-// conformance case is shown to fail against a server that breaks its rule. Never enabled by default.
+// conformance case is shown to fail against a server that breaks its rule. Each table entry declares the
+// rules it breaks: a conformance run against it FAILs exactly those. Never enabled by default.
 #pragma once
 
 #include <optional>
@@ -17,11 +18,11 @@ enum class fault {
   welcome_without_joiner,    // leaves the joiner out of its own Welcome             SC-WELCOME-02
   no_add_user,               // never sends AddUserMessage                           SC-USER-01
   add_user_to_joiner,        // sends the joiner its own AddUserMessage too          SC-USER-01
-  no_remove_on_drop,         // RemoveUserMessage only on Leave, not on a drop       SC-USER-04
+  no_remove_on_drop,         // a drop unnoticed until a write: the user lingers     SC-USER-04
   trust_from_name,           // routes with the from_name the client wrote           SC-PUB-02, SC-PRIV-02
   echo_public,               // sends RoutedPublicMessage back to its sender too     SC-PUB-03
   error_without_id,          // every ErrorMessage has ref_message_id null           SC-ERR-01
-  keep_open_before_join,     // "Must join first" but the connection stays open      SC-JOIN-02
+  keep_open_before_join,     // refuses before the join but keeps the connection     SC-JOIN-02
   silent_unknown_recipient,  // drops a private message to an unknown user silently  SC-PRIV-03
   close_on_invalid_json,     // ends the session after "Invalid JSON"                SC-MSG-03
   answer_client_error,       // answers a client's ErrorMessage with an ErrorMessage SC-ERR-03

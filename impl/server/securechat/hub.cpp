@@ -11,6 +11,11 @@ hub::hub(hub_options options) : options_(std::move(options)) {
   if (!options_.make_id) options_.make_id = new_message_id;
 }
 
+std::size_t hub::session_count() const noexcept {
+  return static_cast<std::size_t>(
+      std::count_if(sessions_.begin(), sessions_.end(), [](const auto& s) { return !s.second.gone; }));
+}
+
 std::vector<std::string> hub::joined_names() const {
   std::vector<std::string> names;
   for (auto conn : join_order_) names.push_back(sessions_.at(conn).name);
@@ -31,7 +36,15 @@ void hub::on_data(core::conn_id conn, std::string_view data, time_point, core::a
 }
 
 void hub::on_close(core::conn_id conn, time_point, core::actions& out) {
-  if (sessions_.contains(conn)) end_session(conn, !planted(fault::no_remove_on_drop), out);
+  auto it = sessions_.find(conn);
+  if (it == sessions_.end()) return;
+  // Fault no-remove-on-drop: a joined user whose connection drops lingers, listed and holding its name,
+  // until a write to it reveals the loss (SC-USER-04 broken).
+  if (planted(fault::no_remove_on_drop) && !it->second.name.empty()) {
+    it->second.gone = true;
+    return;
+  }
+  end_session(conn, true, out);
 }
 
 void hub::before_join(core::conn_id conn, const decoded& in, core::actions& out) {
@@ -139,20 +152,33 @@ void hub::quiet_close(core::conn_id conn, core::actions& out) {
   end_session(conn, false, out);
 }
 
-void hub::send(core::conn_id conn, message body, core::actions& out) const {
+void hub::send(core::conn_id conn, message body, core::actions& out) {
+  if (noticed_gone(conn, out)) return;
   out.send(conn, encode({options_.make_id(), std::move(body)}));
 }
 
-void hub::error(core::conn_id conn, std::string text, std::optional<std::string> ref, core::actions& out) const {
+void hub::error(core::conn_id conn, std::string text, std::optional<std::string> ref, core::actions& out) {
   if (planted(fault::error_without_id)) ref.reset();
   send(conn, msg::error{std::move(text), std::move(ref)}, out);
 }
 
-void hub::broadcast(const message& body, core::conn_id except, core::actions& out) const {
+void hub::broadcast(const message& body, core::conn_id except, core::actions& out) {
   // One id for the whole broadcast, as the original: it is one message, delivered several times.
   std::string text = encode({options_.make_id(), body});
-  for (auto conn : join_order_)
-    if (conn != except) out.send(conn, text);
+  std::vector<core::conn_id> gone;
+  for (auto conn : join_order_) {
+    if (conn == except) continue;
+    if (sessions_.at(conn).gone) gone.push_back(conn);
+    else out.send(conn, text);
+  }
+  for (auto conn : gone) noticed_gone(conn, out);
+}
+
+bool hub::noticed_gone(core::conn_id conn, core::actions& out) {
+  auto it = sessions_.find(conn);
+  if (it == sessions_.end() || !it->second.gone) return false;
+  end_session(conn, true, out);
+  return true;
 }
 
 void hub::end_session(core::conn_id conn, bool announce, core::actions& out) {

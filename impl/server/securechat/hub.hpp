@@ -39,14 +39,16 @@ public:
   void on_close(core::conn_id conn, time_point now, core::actions& out) override;
   std::optional<time_point> next_wake() const override { return std::nullopt; }
 
-  // Introspection for tests and the fuzzer's invariants.
-  std::size_t session_count() const noexcept { return sessions_.size(); }
+  // Introspection for tests and the fuzzer's invariants: sessions of open connections (not the ones fault
+  // no-remove-on-drop has yet to notice are gone), and the joined names, those included.
+  std::size_t session_count() const noexcept;
   std::vector<std::string> joined_names() const;
 
 private:
   struct session {
     std::string name;  // empty until the join succeeds
     known_key key;
+    bool gone = false;  // fault no-remove-on-drop: the connection closed and the hub has not noticed yet
   };
 
   void before_join(core::conn_id conn, const decoded& in, core::actions& out);
@@ -55,12 +57,15 @@ private:
   void refuse(core::conn_id conn, std::string text, std::optional<std::string> ref, core::actions& out);
   void quiet_close(core::conn_id conn, core::actions& out);
 
-  void send(core::conn_id conn, message body, core::actions& out) const;
-  void error(core::conn_id conn, std::string text, std::optional<std::string> ref, core::actions& out) const;
+  void send(core::conn_id conn, message body, core::actions& out);
+  void error(core::conn_id conn, std::string text, std::optional<std::string> ref, core::actions& out);
   // To every joined session except `except` (SC-USER-02: never to connections that have not joined).
-  void broadcast(const message& body, core::conn_id except, core::actions& out) const;
+  void broadcast(const message& body, core::conn_id except, core::actions& out);
   // Ends a session: RemoveUser to the others if it had joined (unless `announce` is false), state removed.
   void end_session(core::conn_id conn, bool announce, core::actions& out);
+  // Fault no-remove-on-drop: a write to a session whose connection is gone is when the hub notices, as the
+  // original does when a later write fails; the session then ends as a drop would have ended it.
+  bool noticed_gone(core::conn_id conn, core::actions& out);
   bool planted(fault f) const noexcept { return options_.planted == f; }
 
   hub_options options_;

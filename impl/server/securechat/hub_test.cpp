@@ -256,6 +256,41 @@ TEST_F(SecurechatHubFault, AcceptBadSignatureWelcomesAnySignature) {
   EXPECT_TRUE(std::holds_alternative<msg::welcome>(got[0].body));
 }
 
+class SecurechatHubUnnoticedDrop : public SecurechatHub {
+protected:
+  SecurechatHubUnnoticedDrop() : SecurechatHub(fault::no_remove_on_drop) {}
+};
+
+// As the original: a bare close goes unnoticed until a write to the lost connection fails, so the user
+// lingers (listed, its name taken) and nobody is told until then.
+TEST_F(SecurechatHubUnnoticedDrop, ADroppedUserLingersUntilAWriteRevealsIt) {
+  join(1, "alice");
+  join(2, "bob");
+  take(1);
+  take(2);
+  drop(2);
+  EXPECT_TRUE(take(1).empty());
+  EXPECT_EQ(hub_.session_count(), 1u);
+  EXPECT_EQ(hub_.joined_names(), (std::vector<std::string>{"alice", "bob"}));
+  connect(3);
+  feed(3, join_text("bob", "bob"));
+  EXPECT_EQ(only_error(3).text, "User already exists");
+
+  // alice's public message is the write that reveals it: bob ends as a drop ends a session.
+  feed(1, encode({"p1", msg::public_text{"anyone?", std::nullopt}}));
+  auto got = take(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(std::get<msg::remove_user>(got[0].body).name, "bob");
+  EXPECT_EQ(hub_.joined_names(), std::vector<std::string>{"alice"});
+  EXPECT_TRUE(take(2).empty());
+
+  // A Leave is noticed at once, as always.
+  join(4, "carol");
+  take(1);
+  feed(4, encode({"l1", msg::leave{}}));
+  EXPECT_EQ(std::get<msg::remove_user>(take(1).at(0).body).name, "carol");
+}
+
 TEST(SecurechatFaults, NamesAreUniqueAndFindable) {
   std::set<std::string_view> names;
   for (const auto& f : all_faults()) {
