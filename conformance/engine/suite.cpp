@@ -301,7 +301,10 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
     if (own && !own->running()) {
       r.notes.push_back("the implementation under test " + own->exit_status() + " during this case");
     } else if (external && ctx.trouble().lost) {
-      if (!target_alive(adapter_, host, port, watched, settings_.time_scale)) suspect = suspicion::target_down;
+      bool alive = target_alive(adapter_, host, port, watched, settings_.time_scale);
+      // An instance of the case's own that stopped serving was stopped by the case: nothing to settle.
+      if (!alive && own) r.notes.push_back("the implementation under test stopped accepting connections during this case");
+      else if (!alive) suspect = suspicion::target_down;
       else if (ctx.trouble().fresh && !pacing_confirmed_ && pacing_rejected_ < 2) suspect = suspicion::fresh_reset;
     }
   }
@@ -363,7 +366,8 @@ void suite::settle_death(const std::vector<std::pair<job, suspicion>>& suspects,
   // Each suspect alone on a fresh instance: the one after which the target is dead again is the culprit.
   for (const auto& [j, why] : suspects) {
     const test_case& c = cases_[j.index];
-    bool serving = !target_down_ && target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale);
+    bool serving = !target_down_ && shared_ &&
+                   target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale);
     if (!serving && !restart_shared("it had stopped accepting connections")) {
       down_reason_ = shared_problem_;
       target_down_ = true;
@@ -372,13 +376,13 @@ void suite::settle_death(const std::vector<std::pair<job, suspicion>>& suspects,
     }
     suspicion again = suspicion::none;
     case_result r = run_case(c, j.run, again);
-    if (!target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale)) {
-      std::string now_status = shared_->exit_status();
+    if (!shared_ || !target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale)) {
+      std::string now_status = shared_ ? shared_->exit_status() : std::string{};
       std::string what = "the target stopped accepting connections during this case, run alone" +
                          (now_status.empty() ? std::string{} : " (it " + now_status + ")");
       r.notes.push_back(what);
       r.message += " [" + what + "]";
-      r.target_output = shared_->output_tail();
+      if (shared_) r.target_output = shared_->output_tail();
       // It died, yet every step passed (e.g. at the case's polite farewell): that is still this case's doing.
       if (r.outcome == verdict::pass) {
         std::string rule = adapter_.independence_rule().empty() ? r.rules.front() : adapter_.independence_rule();
@@ -392,7 +396,8 @@ void suite::settle_death(const std::vector<std::pair<job, suspicion>>& suspects,
     }
     slot(j) = std::move(r);
   }
-  if (!target_down_ && !target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale))
+  if (!target_down_ && shared_ &&
+      !target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale))
     restart_shared("it had stopped accepting connections");
 }
 

@@ -23,6 +23,9 @@ std::size_t user_lease::size() const {
 
 std::string user_lease::take(case_context& ctx, std::size_t want, std::vector<std::string>& names) const {
   std::unique_lock lock(mutex_);
+  if (total_ < want)
+    return "the case needs " + std::to_string(want) + " users and only " + std::to_string(total_) +
+           " are left to lend (users the target still holds are no longer lent)";
   if (!returned_.wait_for(lock, std::chrono::seconds(60), [&] { return free_.size() >= want; }))
     return "no free users to run the case with after 60 s";
   names.clear();

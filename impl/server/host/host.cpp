@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdlib>
@@ -50,6 +51,7 @@ public:
   void stop() override {
     asio::post(io_, [this] {
       stopping_ = true;
+      keep_running_.reset();
       boost::system::error_code ignored;
       acceptor_.close(ignored);
       timer_.cancel();
@@ -224,6 +226,8 @@ private:
     log("no longer accepting connections: " + crash.reason);
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    // The process lives on without a listener, as such a server does, also once its last connection is gone.
+    keep_running_.emplace(io_.get_executor());
   }
 
   // Everything the hub queued has been written: end the connection in order and forget it. The hub
@@ -266,6 +270,7 @@ private:
   std::shared_ptr<boost::asio::ssl::context> tls_;  // transport::tls only
   core::conn_id last_id_ = 0;
   bool stopping_ = false;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running_;
 };
 
 }  // namespace
