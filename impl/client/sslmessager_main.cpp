@@ -47,7 +47,8 @@ int run_sslmessager(const cli::args& args) {
   if (!script.empty() && script != "-" && !std::ifstream(script))
     throw cli::usage_error("cannot read --script " + script);
   std::string host = args.get_or("--host", "127.0.0.1");
-  driver d(agent, !script.empty(), args.has("--log-wire"), render_human);
+  // The wire log shows the AUTH line with its password hidden, as the server's does (SSLM-USERS-04).
+  driver d(agent, !script.empty(), args.has("--log-wire"), render_human, sslmessager::loggable);
   set_up_trust(d, args, host, "the password");  // SSLM-TRUST-01..04
   auto port = static_cast<unsigned short>(args.number("--port", sslmessager::default_port, 1, 65535));
   int code = d.run(host, port, script);

@@ -4,9 +4,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <unistd.h>
 
 #include "impl/cli/secret.hpp"
+#include "impl/core/crypto/pkey.hpp"
 #include "impl/core/crypto/x509.hpp"
 #include "impl/core/key_store.hpp"
 #include "impl/server/programs.hpp"
@@ -27,6 +29,22 @@ std::string read_new_password() {
   std::string second = cli::read_secret("again: ", "");
   if (first != second) throw cli::usage_error("the two passwords differ");
   return first;
+}
+
+// The key must be there and belong to the certificate: said here in one line, before TLS says it less
+// clearly. `key_flag` is the --key given, if any (without it the key is looked for in the --cert file).
+void check_key(const std::string& key_pem, const std::string& certificate_pin, const std::string& cert_file,
+               const std::optional<std::string>& key_flag) {
+  auto key = core::pkey::from_private_pem(key_pem);
+  if (!key) {
+    if (!key_flag)
+      throw cli::usage_error("--cert " + cert_file + " holds no private key: give the key's file with --key PEM "
+                             "(without --key the --cert file must hold both)");
+    throw cli::usage_error("--key " + *key_flag + " holds no unencrypted PEM private key");
+  }
+  if (key->fingerprint() != certificate_pin)
+    throw cli::usage_error("the private key in " + key_flag.value_or(cert_file) +
+                           " does not belong to the certificate in " + cert_file);
 }
 
 int add_user(const cli::args& args) {
@@ -100,6 +118,7 @@ int run_sslmessager(const cli::args& args) {
   if (!parsed.problem.empty()) throw cli::usage_error(*users + ": " + parsed.problem);
   auto pin = core::public_key_pin(*cert_pem);
   if (!pin) throw cli::usage_error("--cert " + *cert + " holds no PEM certificate");
+  check_key(*key_pem, *pin, *cert, args.get("--key"));
 
   sslmessager::hub_options options;
   options.users = std::move(parsed.users);

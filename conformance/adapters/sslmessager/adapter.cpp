@@ -1,7 +1,9 @@
-// The sslmessager adapter: text lines over TLS, each matched as its printable text with the terminator's
-// CR shown (`ACCEPT aaa \r`), so cases check the exact bytes; the reference hub as built-in server on a
-// certificate made for the run; accounts made for the run or given with --user NAME:PASSWORD; and the steps
-// that log in and probe the TLS layer itself (spec/sslmessager/spec.md).
+// The sslmessager adapter: text lines over TLS, read as the spec's receiver reads them (content_lines.hpp:
+// cases match the content, and a line of the wrong form is one finding against SSLM-FRAME-01); the
+// reference hub as built-in server on a certificate made for the run; accounts made for the run or given
+// with --user NAME:PASSWORD; the steps that log in and probe the TLS layer itself; and the engine's manners
+// toward a target: a login as the preflight, END to end a session, CHECK passed over
+// (spec/sslmessager/spec.md).
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,12 +11,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 #include <unistd.h>
 
+#include "conformance/adapters/sslmessager/content_lines.hpp"
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/builtin_host.hpp"
-#include "conformance/engine/printable_lines.hpp"
 #include "conformance/engine/runner.hpp"
 #include "conformance/engine/user_lease.hpp"
 #include "impl/core/crypto/digest.hpp"
@@ -28,7 +31,11 @@ namespace {
 
 using namespace sslmessager;
 
-constexpr const char* case_users[] = {"aaa", "bbb", "ccc", "ddd", "eee"};
+// A case's accounts are ${aaa}, ${bbb} and ${ccc} (with ${aaa_pw} ...): three, the fewest a target's
+// operator must give with --user. The engine makes five when it makes the run's own.
+constexpr const char* case_users[] = {"aaa", "bbb", "ccc"};
+constexpr const char* run_accounts[] = {"aaa", "bbb", "ccc", "ddd", "eee"};
+constexpr const char* login_rule = "SSLM-AUTH-03";
 
 std::string arg(const step& s, const case_context& ctx, const char* key, const std::string& fallback = "\x01") {
   if (!s.args.IsMap() || !s.args[key]) {
@@ -36,6 +43,16 @@ std::string arg(const step& s, const case_context& ctx, const char* key, const s
     return ctx.substitute(fallback);
   }
   return ctx.substitute(s.args[key].as<std::string>());
+}
+
+// `text` as a regular expression that matches exactly it (names may hold '.').
+std::string literal(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (std::string_view(R"(\^$.|?*+()[]{}/)").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
 }
 
 // A TLS client handshake with the given highest version; whether it completed, and whether the server
@@ -98,7 +115,7 @@ public:
   std::string protocol() const override { return "sslmessager"; }
   unsigned short default_port() const override { return sslmessager::default_port; }
   std::unique_ptr<message_framer> make_framer() const override {
-    return std::make_unique<printable_lines>(2 * max_message);
+    return std::make_unique<sslmessager_lines>(2 * max_message);
   }
   std::string encode(const std::string& text) const override { return wire(text); }  // content SP CR LF
   // check: the CHECK interval; login: how long a connection may stay without AUTH.
@@ -147,14 +164,15 @@ public:
           return "--user takes NAME:PASSWORD, not '" + account + "'";
         accounts_[account.substr(0, colon)] = account.substr(colon + 1);
       }
-      if (accounts_.size() < 3) return "the suite needs at least 3 accounts the target knows: --user NAME:PASSWORD, 3 times";
+      if (accounts_.size() < std::size(case_users))
+        return "the suite needs at least 3 accounts the target knows: --user NAME:PASSWORD, 3 times";
     } else {
       if (settings.kind == target_kind::launch && settings.launch_command.find("{users}") == std::string::npos)
         return "the launched server must know the run's accounts: put --users {users} (and --cert {cert} --key {key}) "
                "in the --launch command, or give the target's accounts with --user NAME:PASSWORD";
       if (settings.kind == target_kind::address)
         return "a --target server's accounts are needed: --user NAME:PASSWORD, at least 3 times";
-      for (const char* name : case_users) accounts_[name] = core::to_hex(core::random_bytes(6));
+      for (const char* name : run_accounts) accounts_[name] = core::to_hex(core::random_bytes(6));
     }
     std::ofstream users(dir_ + "/users");
     for (const auto& [name, password] : accounts_) {
@@ -169,18 +187,16 @@ public:
   }
 
   std::string begin_case(case_context& ctx, bool shared) const override {
+    // prepare() saw to it that there are at least as many accounts as a case uses.
     std::vector<std::string> names;
     if (shared) {
-      if (auto problem = lease_.take(ctx, std::min(std::size(case_users), lease_.size()), names); !problem.empty())
-        return problem;
+      if (auto problem = lease_.take(ctx, std::size(case_users), names); !problem.empty()) return problem;
     } else {
       for (const auto& [name, password] : accounts_) names.push_back(name);
     }
     for (std::size_t i = 0; i < std::size(case_users); ++i) {
-      std::string name = i < names.size() ? names[i] : std::string("(no account: give more with --user)");
-      ctx.set(case_users[i], name);
-      auto it = accounts_.find(name);
-      ctx.set(std::string(case_users[i]) + "_pw", it != accounts_.end() ? it->second : "");
+      ctx.set(case_users[i], names[i]);
+      ctx.set(std::string(case_users[i]) + "_pw", accounts_.at(names[i]));
     }
     ctx.set("nobody", "nobody" + core::to_hex(core::random_bytes(3)));
     ctx.objects()["sslm.shared"] = shared;
@@ -191,11 +207,56 @@ public:
 
   bool is_noise(const std::string&, const case_context&) const override { return false; }  // nothing is broadcast
 
+  // A login step that fails breaks the login rule, whatever the case is about.
+  std::string step_rule(const step& s) const override { return s.op == "sslmessager.login" ? login_rule : ""; }
+  // A misbehaving session must end that session at most (SSLM-CONN-03).
+  std::string independence_rule() const override { return "SSLM-CONN-03"; }
+  // A session that is logged in ends with END (SSLM-END-01); one that is not has nothing to end but TLS.
+  std::string farewell(message_framer& f) const override {
+    auto* lines = dynamic_cast<sslmessager_lines*>(&f);
+    return lines && lines->logged_in() ? wire("END") : std::string{};
+  }
+  // CHECK needs no answer (SSLM-CHECK-02); only the CHECK cases look at it.
+  std::optional<std::string> keepalive_answer(const std::string& message) const override {
+    return message == "CHECK" ? std::optional<std::string>(std::string{}) : std::nullopt;
+  }
+  std::vector<std::string> keepalive_rules() const override { return {"SSLM-CHECK-"}; }
+  // A TLS handshake alone proves little (peerchat serves TLS too). A login with an account the target is
+  // said to know is the most ordinary thing a client does, and only an sslmessager server answers it with
+  // ACCEPT or an END line; the session is then ended with END. Nothing unusual is sent: a fragile server
+  // must survive the preflight.
+  identity identify(case_context& ctx) const override {
+    if (auto f = ctx.connect("preflight", ctx.deadline({}, 5000)); !f.empty()) return {"no TLS session: " + f, {}, {}};
+    std::string user = ctx.get("aaa");
+    if (auto f = ctx.send("preflight", wire("AUTH " + user + " " + ctx.get("aaa_pw"))); !f.empty()) return {f, {}, {}};
+    // CHECK may come first on a busy target; it is passed over like any keep-alive.
+    if (auto f = ctx.expect("preflight", {"^(.*)$"}, ctx.deadline({}, 10000), {"preflight_answer"}); !f.empty())
+      return {"the target completed a TLS handshake but did not answer an sslmessager AUTH: " + f, {}, {}};
+    std::string answer = ctx.get("preflight_answer");
+    if (answer.starts_with("ACCEPT ")) return {};
+    if (!answer.starts_with("END "))
+      return {"the target answered AUTH with '" + answer + "', which is no sslmessager line", {}, {}};
+    // A refusal of an account given with --user is most likely a wrong --user; with the run's own accounts
+    // it is the target's defect, and the login cases say so.
+    if (answer == end_text::bad_login && !ctx.settings().accounts.empty())
+      return {"the target refused the login of " + user + " (" + answer + "): give accounts it knows with "
+              "--user NAME:PASSWORD", {}, {}};
+    return {};
+  }
+
   std::string run_step(const step& s, case_context& ctx) const override {
     std::string name = s.op.substr(std::string("sslmessager.").size());
     if (name == "login") return login(s, ctx);
     if (name == "plain_tcp") return plain_tcp(ctx);
     if (name == "tls_probe") return tls_probe(ctx);
+    if (name == "send_long") {
+      // One message of `head` and `count` copies of `fill`, written at once (a long text in one record).
+      std::string text = arg(s, ctx, "head");
+      std::string fill = arg(s, ctx, "fill");
+      auto count = s.args["count"] ? s.args["count"].as<std::size_t>() : 0;
+      for (std::size_t i = 0; i < count; ++i) text += fill;
+      return ctx.send(s.conn, wire(text));
+    }
     if (name == "stall") {
       // A TCP connection that never starts TLS, held open until the case ends.
       auto c = net::connect_tcp(ctx.target_host(), ctx.target_port(), ctx.deadline({}, 3000));
@@ -213,13 +274,23 @@ private:
     std::string user = arg(s, ctx, "user");
     std::string password = arg(s, ctx, "password", accounts_.contains(user) ? accounts_.at(user) : "");
     bool shared = std::any_cast<bool>(ctx.objects()["sslm.shared"]);
+    // Whether this case logged the user in before: then a refusal is about what the case did since.
+    auto& seen = ctx.objects()["sslm.logged_in"];
+    if (!seen.has_value()) seen = std::set<std::string>{};
+    bool first = std::any_cast<std::set<std::string>&>(seen).insert(user).second;
     for (int attempt = 0;; ++attempt) {
       if (auto f = ctx.connect(s.conn, ctx.deadline({}, 5000)); !f.empty()) return f;
       if (auto f = ctx.send(s.conn, wire("AUTH " + user + " " + password)); !f.empty()) return f;
-      auto f = ctx.expect(s.conn, {"^ACCEPT " + ctx.substitute(user, true) + " \\\\r$"}, ctx.deadline({}, 3000));
+      auto f = ctx.expect(s.conn, {"^ACCEPT " + literal(user) + "$"}, ctx.deadline({}, 3000));
       if (f.empty()) return {};
-      // On a shared target the previous case's connection of this user may still be closing.
-      if (!shared || attempt >= 10 || f.find("already online") == std::string::npos) return "login of " + user + ": " + f;
+      if (!shared || f.find("already online") == std::string::npos) return "login of " + user + ": " + f;
+      // On a shared target the previous case's connection of this user may still be closing; a user the
+      // target still holds after that is a ghost of an earlier case: it is no longer lent, and this case
+      // runs again with other users.
+      if (attempt >= 10) {
+        if (first) lease_.retire(ctx, user);
+        return "login of " + user + ": " + f;
+      }
       ctx.close(s.conn, false);
       std::this_thread::sleep_for(millis(200));
     }
@@ -243,7 +314,8 @@ private:
       }
       ctx.note("plain", '<', core::printable(got.substr(0, 200)));
       if (got.find("ACCEPT") != std::string::npos) return "the server accepted a login over plain TCP";
-      if (r.status == net::read_status::timeout) return "the server kept a plain-TCP connection open for 3 s";
+      if (r.status == net::read_status::timeout)
+        return ctx.blame("SSLM-TLS-06", "the server kept a plain-TCP connection open for 3 s");
       return {};
     }
   }
@@ -256,7 +328,7 @@ private:
     if (old.handshake_ok) return "the server completed a handshake with a client that offers only TLS 1.0 and 1.1";
     auto modern = probe_tls(ctx.target_host(), ctx.target_port(), false);
     if (!modern.handshake_ok) return "a TLS 1.2/1.3 handshake failed: " + modern.error;
-    if (modern.certificate_requested) return "the server asked for a client certificate";
+    if (modern.certificate_requested) return ctx.blame("SSLM-TLS-04", "the server asked for a client certificate");
     return {};
   }
 

@@ -1,5 +1,7 @@
 #include "impl/proto/sslmessager/message.hpp"
 
+#include <algorithm>
+
 #include "impl/core/encoding.hpp"
 
 namespace parley::sslmessager {
@@ -60,22 +62,35 @@ void message_reader::deliver(std::string content, std::vector<std::string>& out)
 }
 
 std::string auth_redactor::operator()(std::uint64_t conn, std::string_view chunk) {
-  std::string shown(chunk);
-  if (!done_.contains(conn)) {
-    if (!spaces_.contains(conn) && spaces_.size() >= max_pending) spaces_.erase(spaces_.begin());
-    int& spaces = spaces_[conn];
-    for (char& c : shown) {
-      if (c == '\n' || c == '\r') {
-        spaces_.erase(conn);
-        if (done_.size() >= max_pending) done_.erase(done_.begin());
-        done_.insert(conn);
-        break;
-      }
-      if (c == ' ') ++spaces;
-      else if (spaces >= 2) c = '*';  // "AUTH name " stays readable, the password does not
+  if (done_.contains(conn)) return core::printable(chunk);
+  if (!state_.contains(conn) && state_.size() >= max_pending) state_.erase(state_.begin());
+  int& state = state_[conn];
+  std::string shown;
+  for (std::size_t i = 0; i < chunk.size(); ++i) {
+    char c = chunk[i];
+    if (c == '\n' || c == '\r') {
+      state_.erase(conn);
+      if (done_.size() >= max_pending) done_.erase(done_.begin());
+      done_.insert(conn);
+      return core::printable(shown) + core::printable(chunk.substr(i));
+    }
+    if (c == ' ') {
+      state = std::min(state + 1, 2);  // a field after the password gets its own mask
+      shown += c;
+    } else if (state < 2) {
+      shown += c;  // "AUTH name " stays readable
+    } else if (state == 2) {
+      shown += password_mask;
+      state = 3;
     }
   }
   return core::printable(shown);
+}
+
+std::string loggable(std::string_view chunk) {
+  if (!chunk.starts_with("AUTH ")) return core::printable(chunk);
+  auth_redactor redact;
+  return redact(0, chunk);
 }
 
 client_message parse_client(std::string_view content) {

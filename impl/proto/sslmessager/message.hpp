@@ -47,17 +47,26 @@ private:
   millis fragment_;
 };
 
-// For wire logs: masks the password of a connection's first line (its AUTH), whatever the chunks it
-// arrives in (SSLM-USERS-04). One per server; it remembers at most `max_pending` unfinished first lines.
+// What a wire log shows instead of a password: always the same, so not even its length shows.
+inline constexpr std::string_view password_mask = "<hidden>";
+
+// For wire logs: replaces the password of a connection's first line (its AUTH) with password_mask,
+// whatever the chunks it arrives in (SSLM-USERS-04). One per server; it remembers at most `max_pending`
+// unfinished first lines.
 class auth_redactor {
 public:
   std::string operator()(std::uint64_t conn, std::string_view chunk);
 
 private:
   static constexpr std::size_t max_pending = 4096;
-  std::map<std::uint64_t, int> spaces_;  // connections whose first line has not ended: spaces seen so far
+  // For connections whose first line has not ended: the spaces seen so far, up to 2 ("AUTH name "), then
+  // 3 once the mask stands for the field being read.
+  std::map<std::uint64_t, int> state_;
   std::set<std::uint64_t> done_;
 };
+
+// How a client's wire log shows a chunk: printable, and an AUTH line's password replaced by password_mask.
+std::string loggable(std::string_view chunk);
 
 // What a client sends.
 namespace client_msg {

@@ -100,10 +100,18 @@ TEST(SslmessagerGrammar, ServerMessages) {
 
 TEST(SslmessagerRedactor, MasksTheFirstLinesPasswordAcrossChunks) {
   auth_redactor r;
-  EXPECT_EQ(r(1, "AUTH aaa s3"), "AUTH aaa **");
-  EXPECT_EQ(r(2, "AUTH bbb hunter2 \r\n"), "AUTH bbb ******* \\r\\n");
-  EXPECT_EQ(r(1, "cret \r\nMSG bbb aaa hi"), "**** \\r\\nMSG bbb aaa hi");
+  EXPECT_EQ(r(1, "AUTH aaa s3"), "AUTH aaa <hidden>");
+  EXPECT_EQ(r(2, "AUTH bbb hunter2 \r\n"), "AUTH bbb <hidden> \\r\\n");
+  EXPECT_EQ(r(1, "cret \r\nMSG bbb aaa hi"), " \\r\\nMSG bbb aaa hi");
   EXPECT_EQ(r(1, "AUTH x y\n"), "AUTH x y\\n");  // only the first line is the login
+  EXPECT_EQ(r(3, "AUTH ccc a b\r\n"), "AUTH ccc <hidden> <hidden>\\r\\n");
+}
+
+TEST(SslmessagerRedactor, HidesEvenThePasswordsLength) {
+  auth_redactor r;
+  EXPECT_EQ(r(1, "AUTH aaa x \r\n"), r(2, "AUTH aaa a-much-longer-password \r\n"));
+  EXPECT_EQ(loggable("AUTH aaa secret \r\n"), "AUTH aaa <hidden> \\r\\n");
+  EXPECT_EQ(loggable("MSG bbb aaa secret \r\n"), "MSG bbb aaa secret \\r\\n");
 }
 
 }  // namespace

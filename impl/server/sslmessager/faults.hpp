@@ -24,7 +24,9 @@ enum class fault {
   keep_name_after_drop,    // a user whose connection drops stays online (the original)
   no_fragments,            // drops bytes that never get a line ending (the original client's CHECK-style sends)
   no_end_reply,            // closes on a client's END without END <end accepted>
-  relay_to_everyone,       // relays a MSG to every online user, not just the target
+  relay_to_everyone,       // relays a MSG for an online target to every online user, not just the target
+  no_framing,              // takes each read as one message: no line splitting, no fragment timer (the original)
+  unknown_user_kills_listener,  // after refusing an unknown user, stops accepting connections (a fragile server)
 };
 
 using fault_info = core::fault_info<fault>;

@@ -22,12 +22,28 @@ void hub::on_connect(core::conn_id conn, std::string_view, time_point now, core:
 void hub::on_data(core::conn_id conn, std::string_view data, time_point now, core::actions& out) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;  // after an END, input is discarded
+  if (planted(fault::no_framing)) return take_whole_read(conn, it->second, data, out);
   std::vector<std::string> messages;
   auto status = it->second.reader.feed(data, now, messages);
   process(conn, messages, out);
   auto still = conns_.find(conn);
   if (status == message_reader::status::too_long && still != conns_.end())
     end(conn, end_text::too_long, "a message over 4096 bytes", out);
+}
+
+// The original's framing (spec §12 R1): one read is one message, whatever it holds. Its line ending and one
+// SP are removed as a receiver does (SSLM-FRAME-03), but a read is never split at an LF nor held for more.
+void hub::take_whole_read(core::conn_id conn, connection& c, std::string_view data, core::actions& out) {
+  if (data.size() > max_message) return end(conn, end_text::too_long, "a read over 4096 bytes", out);
+  std::string content(data);
+  if (content.ends_with('\n')) content.pop_back();
+  if (content.ends_with('\r')) content.pop_back();
+  if (content.ends_with(' ')) content.pop_back();
+  if (content.empty()) return;
+  // Several lines in one read make one message, which no grammar admits.
+  if (content.find('\n') != std::string::npos)
+    return end(conn, end_text::bad_protocol, "several lines in one read (no framing: fault)", out);
+  handle(conn, c, content, out);
 }
 
 void hub::process(core::conn_id conn, std::vector<std::string>& messages, core::actions& out) {
@@ -81,7 +97,13 @@ void hub::login(core::conn_id conn, connection& c, const client_msg::auth& a, co
   }
   // Every refusal costs one scrypt, known name or not (SSLM-AUTH-06), and reads the same (SSLM-AUTH-04).
   bool verified = options_.verify(known ? user->second : dummy_, a.password) && known;
-  if (!verified) return end(conn, end_text::bad_login, "refused login for '" + a.name.substr(0, 32) + "'", out);
+  if (!verified) {
+    end(conn, end_text::bad_login, "refused login for '" + a.name.substr(0, 32) + "'", out);
+    // A fragile server whose accept loop dies on an unknown name: it refuses correctly, then stops accepting.
+    if (!known && planted(fault::unknown_user_kills_listener))
+      out.crash("an unknown user stopped the listener (fault)", /*whole_process=*/false);
+    return;
+  }
   if (online_.contains(a.name) && !planted(fault::accept_second_login))
     return end(conn, end_text::already_online, a.name + " is already online", out);
   c.name = a.name;
@@ -96,11 +118,11 @@ void hub::relay(core::conn_id conn, connection& c, const client_msg::msg& m, cor
     return end(conn, end_text::bad_sender, c.name + " wrote as " + m.sender.substr(0, 32), out);
   if (m.text.size() > max_text) return end(conn, end_text::too_long, "a text over 4000 bytes", out);
   std::string line = "RELAY " + m.target + " " + m.sender + " " + m.text;
-  if (planted(fault::relay_to_everyone)) {
+  auto target = online_.find(m.target);
+  if (planted(fault::relay_to_everyone) && target != online_.end()) {
     for (const auto& [name, id] : online_) send(id, line, out);
     return;
   }
-  auto target = online_.find(m.target);
   if (target != online_.end() && conns_.contains(target->second)) return send(target->second, line, out);
   if (target != online_.end()) return;  // keep-name-after-drop: the original writes into a dead socket
   if (!planted(fault::no_cnt)) send(conn, cnt_text, out);

@@ -57,6 +57,8 @@ private:
   // Closes without a further line and forgets the connection.
   void forget(core::conn_id conn, std::string why, core::actions& out);
   void process(core::conn_id conn, std::vector<std::string>& messages, core::actions& out);
+  // The no-framing fault: one read is one message.
+  void take_whole_read(core::conn_id conn, connection& c, std::string_view data, core::actions& out);
   bool planted(fault f) const noexcept { return options_.planted == f; }
 
   hub_options options_;

@@ -38,6 +38,8 @@ protected:
   }
   std::vector<std::string> take(core::conn_id c) { return std::exchange(inbox_[c], {}); }
   bool closed(core::conn_id c) const { return closed_.contains(c); }
+  // The crash a planted fault asked for: "" for none, else "process" or "listener".
+  std::string crashed() const { return crashed_; }
 
   hub hub_;
   time_point now_{};
@@ -53,11 +55,14 @@ private:
         inbox_[s->conn].push_back(s->bytes);
       } else if (auto* c = std::get_if<core::close_action>(&action)) {
         closed_.insert(c->conn);  // the host does not report a close the hub asked for
+      } else if (auto* crash = std::get_if<core::crash_action>(&action)) {
+        crashed_ = crash->whole_process ? "process" : "listener";
       }
     }
   }
   std::map<core::conn_id, std::vector<std::string>> inbox_;
   std::set<core::conn_id> closed_;
+  std::string crashed_;
 };
 
 TEST_F(SslmessagerHub, RelaysUnderTheRealSenderAndAnswersCntForOfflineTargets) {
@@ -171,6 +176,57 @@ TEST_F(SslmessagerHubSpoofable, TheFaultRelaysForgedSenders) {
   login(2, "bbb");
   data(1, "MSG bbb ccc forged\r\n");
   EXPECT_EQ(take(2), (std::vector<std::string>{"RELAY bbb ccc forged \r\n"}));
+}
+
+class SslmessagerHubUnframed : public SslmessagerHub {
+protected:
+  SslmessagerHubUnframed() : SslmessagerHub(fault::no_framing) {}
+};
+
+TEST_F(SslmessagerHubUnframed, TheFaultTakesEachReadAsOneMessage) {
+  login(1, "aaa");
+  login(2, "bbb");
+  data(1, "MSG bbb aaa no terminator");  // at once, without waiting for the fragment timeout
+  EXPECT_EQ(take(2), (std::vector<std::string>{"RELAY bbb aaa no terminator \r\n"}));
+  data(1, "MSG bbb aaa in ");  // a message in two reads is two messages
+  EXPECT_EQ(take(2), (std::vector<std::string>{"RELAY bbb aaa in \r\n"}));
+  data(1, "pieces \r\n");
+  EXPECT_EQ(take(1), (std::vector<std::string>{"END * <incorrect protocol> \r\n"}));
+  data(2, "MSG aaa bbb one \r\nMSG aaa bbb two \r\n");  // and two in one read are none
+  EXPECT_EQ(take(2), (std::vector<std::string>{"END * <incorrect protocol> \r\n"}));
+}
+
+class SslmessagerHubFragileListener : public SslmessagerHub {
+protected:
+  SslmessagerHubFragileListener() : SslmessagerHub(fault::unknown_user_kills_listener) {}
+};
+
+TEST_F(SslmessagerHubFragileListener, TheFaultRefusesAnUnknownUserThenStopsTheListenerOnly) {
+  login(2, "bbb");
+  connect(3);
+  data(3, "AUTH bbb wrong \r\n");  // a known user's wrong password leaves the listener alone
+  EXPECT_EQ(crashed(), "");
+  connect(4);
+  data(4, "AUTH nobody 123 \r\n");
+  EXPECT_EQ(take(4), (std::vector<std::string>{"END <incorrect username or password> \r\n"}));
+  EXPECT_EQ(crashed(), "listener");
+  data(2, "MSG bbb bbb still here \r\n");  // open sessions go on
+  EXPECT_EQ(take(2), (std::vector<std::string>{"RELAY bbb bbb still here \r\n"}));
+}
+
+class SslmessagerHubRelayToEveryone : public SslmessagerHub {
+protected:
+  SslmessagerHubRelayToEveryone() : SslmessagerHub(fault::relay_to_everyone) {}
+};
+
+TEST_F(SslmessagerHubRelayToEveryone, TheFaultCopiesRelaysButStillAnswersCnt) {
+  login(1, "aaa");
+  login(2, "bbb");
+  data(1, "MSG bbb aaa hi \r\n");
+  EXPECT_EQ(take(1), (std::vector<std::string>{"RELAY bbb aaa hi \r\n"}));
+  EXPECT_EQ(take(2), (std::vector<std::string>{"RELAY bbb aaa hi \r\n"}));
+  data(1, "MSG ccc aaa anyone? \r\n");
+  EXPECT_EQ(take(1), (std::vector<std::string>{"CNT <user not online> \r\n"}));
 }
 
 }  // namespace
