@@ -135,7 +135,11 @@ public:
   // A keep-alive the server may send at any time (itp: PING): the answer to write back ("" for none), or
   // nullopt for an ordinary message. Outside the cases of keepalive_rules() the engine answers it and
   // passes over it, so a case never fails for a keep-alive it was not about.
-  virtual std::optional<std::string> keepalive_answer(const std::string& /*message*/) const { return std::nullopt; }
+  // `framer` is the connection's own, for an answer that depends on the connection (multiparty's is sealed
+  // under the connection's key with its next sequence number).
+  virtual std::optional<std::string> keepalive_answer(message_framer& /*framer*/, const std::string& /*message*/) const {
+    return std::nullopt;
+  }
   // Rule ids, or prefixes ending in '-', whose steps see keep-alives as ordinary messages.
   virtual std::vector<std::string> keepalive_rules() const { return {}; }
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "conformance/engine/process.hpp"
@@ -93,12 +94,34 @@ verdict broken(const rule_book& rules, const std::string& rule, bool strict) {
   return verdict::fail;
 }
 
+// Steps that only act (write, close, wait, type) check nothing by themselves: they serve the check that
+// follows them, and take its rule.
+bool checks_something(const step& s) {
+  static const std::set<std::string> acting = {"send", "send_raw", "close", "reset", "wait", "connect",
+                                                "launch_client", "client_input", "close_client_input"};
+  return !acting.contains(s.op);
+}
+
 std::vector<std::string> step_rules(const test_case& c, const adapter& a) {
-  std::vector<std::string> out;
-  for (const auto& s : c.steps) {
+  std::vector<std::string> out(c.steps.size());
+  for (std::size_t i = 0; i < c.steps.size(); ++i) {
+    const step& s = c.steps[i];
     std::string rule = s.rule;
     if (rule.empty() && s.op.find('.') != std::string::npos) rule = a.step_rule(s);
-    out.push_back(rule.empty() ? c.rules.front() : rule);
+    if (rule.empty() && checks_something(s)) rule = c.rules.front();
+    out[i] = rule;
+  }
+  // An acting step without a rule of its own: the next check's rule, else the last check's, else the case's.
+  std::vector<std::string> next(c.steps.size());
+  std::string seen;
+  for (std::size_t i = c.steps.size(); i-- > 0;) {
+    next[i] = seen;
+    if (!out[i].empty()) seen = out[i];
+  }
+  std::string last = c.rules.front();
+  for (std::size_t i = 0; i < c.steps.size(); ++i) {
+    if (out[i].empty()) out[i] = next[i].empty() ? last : next[i];
+    else last = out[i];
   }
   return out;
 }

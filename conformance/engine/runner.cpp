@@ -277,7 +277,7 @@ void case_context::sweep(const connection& except) {
 
 bool case_context::pass_over_keepalive(connection& c, const std::string& name, const std::string& message) {
   if (keepalives_visible_) return false;
-  auto answer = adapter_.keepalive_answer(message);
+  auto answer = adapter_.keepalive_answer(*c.framer, message);
   if (!answer) return false;
   note(name, '~', "keep-alive, answered and passed over (the step is not about it)");
   if (!answer->empty()) {

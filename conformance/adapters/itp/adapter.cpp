@@ -99,7 +99,7 @@ public:
   // QUIT is valid in every state (ITP-QUIT-01/02): every session the engine opened leaves cleanly.
   std::string farewell(message_framer&) const override { return "QUIT\n"; }
   // The server may PING at any time after login (and a deviant one before): only the PING rules see it.
-  std::optional<std::string> keepalive_answer(const std::string& message) const override {
+  std::optional<std::string> keepalive_answer(message_framer&, const std::string& message) const override {
     if (message == "PING") return std::string("PONG\n");
     return std::nullopt;
   }

@@ -217,7 +217,7 @@ public:
     return lines && lines->logged_in() ? wire("END") : std::string{};
   }
   // CHECK needs no answer (SSLM-CHECK-02); only the CHECK cases look at it.
-  std::optional<std::string> keepalive_answer(const std::string& message) const override {
+  std::optional<std::string> keepalive_answer(message_framer&, const std::string& message) const override {
     return message == "CHECK" ? std::optional<std::string>(std::string{}) : std::nullopt;
   }
   std::vector<std::string> keepalive_rules() const override { return {"SSLM-CHECK-"}; }
