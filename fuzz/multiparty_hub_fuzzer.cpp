@@ -14,8 +14,9 @@
 //              (payload[1] bit 0: Accept) for the last sid, msg_req with a part for each user of the mask,
 //              close_req for the last sid, status_req about user payload[1] % 5
 // Invariants: nothing is sent to a closed connection or before a login_req; every frame to a logged-in
-// connection opens under its key with sqn exactly previous + 1 and is a type servers send; a forwarded
-// msg_req is one line addressed to its recipient; the hub's connection count matches the open ones.
+// connection opens under its key with sqn exactly previous + 1 (under skip-sqn, 3 right after the
+// login_res: the planted gap) and is a type servers send; a forwarded msg_req is one line addressed to its
+// recipient; the hub's connection count matches the open ones.
 #include <array>
 #include <cstdint>
 #include <map>
@@ -99,8 +100,9 @@ struct harness {
   core::conn_id next_id = 1;
   session_id last_sid = 0;
   time_point now{};
+  fault planted;
 
-  explicit harness(hub_options options) : h(std::move(options)) {}
+  explicit harness(hub_options options) : h(options), planted(options.planted) {}
 
   connection* by_id(core::conn_id id) {
     for (auto& c : conns)
@@ -130,6 +132,7 @@ struct harness {
         c->logged_in = true;
         c->out.next_to_send();
         c->in.accept(1);
+        if (planted == fault::skip_sqn) c->in.accept(2);  // the planted gap: the next frame is 3, exactly
         continue;
       }
       auto opened = open_frame(c->keys.to_client, direction::to_client, frame);

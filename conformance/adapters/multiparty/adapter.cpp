@@ -1,10 +1,13 @@
 // The multiparty adapter: binary MTP frames over TCP, rendered as text for matching (wire.hpp); the
-// reference hub as built-in server; the run's RSA keys (made for the run, or --keys DIR); and the steps
-// that log in, build frames honest or corrupt, and make or open end-to-end parts (spec/multiparty/spec.md).
+// reference hub as built-in server; the run's RSA keys (made for the run, or --keys DIR); the steps that
+// log in, build frames honest or corrupt, and make or open end-to-end parts; and the engine's manners
+// toward a target: a login as the preflight, a plain close to end a session, the server's status_req
+// passed over (spec/multiparty/spec.md).
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <regex>
 #include <thread>
 #include <unistd.h>
 
@@ -29,6 +32,11 @@ using mp::connection_state;
 
 // The names cases use for their users; each is bound to one user of the key store per case.
 constexpr const char* case_users[] = {"alice", "bob", "carol", "dave", "erin"};
+
+// A valid login_req answered with a login_res (spec §6.4): what a login step that gets none breaks.
+constexpr const char* login_rule = "MP-LOGIN-17";
+// The server's keepalive (MP-STATUS-03) as the framer renders it.
+constexpr std::string_view server_status_req = "status_req sid=0000000000000000 uid=0000000000000000 | ";
 
 struct user_keys {
   core::pkey private_key, public_key;
@@ -139,6 +147,62 @@ public:
 
   bool is_noise(const std::string&, const case_context&) const override { return false; }  // nothing is broadcast
 
+  // A login step that gets no login_res breaks the login rule, whatever the case is about (a login_res
+  // that came but cannot be used is blamed on its own rule inside the step); accepting a client's login
+  // checks the client's login_req.
+  std::string step_rule(const step& s) const override {
+    if (s.op == "multiparty.login") return login_rule;
+    if (s.op == "multiparty.accept_login") return "MP-CLIENT-02";
+    return {};
+  }
+  // A connection that misbehaves or ends affects only itself (MP-CONN-04).
+  std::string independence_rule() const override { return "MP-CONN-04"; }
+  // There is no goodbye message: a session ends when its connection does (spec §10.3, MP-CONN-05), so the
+  // polite end is a plain close of the TCP connection.
+  std::string farewell(message_framer&) const override { return {}; }
+  // The server may send status_req to a connection that has been silent for the status interval
+  // (MP-STATUS-03). Outside the status rules' own checks the engine answers as a client must
+  // (MP-CLIENT-06): a status_res "Online" with its own uid, sealed under the connection's k_c2s with the
+  // next sqn, so a case about something else never loses its connection to the answer timeout.
+  std::optional<std::string> keepalive_answer(message_framer& framer, const std::string& message) const override {
+    if (message != server_status_req) return std::nullopt;
+    auto* frames = dynamic_cast<mp::frame_text*>(&framer);
+    if (!frames || !frames->state().keyed) return std::string{};
+    auto& st = frames->state();
+    multiparty::header h{.type = 0x0410, .sqn = ++st.last_out, .sid = 0, .uid = st.uid};
+    auto frame = mp::build_frame(st.out_key, st.out_direction(), {h, "Online", 0, false, {}});
+    return std::string(frame.begin(), frame.end());
+  }
+  std::vector<std::string> keepalive_rules() const override { return {"MP-STATUS-03", "MP-STATUS-04"}; }
+
+  // The most ordinary thing a client does: log in as one of the run's users. A multiparty server answers
+  // with an MTP frame (a login_res; one it gets wrong is the login cases' business). Text (an itp server's
+  // INIT, an HTTP answer), other bytes, or a silent close are one clear problem instead of a FAIL per case.
+  identity identify(case_context& ctx) const override {
+    const std::string conn = "preflight";
+    if (auto f = ctx.connect(conn, ctx.deadline({}, 5000)); !f.empty()) return {f, {}, {}};
+    std::string user = ctx.get("alice");
+    if (!users_.contains(user)) return {"the preflight has no user to log in as: " + user, {}, {}};
+    step s;
+    s.op = "multiparty.login_req";
+    s.conn = conn;
+    s.args["user"] = user;
+    if (auto f = send_login_req(s, ctx); !f.empty()) return {f, {}, {}};
+    std::string failure = ctx.expect(conn, {"^login_res "}, ctx.deadline({}, 5000));
+    if (failure.empty()) return {};
+    std::string head = dynamic_cast<mp::frame_text*>(ctx.framer_of(conn))->first_bytes();
+    if (!head.empty()) {
+      std::string what = mp::not_mtp(head);
+      if (what.empty()) return {};
+      return {"the target does not speak multiparty: to a login_req " + what, {}, {}};
+    }
+    return {"the target " + std::string(ctx.trouble().lost ? "closed the connection" : "sent nothing for 5 s") +
+                " when " + user + " logged in with a valid login_req: it is not a multiparty server, or it does not "
+                "know the run's users and server key (a launched server needs --keys {keys} --users {users}; for "
+                "--target give --keys DIR with the keys of users it knows and its server.public.pem)",
+            {}, {}};
+  }
+
   std::string run_step(const step& s, case_context& ctx) const override {
     std::string name = s.op.substr(std::string("multiparty.").size());
     if (name == "login") return login(s, ctx);
@@ -232,7 +296,10 @@ private:
     return framer->state();
   }
 
-  // connect, login_req, login_res: the prologue of most server cases.
+  // connect, login_req, login_res: the prologue of most server cases. No login_res at all breaks the
+  // step's rule (MP-LOGIN-17 unless the case names another); a login_res that cannot be used breaks the
+  // rule the framer found it breaking (MP-LOGIN-13, MP-LOGIN-14); `match`, a regex for the login_res text
+  // with optional `capture`, checks its content for `match_rule` (default MP-LOGIN-14).
   std::string login(const step& s, case_context& ctx) const {
     std::string user = arg(s, ctx, "user");
     bool shared = std::any_cast<bool>(ctx.objects()["mp.shared"]);
@@ -240,12 +307,25 @@ private:
     for (int attempt = 0;; ++attempt) {
       if (auto f = ctx.connect(s.conn, ctx.deadline({}, 5000)); !f.empty()) return f;
       if (auto f = send_login_req(s, ctx); !f.empty()) return f;
-      auto f = ctx.expect(s.conn, {"^login_res sid=0{16} uid=0{16} \\| "}, ctx.deadline({}, 3000));
-      if (f.empty()) return {};
+      auto f = ctx.expect(s.conn, {"^(login_res .*)$"}, ctx.deadline({}, 3000), {"mp.login_res"});
+      if (f.empty()) break;
+      if (auto rule = state_of(ctx, s.conn).login_refused; !rule.empty())
+        return ctx.blame(rule, "login of " + user + ": " + f);
       if (!shared || attempt >= 10) return "login of " + user + " failed: " + f;
       ctx.close(s.conn, false);
       std::this_thread::sleep_for(millis(200));
     }
+    if (!has(s, "match")) return {};
+    std::string text = ctx.get("mp.login_res");
+    std::string pattern = ctx.substitute(s.args["match"].as<std::string>(), true);
+    std::smatch m;
+    if (!std::regex_search(text, m, std::regex(pattern)))
+      return ctx.blame(arg(s, ctx, "match_rule", "MP-LOGIN-14"),
+                       "the login_res '" + text + "' does not match /" + pattern + "/");
+    if (has(s, "capture"))
+      for (std::size_t i = 0; i < s.args["capture"].size() && i + 1 < m.size(); ++i)
+        ctx.set(s.args["capture"][i].as<std::string>(), m[i + 1].str());
+    return {};
   }
 
   // A login_req, honest unless the case changes a part of it. Connects first if needed.
@@ -395,10 +475,13 @@ private:
   }
 
   // `count` frames of `type` (default status_req) in large writes, and as many answers read and checked:
-  // the quick way to a connection's high sqns (MP-MTP-08).
+  // the quick way to a connection's high sqns (MP-MTP-08). `count: rest` sends as many as the server's
+  // frames on the connection have left to 65535, counted from the last one received, so that a server
+  // that numbers them wrongly (one finding against MP-MTP-07) still reaches its last sqn.
   std::string flood(const step& s, case_context& ctx) const {
     connection_state& st = state_of(ctx, s.conn);
-    auto count = number_arg(s, ctx, "count", 0);
+    auto count = arg(s, ctx, "count", "") == "rest" ? 65535 - static_cast<long long>(st.last_in)
+                                                    : number_arg(s, ctx, "count", 0);
     std::string chunk;
     auto type = mp::type_from_text(arg(s, ctx, "type", "status_req"));
     for (long long i = 0; i < count; ++i) {

@@ -25,6 +25,7 @@ enum class fault {
   msg_after_close,       // routes messages in closed sessions
   no_status_check,       // never sends status_req to silent clients
   offline_status_lies,   // answers every status_req about a user with "Online"
+  skip_sqn,              // numbers its frames after the login_res from 3: sqn 2 is never sent
 };
 
 using fault_info = core::fault_info<fault>;

@@ -51,7 +51,6 @@ void hub::on_data(core::conn_id conn, std::string_view data, time_point now, cor
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
   it->second.reader.feed(as_bytes(data));
-  it->second.last_heard = now;
   bytes frame;
   for (;;) {
     auto found = conns_.find(conn);
@@ -75,7 +74,9 @@ void hub::handle_frame(core::conn_id conn, connection& c, const bytes& frame, ti
     return drop(conn, "sqn " + std::to_string(h.sqn) + " after " + std::to_string(c.in.last()), out);
   if (h.uid != c.user->uid && !planted(fault::ignore_uid)) return drop(conn, "uid is not the logged-in user's", out);
   if (!client_may_send(h.type)) return drop(conn, "a client may not send " + std::string(type_name(msg_type(h.type))), out);
-  c.status_pending = false;  // any authentic frame shows the client is alive
+  c.last_heard = now;  // a complete, accepted frame restarts the silence timer (MP-STATUS-03)
+  // Only a status_res answers our status_req; other frames are processed but are no answer (MP-STATUS-04).
+  if (h.type == static_cast<std::uint16_t>(msg_type::status_res)) c.status_sent.reset();
   switch (static_cast<msg_type>(h.type)) {
     case msg_type::init_req: return on_init(c, *opened, out);
     case msg_type::invite_res: return on_invite_res(c, *opened, out);
@@ -109,9 +110,11 @@ void hub::login(core::conn_id conn, connection& c, const bytes& frame, time_poin
   auto keys = derive_keys(request->client_random, server_random, frame);
   if (!response || !keys) return drop(conn, "login failed: cannot build the response", out);
   c.user = &*user;
+  c.last_heard = now;
   c.keys = std::move(*keys);
   c.in.accept(1);
   c.out.next_to_send();  // login_res is 1
+  if (planted(fault::skip_sqn)) c.out.next_to_send();  // the fault: 2 is never sent
   online_[user->uid] = conn;
   out.send(conn, std::string(as_chars(*response)));
 }
@@ -248,7 +251,8 @@ void hub::on_close_req(connection& c, const opened_frame& f, core::actions& out)
   told.insert(s.pending.begin(), s.pending.end());
   for (auto uid : told)
     if (uid != c.user->uid) send_to(uid, msg_type::close_req, f.h.sid, c.user->uid, {}, out);
-  s.members.clear();
+  // The fault routes on in the closed session, so it keeps its members to route to.
+  if (!planted(fault::msg_after_close)) s.members.clear();
   s.pending.clear();
   std::erase_if(awaiting_, [&](const auto& entry) { return entry.first.first == f.h.sid; });
   reply(c, msg_type::close_res, f.h.sid, "OK", out);
@@ -273,8 +277,8 @@ void hub::on_timer(time_point now, core::actions& out) {
       if (now >= c.opened + login_timeout()) dead.push_back(id);
       continue;
     }
-    if (c.status_pending && now >= c.last_heard + options_.status_interval + options_.status_timeout) dead.push_back(id);
-    else if (!c.status_pending && now >= c.last_heard + options_.status_interval) silent.push_back(id);
+    if (c.status_sent && now >= *c.status_sent + options_.status_timeout) dead.push_back(id);
+    else if (!c.status_sent && now >= c.last_heard + options_.status_interval) silent.push_back(id);
   }
   // Each lookup again: ending one connection can end another (a Deny to a creator whose sqn ran out).
   for (auto id : dead)
@@ -283,8 +287,12 @@ void hub::on_timer(time_point now, core::actions& out) {
   for (auto id : silent) {
     auto it = conns_.find(id);
     if (it == conns_.end()) continue;
-    it->second.status_pending = true;
-    if (!planted(fault::no_status_check)) reply(it->second, msg_type::status_req, 0, {}, out);
+    if (planted(fault::no_status_check)) {
+      it->second.last_heard = now;  // the fault: silence is never questioned, nor ends the connection
+      continue;
+    }
+    it->second.status_sent = now;
+    reply(it->second, msg_type::status_req, 0, {}, out);
   }
 }
 
@@ -295,7 +303,7 @@ std::optional<time_point> hub::next_wake() const {
       if (!wake || c.opened + login_timeout() < *wake) wake = c.opened + login_timeout();
       continue;
     }
-    time_point t = c.last_heard + options_.status_interval + (c.status_pending ? options_.status_timeout : millis(0));
+    time_point t = c.status_sent ? *c.status_sent + options_.status_timeout : c.last_heard + options_.status_interval;
     if (!wake || t < *wake) wake = t;
   }
   return wake;

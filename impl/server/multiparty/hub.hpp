@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -54,8 +55,8 @@ private:
     session_keys keys;
     sequence in, out;
     time_point opened{};
-    time_point last_heard{};
-    bool status_pending = false;
+    time_point last_heard{};                 // the last complete, accepted frame (or the login)
+    std::optional<time_point> status_sent;   // our status_req that no status_res has answered yet
   };
   struct session {
     user_id creator = 0;

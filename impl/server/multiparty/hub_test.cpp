@@ -285,6 +285,49 @@ TEST_F(MultipartyHub, SilentClientsAreAskedThenDropped) {
   EXPECT_EQ(text(only(alice, msg_type::status_res)), "Offline");
 }
 
+TEST_F(MultipartyHub, OnlyAStatusResAnswersTheStatusReq) {
+  auto alice = login("alice", 1);
+  advance(millis(1000));
+  only(alice, msg_type::status_req);
+  // Other frames are processed normally, but they are no answer (MP-STATUS-04).
+  send(alice, msg_type::status_req, 0, "");
+  EXPECT_EQ(text(only(alice, msg_type::status_res)), "Online");
+  advance(millis(299));
+  EXPECT_FALSE(closed(1));
+  advance(millis(1));
+  EXPECT_TRUE(closed(1));
+}
+
+TEST_F(MultipartyHub, AnAnsweredStatusReqRestartsTheSilenceTimer) {
+  auto alice = login("alice", 1);
+  advance(millis(1000));
+  only(alice, msg_type::status_req);
+  advance(millis(200));
+  send(alice, msg_type::status_res, 0, "Online");
+  advance(millis(999));
+  EXPECT_TRUE(received(alice).empty());
+  advance(millis(1));
+  only(alice, msg_type::status_req);
+  EXPECT_FALSE(closed(1));
+}
+
+class MultipartyHubMsgAfterClose : public MultipartyHub {
+protected:
+  MultipartyHubMsgAfterClose() : MultipartyHub(fault::msg_after_close) {}
+};
+
+TEST_F(MultipartyHubMsgAfterClose, RoutesInAClosedSession) {
+  auto alice = login("alice", 1);
+  auto bob = login("bob", 2);
+  auto carol = login("carol", 3);
+  auto sid = live_session(alice, bob, carol);
+  send(alice, msg_type::close_req, sid, "");
+  received(alice), received(bob), received(carol);
+  send(alice, msg_type::msg_req, sid, *seal_part(public_of(key_of("bob")), bob.uid(), sid, alice.uid(), "late"));
+  EXPECT_EQ(text(only(alice, msg_type::msg_res)), "OK 1");
+  only(bob, msg_type::msg_req);
+}
+
 class MultipartyHubSkipTag : public MultipartyHub {
 protected:
   MultipartyHubSkipTag() : MultipartyHub(fault::skip_tag_check) {}
