@@ -140,3 +140,20 @@ def test_unwritable_report_path_is_refused_at_start(tmp_path, flag):
                           text=True, timeout=30)
     assert proc.returncode == 2
     assert "cannot write there" in proc.stderr and "conformance" not in proc.stdout
+
+
+def test_wire_log_escapes_what_arrived_once(tmp_path):
+    """A control character the target sends shows as one escape (\\x09), as the engine's own sends do."""
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "tab.yaml").write_text(
+        "- id: tab-echo\n"
+        "  rules: [ITP-BCST-01]\n"
+        "  steps:\n"
+        "    - itp.login: {conn: a, name: \"${alice}\"}\n"
+        "    - send: \"BCST a\\tb\"\n"
+        "    - expect_silence: {conn: a, ms: 300}\n")
+    proc, report = conform(tmp_path, "itp", "--cases", str(cases))
+    assert proc.returncode == 1, proc.stdout
+    wire = [w for w in report["cases"][0]["wire"] if "BCST a" in w["text"]]
+    assert [w["text"] for w in wire] == ["BCST a\\x09b\\n", "OK BCST a\\x09b"], wire
