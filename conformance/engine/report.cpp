@@ -121,7 +121,16 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
   };
   out << headline() << "\n\n";
   out << "rule            level   verdict  cases\n";
+  // Rules of the other role (a client's rules when the target is a server) are counted, not listed.
+  int other_role = 0;
+  std::string other_role_reason;
   for (const auto& v : verdicts) {
+    if (v.selected && v.outcome == verdict::skip &&
+        (v.detail.starts_with("client-role case") || v.detail.starts_with("server-role case"))) {
+      ++other_role;
+      other_role_reason = v.detail.substr(v.detail.find("; ") + 2);
+      continue;
+    }
     std::string text, detail;
     if (!v.spec->testable) {
       text = "-";
@@ -137,6 +146,8 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
     out << std::left << std::setw(16) << v.spec->id << std::setw(8) << v.spec->level << std::setw(text == "-" ? 9 : pad)
         << text << std::right << detail << "\n";
   }
+  if (other_role)
+    out << "(" << other_role << " rules of the other role not run, SKIP: " << other_role_reason << ")\n";
 
   if (!report.notes.empty()) {
     out << "\ntarget health and what the engine did:\n";
