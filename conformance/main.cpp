@@ -56,6 +56,11 @@ target (default: the built-in reference server, a fresh one per case):
   --role server|client   what --launch starts (default server). A client command gets {port} (the
                          engine's listening port) and {name}; it must read commands on stdin and print
                          Parley's JSON events for cases that check what the user sees
+  --type-delay MS        client role: type a command only once the client has read all the engine sent
+                         it and been quiet this long, as a person would (default 50; a case may ask for 0)
+  --no-events            client role: the client prints no Parley JSON events; event checks are skipped and
+                         rules only events can show are SKIP (without it the engine finds out in its
+                         first client case)
   --real-time            use the spec's own timings (itp: PING 10 s, pong timeout 3 s; multiparty:
                          status interval 30 s)
   --keys DIR             securechat, multiparty: the private keys (<name>.pem, or the original's
@@ -251,6 +256,8 @@ int run(const std::string& protocol, const parley::cli::args& args) {
     target_name = "'" + *l + "'";
   }
   settings.repeat = static_cast<int>(args.number("--repeat", 1, 1, 1000));
+  settings.type_delay_ms = static_cast<double>(args.number("--type-delay", 50, 0, 10000));
+  settings.no_events = args.has("--no-events");
   if (auto p = args.get("--profile")) settings.profile = profile_named(*adapter, *p);
   settings.ready_regex = args.get_or("--ready", "");
   if (!settings.ready_regex.empty()) {
@@ -322,10 +329,11 @@ int main(int argc, char** argv) {
     list.erase(list.begin());
     if (protocol == "keys") return make_keys(parley::cli::args(list, {}, {"--out", "--users", "--bits"}));
     if (protocol == "certs") return make_certs(parley::cli::args(list, {}, {"--out", "--name", "--days"}));
-    parley::cli::args args(list, {"--fresh", "--real-time", "--list", "--strict", "--coverage", "--no-color", "--help"},
+    parley::cli::args args(list, {"--fresh", "--real-time", "--list", "--strict", "--coverage", "--no-color", "--help",
+                                  "--no-events"},
                            {"--target", "--launch", "--role", "--time-scale", "--case", "--jobs", "--report-json",
                             "--junit", "--record-corpus", "--cases", "--rules", "--keys", "--user", "--repeat",
-                            "--profile", "--ready", "--ready-delay"});
+                            "--profile", "--ready", "--ready-delay", "--type-delay"});
     if (args.has("--help")) {
       std::cout << usage;
       return 0;

@@ -13,7 +13,7 @@ const std::set<std::string> engine_ops = {
 
 const std::set<std::string> step_keys = {"conn", "text", "bytes", "match", "any_of", "capture", "icase", "repeat",
                                          "split_at", "within", "not_before", "gap", "kind", "ms", "command", "skip", "from",
-                                         "rule"};
+                                         "rule", "delay"};
 
 [[noreturn]] void fail(const std::string& origin, const YAML::Node& node, const std::string& why) {
   throw case_error(origin + ":" + std::to_string(node.Mark().line + 1) + ": " + why);
@@ -68,6 +68,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
     if (value["ms"]) s.within = as_duration(value["ms"]);
     if (value["not_before"]) s.not_before = as_duration(value["not_before"]);
     if (value["gap"]) s.gap = as_duration(value["gap"]);
+    if (value["delay"]) s.delay = as_duration(value["delay"]);
     if (value["kind"]) s.close_kind = value["kind"].as<std::string>();
     if (value["from"]) s.from = value["from"].as<std::string>();
     if (value["rule"]) s.rule = value["rule"].as<std::string>();
@@ -78,8 +79,8 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
   if ((s.op == "expect" || s.op == "expect_event" || s.op == "expect_no_event" || s.op == "expect_none") &&
       s.matches.empty())
     fail(origin, node, s.op + " needs match or any_of");
-  if ((s.op == "send" || s.op == "send_raw" || s.op == "client_input") && s.text.empty() && s.op != "send_raw")
-    fail(origin, node, s.op + " needs text");
+  // An empty client_input types an empty line (an edge input a client must survive).
+  if (s.op == "send" && s.text.empty()) fail(origin, node, s.op + " needs text");
   if (s.op == "expect_close" && s.close_kind != "fin" && s.close_kind != "rst" && s.close_kind != "any")
     fail(origin, node, "expect_close kind must be fin, rst or any");
   if ((s.op == "wait" || s.op == "expect_silence") && s.within.empty()) fail(origin, node, s.op + " needs ms");
@@ -92,7 +93,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
 
 test_case parse_case(const YAML::Node& doc, const std::string& origin) {
   static const std::set<std::string> keys = {"id", "rules", "description", "role", "fresh", "timers", "slow", "faults",
-                                             "steps", "profile"};
+                                             "steps", "profile", "events_probe"};
   if (!doc.IsMap()) fail(origin, doc, "a case is a map");
   for (auto kv : doc)
     if (!keys.contains(kv.first.as<std::string>()))
@@ -112,6 +113,7 @@ test_case parse_case(const YAML::Node& doc, const std::string& origin) {
   if (doc["fresh"]) c.fresh = doc["fresh"].as<bool>();
   if (doc["timers"]) c.timers = doc["timers"].as<bool>();
   if (doc["slow"]) c.slow = doc["slow"].as<bool>();
+  if (doc["events_probe"]) c.events_probe = doc["events_probe"].as<bool>();
   if (doc["faults"]) c.faults = doc["faults"].as<std::vector<std::string>>();
   if (doc["profile"]) c.profile = doc["profile"].as<std::string>();
   for (const auto& node : doc["steps"]) c.steps.push_back(parse_step(node, origin));

@@ -36,11 +36,13 @@ struct step {
   std::vector<std::string> capture; // variable names for the regex groups 1..n
   std::vector<std::string> skip;    // expect: messages matching these are passed over (optional acks)
   bool icase = false;
-  std::size_t repeat = 1;           // send_raw: the bytes this many times
+  std::size_t repeat = 1;           // send_raw: the bytes this many times; client_input: the text
   std::vector<std::size_t> split_at;// send/send_raw: write in pieces cut at these offsets
   duration_expr within;             // deadline for the step, from its start
   duration_expr not_before;         // expect: fail if the message came sooner than this
   duration_expr gap;                // pause between split pieces
+  duration_expr delay;              // client_input: how long the client must have been quiet (default
+                                    // --type-delay; 0 types at once, for rules about races)
   std::string close_kind = "any";   // expect_close: fin, rst or any
   std::string from;                 // connect: the local address to connect from (e.g. 127.0.0.2)
   std::string rule;                 // the rule a failure of this step breaks (default: the adapter's rule for
@@ -57,6 +59,7 @@ struct test_case {
   bool fresh = false;   // needs a server nobody else is using (counts users, e.g. FAIL06 when alone)
   bool timers = false;  // waits for the protocol's timers: needs controllable or real timings
   bool slow = false;    // takes long without timers (e.g. a flood of frames): started early in a run
+  bool events_probe = false;  // client-role: run first, alone, to learn whether the client prints events
   std::vector<std::string> faults;  // faults of the reference server this case must catch
   std::string profile;  // runs only against a target that offers this profile (peerchat/2); else SKIP
   std::vector<step> steps;

@@ -7,6 +7,10 @@
 
 #include <algorithm>
 #include <regex>
+#include <thread>
+
+#include "conformance/engine/peer_queue.hpp"
+#include "conformance/engine/process.hpp"
 
 #include "impl/core/encoding.hpp"
 
@@ -30,7 +34,7 @@ bool case_context::interrupted() const { return settings_.interrupted && setting
 
 bool case_context::read_more(connection& c, const std::string& name, time_point deadline) {
   if (c.end != net::read_status::data) return false;
-  sweep(c);
+  sweep(&c);
   // In slices while a run can be interrupted, so Ctrl-C never waits out a long step.
   if (settings_.interrupted) deadline = std::min(deadline, clock_type::now() + millis(100));
   auto got = c.stream->read_some(deadline);
@@ -46,6 +50,7 @@ void case_context::absorb(connection& c, const std::string& name, net::read_resu
     return;
   }
   c.received += got.data.size();
+  c.last_activity = clock_type::now();
   c.framer->feed(got.data);
   std::string error;
   bool printable = c.framer->renders_printable();
@@ -65,11 +70,11 @@ void case_context::absorb(connection& c, const std::string& name, net::read_resu
   }
 }
 
-void case_context::sweep(const connection& except) {
+void case_context::sweep(const connection* except) {
   std::vector<pollfd> fds;
   std::vector<std::pair<const std::string*, connection*>> which;
   for (auto& [name, c] : conns_) {
-    if (&c == &except || c.end != net::read_status::data) continue;
+    if (&c == except || c.end != net::read_status::data) continue;
     int fd = c.stream->native_handle();
     if (fd < 0) continue;
     fds.push_back({fd, POLLIN, 0});
@@ -235,5 +240,38 @@ void case_context::drain(time_point deadline) {
   }
 }
 
+
+std::string case_context::type_line(const std::string& line, millis delay) {
+  if (!client_) return "the client under test is not running";
+  if (delay.count() > 0) {
+    auto cap = clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale));
+    time_point output_moved = clock_type::now() - delay;
+    unsigned short our_port = static_cast<unsigned short>(std::stoul(get("port").empty() ? "0" : get("port")));
+    for (;;) {
+      time_point latest = output_moved;
+      bool unread = false;
+      for (auto& [name, c] : conns_) {
+        if (c.ours || c.end != net::read_status::data) continue;
+        latest = std::max(latest, c.last_activity);
+        auto colon = c.stream->peer().rfind(':');
+        if (colon == std::string::npos) continue;
+        auto peer_port = static_cast<unsigned short>(std::stoul(c.stream->peer().substr(colon + 1)));
+        unread = unread || unread_by_peer(peer_port, our_port).value_or(0) > 0;
+      }
+      auto now = clock_type::now();
+      if (!unread && now - latest >= delay) break;
+      if (now >= cap || interrupted()) {
+        note("client", '*', "typed after waiting 5 s: the client never went quiet");
+        break;
+      }
+      std::this_thread::sleep_for(millis(5));
+      sweep(nullptr);  // what arrives meanwhile is read into the inboxes (and the wire log) as it comes
+      if (client_->poll_output()) output_moved = clock_type::now();
+    }
+  }
+  note("client", '>', core::printable(line));
+  if (!client_->write_stdin(line + "\n")) return "the client under test is not running";
+  return {};
+}
 
 }  // namespace parley::conform

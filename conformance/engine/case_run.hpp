@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct steps_outcome {
   int failed_line = 0;
   bool harness_error = false;  // a malformed case or a setup problem: ERROR, not a verdict on any rule
   bool interrupted = false;
+  std::set<int> skipped_steps;  // event checks not run: the client prints no events
 };
 
 // Runs the steps until one fails, the case ends, or `interrupted` is set.

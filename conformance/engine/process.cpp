@@ -122,6 +122,21 @@ std::optional<std::string> process::read_line(time_point deadline) {
   }
 }
 
+bool process::poll_output() {
+  if (stdout_fd_ < 0) return false;
+  pollfd p{stdout_fd_, POLLIN, 0};
+  if (poll(&p, 1, 0) <= 0) return false;
+  char chunk[4096];
+  ssize_t n = read(stdout_fd_, chunk, sizeof chunk);
+  if (n <= 0) {
+    close(stdout_fd_);
+    stdout_fd_ = -1;
+    return false;
+  }
+  buffer_.append(chunk, static_cast<std::size_t>(n));
+  return true;
+}
+
 void process::stop(millis grace) {
   if (!running()) return;
   kill(-pid_, SIGTERM);

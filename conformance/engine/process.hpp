@@ -25,6 +25,8 @@ public:
   void close_stdin();
   // One line from stdout without its "\n"; nullopt on timeout or end of output.
   std::optional<std::string> read_line(time_point deadline);
+  // Takes in what stdout holds now, without waiting and without consuming lines; true when bytes came.
+  bool poll_output();
   // SIGTERM to the group, then SIGKILL after `grace`.
   void stop(millis grace = millis(1000));
 

@@ -4,6 +4,7 @@
 #include "conformance/engine/runner.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -193,6 +194,7 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
     note(name, '>', piece.size() > 512 ? core::printable(piece.substr(0, 64)) + "... (" + std::to_string(piece.size()) + " bytes)"
                                        : core::printable(piece));
     record(1, c.index, piece);
+    c.last_activity = clock_type::now();
     if (auto ec = c.stream->write(piece, clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale))))
       return lost(name, "sending on " + name + " failed: " + ec.message());
     from = cut;
@@ -279,8 +281,16 @@ std::string case_context::launch_client(const std::string& user) {
       command.replace(at, key.size(), value);
   }
   note("client", '*', "launch: " + command);
-  client_ = std::make_unique<process>(command, true, true, settings_.log_dir + "/client-" + user + ".log");
+  client_log_ = settings_.log_dir + "/client-" + user + ".log";
+  client_ = std::make_unique<process>(command, true, true, client_log_);
   return {};
+}
+
+std::string case_context::client_output_tail(std::size_t max) const {
+  if (client_log_.empty()) return {};
+  std::ifstream in(client_log_, std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return all.size() > max ? "..." + all.substr(all.size() - max) : all;
 }
 
 }  // namespace parley::conform

@@ -40,6 +40,8 @@ struct run_settings {
   std::string ready_regex;     // --ready: a launched target is ready when its output matches
   double ready_delay_ms = -1;  // --ready-delay: ... or after this long; else when it accepts a connection
   const std::atomic<bool>* interrupted = nullptr;  // set by SIGINT/SIGTERM: finish no further step
+  double type_delay_ms = 50;   // --type-delay: typed input waits until the client has been quiet this long
+  bool no_events = false;      // --no-events: the client under test prints no JSON events
 };
 
 // One named connection of a case.
@@ -52,6 +54,7 @@ struct connection {
   int index = 0;           // creation order, for the recorded fuzz seeds
   time_point opened;       // when the connect completed
   std::size_t received = 0;  // bytes received
+  time_point last_activity;  // the last bytes sent or received
   bool ours = false;       // the engine opened it (server-role): it ends it politely at the end of the case
 };
 
@@ -130,7 +133,17 @@ public:
   std::string accept(const std::string& name, time_point deadline);
   std::string launch_client(const std::string& user);
   process* client() { return client_.get(); }
+  // The tail of what the launched client wrote to stderr.
+  std::string client_output_tail(std::size_t max = 4000) const;
+  // Types a line as a person would: once the client has read all the engine sent it and nothing has
+  // moved on its connections (or its output) for `delay` ms, at most a few seconds. A zero delay types at
+  // once (for rules about races).
+  std::string type_line(const std::string& line, millis delay);
+  // The client under test prints no JSON events (detected once per run, or --no-events): event checks are
+  // skipped and the rules only they could show are SKIP.
+  bool events_off = false;
   std::vector<wire_entry> take_wire() { return std::move(wire_); }
+  const std::vector<wire_entry>& wire() const { return wire_; }
   std::string take_record();  // the case's bytes in the hub fuzzer's record format
 
   const adapter& protocol() const { return adapter_; }
@@ -151,8 +164,9 @@ private:
                            std::pair<time_point, std::string>& out);
   // Frames what one read returned (or records how the connection ended) into the connection's inbox.
   void absorb(connection& c, const std::string& name, net::read_result got);
-  // Reads what is already waiting on the other open connections, so messages are logged when they came.
-  void sweep(const connection& except);
+  // Reads what is already waiting on the open connections but `except`, so messages are logged when they
+  // came.
+  void sweep(const connection* except);
   // A keep-alive that the running step is not about: answered and passed over. True when it was one.
   bool pass_over_keepalive(connection& c, const std::string& name, const std::string& message);
   std::string lost(const std::string& name, std::string failure);
@@ -170,6 +184,7 @@ private:
   std::vector<wire_entry> wire_;
   std::unique_ptr<net::listener> listener_;
   std::unique_ptr<process> client_;
+  std::string client_log_;
   std::string record_;
   time_point last_record_;
   std::string step_rule_;

@@ -21,6 +21,7 @@
 #include "conformance/engine/process.hpp"
 #include "conformance/engine/suite_run.hpp"
 #include "conformance/engine/target.hpp"
+#include "impl/core/encoding.hpp"
 
 namespace parley::conform {
 namespace detail {
@@ -123,6 +124,7 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
 
   case_context ctx(adapter_, settings_, t, host, port);
   ctx.filter_noise = c.role == role::server;
+  ctx.events_off = events_off_;
   // Pacing is per server: a case's own instance only sees the case's own connects.
   connect_pacer own_pacer;
   own_pacer.set_gap(pacer_.gap());
@@ -141,6 +143,7 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
   }
   if (o.failure.empty()) o = run_steps(c, rules_of_steps, ctx, settings_.interrupted);
 
+  if (c.role == role::client) judge_client_health(ctx, c, o, r);
   launched_target* watched = own ? own.get() : (shared && settings_.kind == target_kind::launch ? shared_.get() : nullptr);
   if (!o.failure.empty() && !o.harness_error) {
     // Evidence: what the case's other connections had received by now.
@@ -171,6 +174,8 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
   attribute(r, c, rules_of_steps, o, ctx.take_findings(), rules_, settings_.strict);
   if (!r.notes.empty()) r.message += " [" + join(r.notes, "; ") + "]";
   if (r.outcome != verdict::pass && watched) r.target_output = watched->output_tail();
+  if (r.outcome != verdict::pass && c.role == role::client && r.target_output.empty())
+    r.target_output = ctx.client_output_tail();
   r.wire = ctx.take_wire();
   // Only server-role cases: there the engine's bytes are what a server hub receives.
   if (!settings_.record_dir.empty() && c.role == role::server) save_record(c.id, ctx.take_record());
@@ -197,12 +202,14 @@ run_report suite::run(int jobs) {
   std::vector<std::size_t> order(cases_.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_partition(order.begin(), order.end(), [&](std::size_t i) { return cases_[i].timers || cases_[i].slow; });
-  std::vector<job> work;
-  for (int run = 0; run < report.repeat; ++run)
-    for (std::size_t i : order) work.push_back({i, run});
-
   std::vector<case_result> results(cases_.size() * static_cast<std::size_t>(report.repeat));
   std::vector<bool> done(results.size(), false);
+  long probe = probe_client_events(results, done);
+  std::vector<job> work;
+  for (int run = 0; run < report.repeat; ++run)
+    for (std::size_t i : order)
+      if (run > 0 || static_cast<long>(i) != probe) work.push_back({i, run});
+
   std::mutex m;
   std::condition_variable changed;
   std::size_t next = 0;
@@ -250,6 +257,61 @@ run_report suite::run(int jobs) {
   report.notes.insert(report.notes.end(), notes_.begin(), notes_.end());
   if (shared_) shared_->stop();
   return report;
+}
+
+long suite::probe_client_events(std::vector<case_result>& results, std::vector<bool>& done) {
+  events_off_ = settings_.no_events;
+  // The reference client prints Parley's events; --no-events says the answer at once.
+  if (settings_.no_events || settings_.client_command.empty() || !settings_.test_clients) return -1;
+  long probe = -1;
+  for (std::size_t i = 0; i < cases_.size() && probe < 0; ++i)
+    if (cases_[i].role == role::client && cases_[i].events_probe && skip_reason(cases_[i]).empty()) probe = static_cast<long>(i);
+  for (std::size_t i = 0; i < cases_.size() && probe < 0; ++i)
+    if (cases_[i].role == role::client && skip_reason(cases_[i]).empty()) probe = static_cast<long>(i);
+  if (probe < 0) return -1;
+  const test_case& c = cases_[static_cast<std::size_t>(probe)];
+  suspicion ignored;
+  case_result r = run_case(c, 0, ignored);
+  if (!client_printed_events_) {
+    events_off_ = true;
+    note("the client printed no JSON events in case " + c.id + ": the event checks are skipped, and rules only they "
+         "can show are SKIP (--no-events says so at once)");
+    r = run_case(c, 0, ignored);  // judged again, without its event checks
+  }
+  results[static_cast<std::size_t>(probe)] = std::move(r);
+  done[static_cast<std::size_t>(probe)] = true;
+  return probe;
+}
+
+// A launched client's health is evidence: one that exits before it connects cannot be judged (ERROR with its
+// status and output); one that dies during a case crashed on what the failing step was about.
+void suite::judge_client_health(case_context& ctx, const test_case& c, steps_outcome& o, case_result& r) {
+  process* client = ctx.client();
+  if (!client) return;
+  // What the client printed and no step read goes into the wire log too; any event line in it tells the
+  // run that this client prints events at all.
+  while (client->poll_output()) {
+  }
+  while (auto line = client->read_line(clock_type::now())) ctx.note("client", '<', core::printable(*line));
+  for (const auto& w : ctx.wire())
+    if (w.conn == "client" && w.direction == '<' && w.text.starts_with("{") &&
+        w.text.find("\"event\"") != std::string::npos)
+      client_printed_events_ = true;
+  if (o.failure.empty() || o.harness_error) return;
+  // A client that lost its connection may still be on its way out.
+  auto until = clock_type::now() + millis(300);
+  while (client->running() && clock_type::now() < until) std::this_thread::sleep_for(millis(10));
+  if (client->running()) return;
+  std::string status = client->describe_exit();
+  bool before_connecting = o.failed_index >= 0 && c.steps[static_cast<std::size_t>(o.failed_index)].op == "accept";
+  if (before_connecting) {
+    o.harness_error = true;
+    o.failure = "the client " + status + " before it connected";
+    return;
+  }
+  std::string what = status == "exited with code 0" ? "the client exited (code 0) during the case"
+                                                    : "the client crashed: it " + status;
+  r.notes.push_back(what);
 }
 
 void suite::save_record(const std::string& id, const std::string& bytes) const {

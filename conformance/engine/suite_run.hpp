@@ -11,6 +11,7 @@
 
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/case.hpp"
+#include "conformance/engine/case_run.hpp"
 #include "conformance/engine/rules.hpp"
 #include "conformance/engine/runner.hpp"
 #include "conformance/engine/target.hpp"
@@ -74,6 +75,10 @@ private:
     notes_.push_back(text);
   }
   void save_record(const std::string& id, const std::string& bytes) const;
+  void judge_client_health(case_context& ctx, const test_case& c, steps_outcome& o, case_result& r);
+  // Runs the events probe (a case marked events_probe, else the first client-role case) alone, first, and
+  // learns whether the client under test prints JSON events. Returns the probe's index, or -1.
+  long probe_client_events(std::vector<case_result>& results, std::vector<bool>& done);
 
   const adapter& adapter_;
   const std::vector<test_case>& cases_;
@@ -91,6 +96,9 @@ private:
   connect_pacer pacer_;
   bool pacing_confirmed_ = false;
   int pacing_rejected_ = 0;
+
+  std::atomic<bool> events_off_{false};
+  std::atomic<bool> client_printed_events_{false};
 
   std::mutex notes_mutex_;
   std::vector<std::string> notes_;
