@@ -39,7 +39,8 @@ std::string suite::level_of(const test_case& c) const {
 std::string suite::skip_reason(const test_case& c) const {
   if (c.role == role::server && !settings_.test_servers) return "server-role case; the target is a client";
   if (c.role == role::client && !settings_.test_clients) return "client-role case; the target is a server";
-  if (c.role == role::server && !c.profile.empty() && !profiles_.empty() &&
+  // A client's profile is not detected: --profile says it (a peerchat/1-only client: --profile v1).
+  if (!c.profile.empty() && !profiles_.empty() &&
       std::find(profiles_.begin(), profiles_.end(), c.profile) == profiles_.end())
     return "needs " + c.profile + "; the target offers " + join(profiles_, " and ") + " only";
   if (c.role == role::server && settings_.kind == target_kind::address) {
