@@ -84,6 +84,12 @@ public:
   // The rule a protocol step's failure breaks when the step does not name one: a login step's failure
   // breaks the login rule, whatever the case is about ("" : the case's first rule).
   virtual std::string step_rule(const step&) const { return {}; }
+  // A protocol step that only prepares or acts (makes a key, encrypts a text, writes a frame) and so
+  // checks nothing of the target: like a send, it serves the check after it and takes its rule.
+  virtual bool acts_only(const step&) const { return false; }
+  // The rule a client under test breaks when it never connects (an `accept` step without a rule of its
+  // own); "" : the rule of the check the accept serves.
+  virtual std::string client_connect_rule() const { return {}; }
   // True for a message that belongs to another case sharing the same target (a broadcast about a user
   // this case did not create). Such messages are logged and never matched.
   virtual bool is_noise(const std::string& message, const case_context& ctx) const = 0;

@@ -13,7 +13,7 @@ const std::set<std::string> engine_ops = {
 
 const std::set<std::string> step_keys = {"conn", "text", "bytes", "match", "any_of", "capture", "icase", "repeat",
                                          "split_at", "within", "not_before", "gap", "kind", "ms", "command", "skip", "from",
-                                         "rule", "delay"};
+                                         "rule", "delay", "prefix"};
 
 [[noreturn]] void fail(const std::string& origin, const YAML::Node& node, const std::string& why) {
   throw case_error(origin + ":" + std::to_string(node.Mark().line + 1) + ": " + why);
@@ -69,6 +69,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
     if (value["not_before"]) s.not_before = as_duration(value["not_before"]);
     if (value["gap"]) s.gap = as_duration(value["gap"]);
     if (value["delay"]) s.delay = as_duration(value["delay"]);
+    if (value["prefix"]) s.prefix = value["prefix"].as<std::string>();
     if (value["kind"]) s.close_kind = value["kind"].as<std::string>();
     if (value["from"]) s.from = value["from"].as<std::string>();
     if (value["rule"]) s.rule = value["rule"].as<std::string>();

@@ -37,6 +37,7 @@ struct step {
   std::vector<std::string> skip;    // expect: messages matching these are passed over (optional acks)
   bool icase = false;
   std::size_t repeat = 1;           // send_raw: the bytes this many times; client_input: the text
+  std::string prefix;               // client_input: typed once before the repeated text ("/pm bob " + x*N)
   std::vector<std::size_t> split_at;// send/send_raw: write in pieces cut at these offsets
   duration_expr within;             // deadline for the step, from its start
   duration_expr not_before;         // expect: fail if the message came sooner than this

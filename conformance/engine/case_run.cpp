@@ -43,7 +43,11 @@ std::string execute(const step& s, case_context& ctx) {
     for (const auto& m : s.matches) patterns.push_back(ctx.substitute(m, true));
     return ctx.expect_none(s.conn, patterns, ctx.deadline(s.within, 300), s.icase);
   }
-  if (s.op == "expect_close") return ctx.expect_close(s.conn, s.close_kind, ctx.deadline(s.within, 2000));
+  if (s.op == "expect_close") {
+    std::vector<std::string> skip;
+    for (const auto& m : s.skip) skip.push_back(ctx.substitute(m, true));
+    return ctx.expect_close(s.conn, s.close_kind, ctx.deadline(s.within, 2000), skip);
+  }
   if (s.op == "close" || s.op == "reset") return ctx.close(s.conn, s.op == "reset");
   if (s.op == "wait") {
     auto until = ctx.deadline(s.within, 0);
@@ -54,7 +58,7 @@ std::string execute(const step& s, case_context& ctx) {
   if (s.op == "accept") return ctx.accept(s.conn, ctx.deadline(s.within, 5000));
   if (s.op == "launch_client") return ctx.launch_client(ctx.substitute(s.text));
   if (s.op == "client_input") {
-    std::string line;
+    std::string line = ctx.substitute(s.prefix);
     for (std::size_t i = 0; i < s.repeat; ++i) line += ctx.substitute(s.text);
     return ctx.type_line(line, millis(static_cast<long long>(ctx.ms(s.delay, ctx.settings().type_delay_ms))));
   }
@@ -95,9 +99,11 @@ verdict broken(const rule_book& rules, const std::string& rule, bool strict) {
 
 // Steps that only act (write, close, wait, type) check nothing by themselves: they serve the check that
 // follows them, and take its rule.
-bool checks_something(const step& s) {
+bool checks_something(const step& s, const adapter* a) {
   static const std::set<std::string> acting = {"send", "send_raw", "close", "reset", "wait", "connect",
                                                 "launch_client", "client_input", "close_client_input"};
+  if (s.op == "accept") return a && !a->client_connect_rule().empty();
+  if (s.op.find('.') != std::string::npos) return !a || !a->acts_only(s);
   return !acting.contains(s.op);
 }
 
@@ -106,8 +112,9 @@ std::vector<std::string> step_rules(const test_case& c, const adapter& a) {
   for (std::size_t i = 0; i < c.steps.size(); ++i) {
     const step& s = c.steps[i];
     std::string rule = s.rule;
-    if (rule.empty() && s.op.find('.') != std::string::npos) rule = a.step_rule(s);
-    if (rule.empty() && checks_something(s)) rule = c.rules.front();
+    if (rule.empty() && s.op == "accept") rule = a.client_connect_rule();
+    if (rule.empty() && s.op.find('.') != std::string::npos && !a.acts_only(s)) rule = a.step_rule(s);
+    if (rule.empty() && checks_something(s, &a)) rule = c.rules.front();
     out[i] = rule;
   }
   // An acting step without a rule of its own: the next check's rule, else the last check's, else the case's.
@@ -176,7 +183,9 @@ steps_outcome run_steps(const test_case& c, const std::vector<std::string>& rule
 }
 
 void attribute(case_result& r, const test_case& c, const std::vector<std::string>& rules_of_steps,
-               const steps_outcome& o, const std::vector<finding>& findings, const rule_book& rules, bool strict) {
+               const steps_outcome& o, const std::vector<finding>& findings, const rule_book& rules, bool strict,
+               const adapter* a) {
+
   // The case's rules: its list, then the rules its steps, its failure and its findings name.
   r.rules = c.rules;
   auto add = [&](const std::string& id) {
@@ -201,7 +210,7 @@ void attribute(case_result& r, const test_case& c, const std::vector<std::string
     // Only event checks, all skipped: nothing in this run can show the rule.
     bool checked = false, all_skipped = true;
     for (std::size_t i = 0; i < rules_of_steps.size(); ++i) {
-      if (rules_of_steps[i] != id || !checks_something(c.steps[i])) continue;
+      if (rules_of_steps[i] != id || !checks_something(c.steps[i], a)) continue;
       checked = true;
       all_skipped = all_skipped && o.skipped_steps.contains(static_cast<int>(i));
     }

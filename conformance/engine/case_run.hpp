@@ -38,8 +38,10 @@ steps_outcome run_steps(const test_case& c, const std::vector<std::string>& rule
                         const std::atomic<bool>* interrupted);
 
 // Fills r.rules, r.results, r.outcome and r.message from what the steps did and what was found on the way.
+// `a`: the adapter, which says which of its steps only act (nullptr: all of them check).
 void attribute(case_result& r, const test_case& c, const std::vector<std::string>& rules_of_steps,
-               const steps_outcome& o, const std::vector<finding>& findings, const rule_book& rules, bool strict);
+               const steps_outcome& o, const std::vector<finding>& findings, const rule_book& rules, bool strict,
+               const adapter* a = nullptr);
 
 // A rule's failure verdict by its level: MUST (and unknown rules) FAIL, SHOULD WARN (FAIL when strict),
 // MAY "not implemented".

@@ -170,6 +170,7 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
     const rule_result* rr = result_for(first, v.spec->id);
     out << "  " << case_name(first, report.repeat) << ": " << (rr ? rr->message : first.message) << "\n";
     if (rr && rr->line) out << "  at " << first.file << ":" << rr->line << "\n";
+    for (const auto& n : first.notes) out << "  note: " << n << "\n";
     if (v.outcome == verdict::not_implemented) continue;
     if (!first.wire.empty()) out << "  wire log of " << first.id << ":\n" << wire_text(first);
     if (!first.target_output.empty())

@@ -4,6 +4,7 @@
 #include "conformance/engine/runner.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -281,7 +282,9 @@ std::string case_context::launch_client(const std::string& user) {
       command.replace(at, key.size(), value);
   }
   note("client", '*', "launch: " + command);
-  client_log_ = settings_.log_dir + "/client-" + user + ".log";
+  // One log per launch: cases that launch the same user must not read each other's output.
+  static std::atomic<unsigned> launches{0};
+  client_log_ = settings_.log_dir + "/client-" + user + "-" + std::to_string(++launches) + ".log";
   client_ = std::make_unique<process>(command, true, true, client_log_);
   return {};
 }

@@ -98,7 +98,10 @@ public:
   // messages stay for later steps. For "the sender gets no copy", which does not forbid the sender its OK.
   std::string expect_none(const std::string& name, const std::vector<std::string>& patterns, time_point until,
                           bool icase = false);
-  std::string expect_close(const std::string& name, const std::string& kind, time_point deadline);
+  // The connection ends (kind fin, rst or any); messages matching `skip` may come first (an optional
+  // goodbye), anything else fails.
+  std::string expect_close(const std::string& name, const std::string& kind, time_point deadline,
+                           const std::vector<std::string>& skip = {});
   // The engine ends the connection: orderly (FIN) or abortive (RST). Its name stays known.
   std::string close(const std::string& name, bool reset);
   // Reads whatever the open connections still hold until the deadline, so a failed case's wire log shows
@@ -185,6 +188,7 @@ private:
   std::unique_ptr<net::listener> listener_;
   std::unique_ptr<process> client_;
   std::string client_log_;
+  time_point last_typed_{};
   std::string record_;
   time_point last_record_;
   std::string step_rule_;

@@ -172,7 +172,7 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
       return again;
     }
   }
-  attribute(r, c, rules_of_steps, o, ctx.take_findings(), rules_, settings_.strict);
+  attribute(r, c, rules_of_steps, o, ctx.take_findings(), rules_, settings_.strict, &adapter_);
   if (!r.notes.empty()) r.message += " [" + join(r.notes, "; ") + "]";
   if (r.outcome != verdict::pass && watched) r.target_output = watched->output_tail();
   if (r.outcome != verdict::pass && c.role == role::client && r.target_output.empty())

@@ -32,6 +32,8 @@ options:
   --script FILE|-    read commands from FILE or standard input instead of a terminal, and print
                      every event as one JSON object per line; at end of input the client quits
   --log-wire         print every line sent and received to stderr (multiparty: each chunk as hex)
+  --fault NAME       plant one deliberate client bug, to prove the client-role conformance cases can fail
+  --list-faults      list the protocol's client faults (name, what it does, the rules it breaks) and exit
   --help             this text
 
 options (peerchat):
@@ -46,7 +48,6 @@ options (peerchat):
   --peer-timeout MS  end a chat after MS without a valid datagram (default 20000)
   --connect-timeout MS  give up connecting or the handshake after MS (default 30000)
   --udp-loss PCT     testing aid: drop PCT percent of datagrams sent and received, at random
-  --fault NAME       plant one deliberate bug (--list-faults lists them)
 
 commands (itp):
   TEXT               broadcast TEXT to everyone
