@@ -173,6 +173,10 @@ private:
 }  // namespace
 
 int run_securechat(const cli::args& args) {
+  if (args.has("--list-faults")) {
+    std::cout << core::fault_listing(securechat::all_client_faults());
+    return 0;
+  }
   auto name = args.get("--name");
   if (!name) throw cli::usage_error("--name is required");
   auto path = args.get("--key");
@@ -181,7 +185,13 @@ int run_securechat(const cli::args& args) {
   if (!pem) throw cli::usage_error("cannot read --key " + *path);
   auto key = core::pkey::from_private_pem(*pem);
   if (!key || key->type() != core::key_type::rsa) throw cli::usage_error("--key must be a private RSA key in PEM");
-  securechat::agent agent({.name = *name, .key = std::move(*key)});
+  securechat::agent_options options{.name = *name, .key = std::move(*key)};
+  if (auto fault = args.get("--fault")) {
+    auto found = securechat::client_fault_from_name(*fault);
+    if (!found) throw cli::usage_error("unknown --fault '" + *fault + "' (--list-faults shows them)");
+    options.fault = *found;
+  }
+  securechat::agent agent(std::move(options));
   std::string script = args.get_or("--script", "");
   if (!script.empty() && script != "-" && !std::ifstream(script))
     throw cli::usage_error("cannot read --script " + script);

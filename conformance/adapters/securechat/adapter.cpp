@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <future>
 #include <random>
+#include <regex>
+#include <set>
 #include <thread>
 #include <unistd.h>
 
@@ -203,6 +205,37 @@ public:
     if (s.op == "securechat.login") return "SC-JOIN-03";
     if (s.op == "securechat.error_ref") return "SC-ERR-01";
     if (s.op == "securechat.verify_join") return "SC-CLIENT-02";
+    if (s.op == "securechat.expect_session_end") return "SC-CLIENT-10";
+    return {};
+  }
+  // Steps that make keys, signatures, ciphertexts or quoted PEMs check nothing of the target.
+  bool acts_only(const step& s) const override {
+    static const std::set<std::string> preparing = {"securechat.sign", "securechat.encrypt", "securechat.pem",
+                                                    "securechat.keygen", "securechat.join"};
+    return preparing.contains(s.op);
+  }
+  // A client that never connects breaks SC-CLIENT-01 (its first message is the JoinMessage).
+  std::string client_connect_rule() const override { return "SC-CLIENT-01"; }
+
+  // A client told to quit (spec §10, SC-CLIENT-10): a LeaveMessage or nothing, nothing after it, then the
+  // connection closes. The rule is about what follows a LeaveMessage; a client without one may end its
+  // session with the WebSocket close alone, as §5 allows.
+  static std::string expect_session_end(const step& s, case_context& ctx) {
+    auto deadline = ctx.deadline({arg(s, ctx, "within", "3000")}, 3000);
+    static const std::regex leave(R"(^\{"_command":"LeaveMessage","id":"[^"]+"\}$)");
+    bool left = false;
+    // Every message until the close (or the deadline, which the close check below then reports).
+    while (ctx.expect(s.conn, {R"(^([\s\S]*)$)"}, deadline, {"sc.after_quit"}).empty()) {
+      std::string message = ctx.get("sc.after_quit");
+      if (!left && std::regex_match(message, leave)) {
+        left = true;
+        continue;
+      }
+      return (left ? "after its LeaveMessage the client sent '" : "told to quit, the client sent '") +
+             core::printable(message) + "': a LeaveMessage (or nothing) is all it may send before it closes";
+    }
+    if (auto f = ctx.expect_close(s.conn, "any", deadline); !f.empty())
+      return f + (left ? " after its LeaveMessage" : " after it was told to quit (and sent no LeaveMessage)");
     return {};
   }
 
@@ -297,6 +330,7 @@ public:
              (want_null ? std::string("null: the message it answers had no readable id")
                         : securechat::python_json_string(want) + ", the id of the message it answers");
     }
+    if (name == "expect_session_end") return expect_session_end(s, ctx);
     if (name == "verify_join") {
       std::string who = arg(s, ctx, "name");
       if (!securechat::verify_join(key_of(who, ctx).public_key, who, arg(s, ctx, "signature")))

@@ -1,5 +1,7 @@
 #include "impl/client/securechat/agent.hpp"
 
+#include "impl/core/crypto/sign.hpp"
+#include "impl/core/encoding.hpp"
 #include "impl/proto/securechat/codec.hpp"
 #include "impl/proto/securechat/crypto.hpp"
 
@@ -23,8 +25,21 @@ agent::agent(agent_options options) : options_(std::move(options)) {
   if (!options_.make_id) options_.make_id = new_message_id;
 }
 
+std::optional<std::string> agent::join_signature() const {
+  if (faulty(client_fault::sign_compact_json)) {
+    // The fault signs JSON as JSON.stringify writes it, without the space json.dumps puts after the colon.
+    std::string compact = "{\"name\":" + python_json_string(options_.name) + "}";
+    auto signature = core::sign(options_.key, core::signature_scheme::rsa_pkcs1_sha256, as_bytes(compact));
+    if (!signature) return std::nullopt;
+    return core::to_hex(*signature);
+  }
+  auto signature = sign_join(options_.key, options_.name);  // SC-CLIENT-02
+  if (!signature) return std::nullopt;
+  return *signature;
+}
+
 void agent::on_open(agent_output& out) {
-  auto signature = sign_join(options_.key, options_.name);
+  auto signature = join_signature();
   if (!signature) {
     out.events.push_back(make("error", {{"code", "key"}, {"text", "cannot sign the join with this key"}}));
     out.close = finished_ = true;
@@ -70,23 +85,37 @@ void agent::on_message(std::string_view text, agent_output& out) {
   if (auto* add = std::get_if<msg::add_user>(&e.body)) return learn(add->name, add->public_key, true, out);
   if (auto* remove = std::get_if<msg::remove_user>(&e.body)) {
     // SC-CLIENT-04: a user we never heard of is ignored; SC-CLIENT-05: a known one is forgotten.
-    if (users_.erase(remove->name) > 0) out.events.push_back(make("left", {{"name", remove->name}}));
+    auto known = users_.find(remove->name);
+    if (known == users_.end()) {
+      if (faulty(client_fault::drop_on_unknown_remove)) {
+        out.events.push_back(make("disconnected", {{"reason", "a stranger was removed"}}));
+        out.close = finished_ = true;
+      }
+      return;
+    }
+    out.events.push_back(make("left", {{"name", remove->name}}));
+    if (!faulty(client_fault::keep_removed_user)) users_.erase(known);
     return;
   }
   if (auto* pub = std::get_if<msg::routed_public>(&e.body)) {
     bool known = users_.contains(pub->from_name);
     out.events.push_back(make("public", {{"from", pub->from_name}, {"text", pub->text}, {"known", known ? "true" : "false"}}));
-    if (!known) send(encode({id(), msg::error{"Unknown sender", e.id}}), out);  // SC-CLIENT-08
+    if (!known && !faulty(client_fault::accept_unknown_sender))
+      send(encode({id(), msg::error{"Unknown sender", e.id}}), out);  // SC-CLIENT-08
     return;
   }
   if (auto* priv = std::get_if<msg::routed_private>(&e.body)) {
     auto plain = decrypt_private_text(options_.key, priv->encrypted_text);
     if (!plain) {
       out.events.push_back(make("error", {{"code", "decrypt"}, {"text", "a private message from " + priv->from_name + " could not be decrypted"}}));
-      send(encode({id(), msg::error{decryption_failed, e.id}}), out);  // SC-CLIENT-07
+      std::optional<std::string> ref = e.id;
+      if (faulty(client_fault::decrypt_error_without_ref)) ref.reset();
+      send(encode({id(), msg::error{decryption_failed, ref}}), out);  // SC-CLIENT-07
       return;
     }
-    out.events.push_back(make("private", {{"from", priv->from_name}, {"text", *plain}}));
+    // SC-CLIENT-06: the text, with who sent it.
+    const std::string& shown = faulty(client_fault::show_ciphertext) ? priv->encrypted_text : *plain;
+    out.events.push_back(make("private", {{"from", priv->from_name}, {"text", shown}}));
     return;
   }
   out.events.push_back(make("unknown", {{"message", std::string(text)}, {"problem", "not a message for clients"}}));
@@ -94,7 +123,7 @@ void agent::on_message(std::string_view text, agent_output& out) {
 
 void agent::on_command(std::string_view line, agent_output& out) {
   if (finished_) return;
-  if (!welcomed_) {
+  if (!welcomed_ && !faulty(client_fault::send_before_welcome)) {
     queued_commands_.emplace_back(line);
     return;
   }
@@ -111,6 +140,7 @@ void agent::run_command(std::string_view line, agent_output& out) {
   if (line == "/quit") {
     send(encode({id(), msg::leave{}}), out);  // SC-CLIENT-10: the last message this client sends
     out.events.push_back(make("goodbye"));
+    if (faulty(client_fault::talk_after_leave)) return;  // the fault: no close, and the session goes on
     out.close = finished_ = true;
     return;
   }
@@ -155,6 +185,8 @@ void agent::send_private(const std::string& to, std::string_view text, agent_out
     out.events.push_back(make("error", {{"code", "unknown_user"}, {"text", to + " is not online"}}));
     return;
   }
+  std::size_t most = max_private_text(it->second.key);
+  if (text.size() > most && faulty(client_fault::truncate_long_private)) text = text.substr(0, most);
   auto sealed = encrypt_private_text(it->second.key, text);
   if (!sealed) {  // SC-CLIENT-09: one RSA block at most, never split
     out.events.push_back(make("error", {{"code", "too_long"}, {"text", "a private message to " + to + " holds at most " +
@@ -174,8 +206,8 @@ void agent::learn(const std::string& name, const std::string& pem, bool announce
   }
   auto it = users_.find(name);
   bool changed = it != users_.end() && it->second.key.fingerprint() != key->fingerprint();
-  // SC-CLIENT-03: an AddUser for a known user replaces its key.
-  users_[name] = {*key, pem};
+  // SC-CLIENT-03: an AddUser for a known user replaces its key (the fault only says that it did).
+  if (!changed || !faulty(client_fault::keep_old_key)) users_[name] = {*key, pem};
   if (!announce) return;
   if (changed) out.events.push_back(make("key_changed", {{"name", name}, {"fingerprint", key->fingerprint()}}));
   else out.events.push_back(make("joined", {{"name", name}, {"fingerprint", key->fingerprint()}}));

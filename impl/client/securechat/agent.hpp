@@ -7,10 +7,12 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "impl/client/common/event.hpp"
+#include "impl/client/securechat/faults.hpp"
 #include "impl/core/crypto/pkey.hpp"
 
 namespace parley::securechat {
@@ -27,6 +29,7 @@ struct agent_options {
   std::string name;
   core::pkey key;                        // the user's private RSA key; the server has its public half
   std::function<std::string()> make_id;  // default: new_message_id()
+  client_fault fault = client_fault::none;  // a planted bug, for the client-role conformance cases
 };
 
 class agent {
@@ -54,6 +57,8 @@ private:
   void send_private(const std::string& to, std::string_view text, agent_output& out);
   void learn(const std::string& name, const std::string& pem, bool announce, agent_output& out);
   void send(std::string text, agent_output& out) { out.sends.push_back(std::move(text)); }
+  std::optional<std::string> join_signature() const;
+  bool faulty(client_fault f) const noexcept { return options_.fault == f; }
   std::string id() const { return options_.make_id(); }
 
   agent_options options_;
