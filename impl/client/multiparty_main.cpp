@@ -57,6 +57,16 @@ core::pkey read_key(const std::string& flag, const std::string& path, bool need_
 }  // namespace
 
 int run_multiparty(const cli::args& args) {
+  if (args.has("--list-faults")) {
+    std::cout << core::fault_listing(multiparty::all_client_faults());
+    return 0;
+  }
+  auto fault = multiparty::client_fault::none;
+  if (auto named = args.get("--fault")) {
+    auto found = multiparty::client_fault_from_name(*named);
+    if (!found) throw cli::usage_error("unknown --fault '" + *named + "' (--list-faults shows them)");
+    fault = *found;
+  }
   auto name = args.get("--name");
   if (!name) throw cli::usage_error("--name is required");
   auto key_path = args.get("--key");
@@ -65,7 +75,9 @@ int run_multiparty(const cli::args& args) {
   if (!server_path) throw cli::usage_error("multiparty needs --server-key PEM, the server's public key (it is pinned)");
   multiparty::agent agent({.name = *name,
                            .key = read_key("--key", *key_path, true),
-                           .server_public = read_key("--server-key", *server_path, false)});
+                           .server_public = read_key("--server-key", *server_path, false),
+                           .unix_ms = {},
+                           .fault = fault});
   std::string script = args.get_or("--script", "");
   if (!script.empty() && script != "-" && !std::ifstream(script))
     throw cli::usage_error("cannot read --script " + script);

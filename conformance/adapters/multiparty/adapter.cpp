@@ -211,6 +211,7 @@ public:
     if (name == "accept_login") return accept_login(s, ctx);
     if (name == "part") return make_part(s, ctx);
     if (name == "open_part") return check_part(s, ctx);
+    if (name == "long_text") return long_text(s, ctx);
     if (name == "distinct") return distinct(s, ctx);
     if (name == "flood") return flood(s, ctx);
     throw case_error("unknown multiparty step " + s.op);
@@ -453,14 +454,39 @@ private:
     return {};
   }
 
+  // `part`: the base64 part, its line "<uid> <part>", or a whole msg_req payload as a case sees it (lines
+  // ending in the two characters \n), of which the line for `as` is taken: the spec leaves the order of
+  // the lines free.
   std::string check_part(const step& s, case_context& ctx) const {
     std::string as = arg(s, ctx, "as");
     std::string from_name = arg(s, ctx, "from");
-    std::string part = arg(s, ctx, "part");  // the base64 part, or its whole line "<uid> <part>"
+    std::string part = arg(s, ctx, "part");
+    if (part.find("\\n") != std::string::npos) {
+      std::string own = id_to_hex(uid_of(keys_of(as).public_key)) + " ";
+      std::string_view rest = part;
+      std::string found;
+      while (!rest.empty()) {
+        auto end = rest.find("\\n");
+        std::string_view line = rest.substr(0, end);
+        if (line.starts_with(own)) found = std::string(line);
+        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 2);
+      }
+      if (found.empty()) return "the msg_req has no line for " + as + ": " + part;
+      part = found;
+    }
     if (auto space = part.find(' '); space != std::string::npos) part = part.substr(space + 1);
     auto text = open_part(keys_of(as).private_key, id_arg(s, ctx, "sid", 0), uid_of(keys_of(from_name).public_key), part);
     if (!text) return "the part does not open with " + as + "'s key and AAD sid || " + from_name + "'s uid (" + text.error().message() + ")";
     if (*text != arg(s, ctx, "text")) return "the part opens to '" + *text + "', expected '" + arg(s, ctx, "text") + "'";
+    return {};
+  }
+
+  // A text of exactly `bytes` bytes of UTF-8 whose last character takes two ("x...xé"), in variable `var`:
+  // the limit of MP-CLIENT-09 is in bytes, so a client that counts characters is caught at 2049.
+  std::string long_text(const step& s, case_context& ctx) const {
+    auto size = number_arg(s, ctx, "bytes", 0);
+    if (size < 2 || size > 60000) throw case_error("multiparty.long_text: bytes is 2 to 60000 (line " + std::to_string(s.line) + ")");
+    ctx.set(arg(s, ctx, "var"), std::string(static_cast<std::size_t>(size - 2), 'x') + "\xc3\xa9");
     return {};
   }
 

@@ -159,6 +159,11 @@ std::string frame_text::render(const bytes& frame) {
   auto h = decode_header(frame);
   if (h && h->type == static_cast<std::uint16_t>(msg_type::login_req) && server_private_ && *server_private_)
     return render_login_req(*h, frame);
+  // Client-role: a frame after the login_req and before the login_res (MP-CLIENT-01) has no key to open.
+  if (h && state_.engine_is_server)
+    return "a frame before the login_res: " + type_text(h->type) + " sqn=" + std::to_string(h->sqn) + " sid=" +
+           id_to_hex(h->sid) + " uid=" + id_to_hex(h->uid) + " (" + std::to_string(frame.size()) +
+           " bytes, no session keys yet to open it)";
   return unreadable(frame);
 }
 

@@ -43,7 +43,9 @@ agent::agent(agent_options options) : options_(std::move(options)), own_uid_(uid
 }
 
 void agent::on_open(agent_output& out) {
-  auto request = make_login_req(options_.key, options_.name, options_.server_public, options_.unix_ms(), login_);
+  std::uint64_t now = options_.unix_ms();
+  if (has(client_fault::stale_timestamp)) now -= 300'000;
+  auto request = make_login_req(options_.key, options_.name, options_.server_public, now, login_);
   if (!request) return fail("login", "cannot build the login_req: " + request.error().message(), out);
   out_.next_to_send();  // the login_req is sqn 1
   out.sends.emplace_back(as_chars(*request));
@@ -67,9 +69,11 @@ void agent::on_data(std::string_view data, agent_output& out) {
 
 void agent::on_login_res(const bytes& frame, agent_output& out) {
   // MP-CLIENT-01/03/04: a server that cannot prove it holds the pinned key gets nothing more from us.
-  auto response = open_login_res(login_.tk, frame);
+  auto response = open_login_res_with(options_.fault, login_.tk, frame);
+  if (!response && has(client_fault::ignore_bad_login_res) && !open_frame(login_.tk, direction::to_client, frame))
+    return;
   if (!response) return fail("login", "the server could not be authenticated: " + response.error().message(), out);
-  if (response->request_hash != core::sha256(login_.request))
+  if (!has(client_fault::skip_request_hash) && response->request_hash != core::sha256(login_.request))
     return fail("login", "the server could not be authenticated: login_res answers another login_req", out);
   auto self = std::find_if(response->directory.begin(), response->directory.end(),
                            [&](const directory_entry& e) { return e.uid == own_uid_; });
@@ -94,14 +98,14 @@ void agent::on_login_res(const bytes& frame, agent_output& out) {
 
 void agent::on_frame(const bytes& frame, agent_output& out) {
   auto opened = open_frame(keys_.to_client, direction::to_client, frame);
-  if (!opened) return fail("frame", "refused a server frame: " + opened.error().message(), out);
+  if (!opened) return refuse_frame("refused a server frame: " + opened.error().message(), out);
   const header& h = opened->h;
-  if (!in_.accept(h.sqn)) return fail("frame", "server sqn " + std::to_string(h.sqn) + " after " + std::to_string(in_.last()), out);
-  if (!known_type(h.type)) return fail("frame", "the server sent an unknown type", out);
+  if (!in_.accept(h.sqn)) return refuse_frame("server sqn " + std::to_string(h.sqn) + " after " + std::to_string(in_.last()), out);
+  if (!known_type(h.type)) return refuse_frame("the server sent an unknown type", out);
   auto type = static_cast<msg_type>(h.type);
   if (type == msg_type::init_req || type == msg_type::login_req || type == msg_type::login_res)
-    return fail("frame", "the server sent " + std::string(type_name(type)), out);
-  if (h.uid != 0 && !entry_of(h.uid)) return fail("frame", "a frame from uid " + id_to_hex(h.uid) + ", who is not in the directory", out);
+    return refuse_frame("the server sent " + std::string(type_name(type)), out);
+  if (h.uid != 0 && !entry_of(h.uid)) return refuse_frame("a frame from uid " + id_to_hex(h.uid) + ", who is not in the directory", out);
   std::string text = text_of(opened->payload);
   std::string sid = id_to_hex(h.sid);
   switch (type) {
@@ -145,6 +149,7 @@ void agent::on_frame(const bytes& frame, agent_output& out) {
     case msg_type::msg_req: return on_forwarded_msg(*opened, out);
     case msg_type::msg_res: return on_msg_res(*opened, out);
     case msg_type::close_req: {
+      if (has(client_fault::keep_closed_session)) return;
       sessions_[h.sid].closed = true;
       invitations_.erase(h.sid);
       // A notification: never answered (MP-CLIENT-10); the user is told who closed it (MP-CLIENT-12).
@@ -156,8 +161,11 @@ void agent::on_frame(const bytes& frame, agent_output& out) {
                                                : make("error", {{"code", "close"}, {"sid", sid}, {"text", text}}));
     case msg_type::status_req:
       // The server's keepalive (MP-CLIENT-06). A client's own status questions come back as status_res.
+      if (has(client_fault::no_status_answer)) return;
       return send_frame(msg_type::status_res, 0, "Online", out);
-    case msg_type::status_res: return out.events.push_back(make("status", {{"text", text}}));
+    case msg_type::status_res:
+      if (has(client_fault::answer_status_res)) send_frame(msg_type::status_res, 0, "Online", out);
+      return out.events.push_back(make("status", {{"text", text}}));
     default: return;
   }
 }
@@ -172,7 +180,7 @@ void agent::on_forwarded_msg(const opened_frame& f, agent_output& out) {
   }
   if (!text) {
     out.events.push_back(make("undecryptable", {{"sid", id_to_hex(f.h.sid)}, {"from", name_of(f.h.uid)}}));
-    return send_frame(msg_type::msg_res, f.h.sid, cannot_decrypt, out);
+    return send_frame(msg_type::msg_res, f.h.sid, has(client_fault::ok_undecrypted) ? "OK" : cannot_decrypt, out);
   }
   out.events.push_back(make("message", {{"sid", id_to_hex(f.h.sid)}, {"from", name_of(f.h.uid)}, {"text", *text}}));
   send_frame(msg_type::msg_res, f.h.sid, "OK", out);
@@ -209,7 +217,7 @@ void agent::on_msg_res(const opened_frame& f, agent_output& out) {
 
 void agent::on_command(std::string_view line, agent_output& out) {
   if (finished_) return;
-  if (!logged_in_ && line != "/quit") {
+  if (!logged_in_ && line != "/quit" && !has(client_fault::send_before_login)) {
     queued_commands_.emplace_back(line);
     return;
   }
@@ -258,7 +266,8 @@ void agent::run_command(std::string_view line, agent_output& out) {
     auto sid = sid_arg(rest);
     if (!sid) return;
     // MP-CLIENT-07: only for an invitation received, and only once.
-    if (invitations_.erase(*sid) == 0) return error("usage", "no unanswered invitation to " + std::string(rest), out);
+    if (invitations_.erase(*sid) == 0 && !has(client_fault::answer_any_invitation))
+      return error("usage", "no unanswered invitation to " + std::string(rest), out);
     return send_frame(msg_type::invite_res, *sid, verb == "/accept" ? "Accept" : "Deny", out);
   }
   if (verb == "/msg") {
@@ -268,7 +277,8 @@ void agent::run_command(std::string_view line, agent_output& out) {
     auto it = sessions_.find(*sid);
     if (it == sessions_.end() || invitations_.contains(*sid)) return error("usage", "not in session " + std::string(sid_text), out);
     if (it->second.closed) return error("usage", "session " + std::string(sid_text) + " is closed", out);
-    if (text.size() > max_text) return error("usage", "a message is at most 2048 bytes; this one is " + std::to_string(text.size()), out);
+    if (text.size() > max_text && !has(client_fault::send_long_text))
+      return error("usage", "a message is at most 2048 bytes; this one is " + std::to_string(text.size()), out);
     if (it->second.recipients.empty()) return error("usage", "nobody has joined session " + std::string(sid_text) + " yet", out);
     return send_text(*sid, text, it->second.recipients, out);
   }
@@ -289,7 +299,8 @@ void agent::run_command(std::string_view line, agent_output& out) {
 void agent::send_text(session_id sid, std::string_view text, std::vector<user_id> to, agent_output& out) {
   std::string payload;
   for (auto uid : to) {
-    auto line = seal_part(entry_of(uid)->key, uid, sid, own_uid_, text);
+    user_id key_owner = has(client_fault::one_key_for_all) ? to.front() : uid;
+    auto line = seal_part(entry_of(key_owner)->key, uid, sid, own_uid_, text);
     if (!line) return error("crypto", "cannot encrypt to " + name_of(uid), out);
     payload += *line;
   }
@@ -301,7 +312,9 @@ void agent::send_frame(msg_type type, session_id sid, std::string_view payload, 
   auto sqn = out_.next_to_send();
   if (!sqn) return fail("sqn", "65535 frames sent on this connection; log in again", out);  // MP-MTP-08
   header h{.type = static_cast<std::uint16_t>(type), .sqn = *sqn, .sid = sid, .uid = own_uid_};
-  auto frame = seal_frame(keys_.to_server, direction::to_server, h, as_bytes(payload));
+  // Only send-before-login sends before the login, when tk is the one key it has.
+  const bytes& key = logged_in_ ? keys_.to_server : login_.tk;
+  auto frame = seal_frame(key, direction::to_server, h, as_bytes(payload));
   if (!frame) return error("size", "the frame would exceed 65535 bytes", out);
   out.sends.emplace_back(as_chars(*frame));
 }
@@ -316,6 +329,11 @@ void agent::on_closed(agent_output& out) {
 void agent::fail(std::string code, std::string text, agent_output& out) {
   out.events.push_back(make("error", {{"code", std::move(code)}, {"text", std::move(text)}}));
   out.close = finished_ = true;
+}
+
+void agent::refuse_frame(std::string text, agent_output& out) {
+  if (has(client_fault::skip_bad_frames)) return error("frame", "passed over: " + text, out);
+  fail("frame", std::move(text), out);
 }
 
 void agent::error(std::string code, std::string text, agent_output& out) {

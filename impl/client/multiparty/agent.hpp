@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "impl/client/common/event.hpp"
+#include "impl/client/multiparty/faults.hpp"
 #include "impl/proto/multiparty/login.hpp"
 
 namespace parley::multiparty {
@@ -29,6 +30,7 @@ struct agent_options {
   core::pkey key;            // the user's private RSA key
   core::pkey server_public;  // pinned: the login fails unless the server proves it holds the private half
   std::function<std::uint64_t()> unix_ms;  // default: the system clock
+  client_fault fault = client_fault::none;  // a planted bug (faults.hpp); none by default
 };
 
 class agent {
@@ -65,6 +67,8 @@ private:
   void send_text(session_id sid, std::string_view text, std::vector<user_id> to, agent_output& out);
   void send_frame(msg_type type, session_id sid, std::string_view payload, agent_output& out);
   void fail(std::string code, std::string text, agent_output& out);  // closes the connection
+  void refuse_frame(std::string text, agent_output& out);  // a server frame that closes the connection (MP-CLIENT-05)
+  bool has(client_fault f) const noexcept { return options_.fault == f; }
   void error(std::string code, std::string text, agent_output& out);  // a local error; nothing is sent
 
   std::string name_of(user_id uid) const;

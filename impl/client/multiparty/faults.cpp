@@ -1,0 +1,93 @@
+#include "impl/client/multiparty/faults.hpp"
+
+#include <array>
+
+#include "impl/core/encoding.hpp"
+
+namespace parley::multiparty {
+namespace {
+
+constexpr std::array<client_fault_info, 14> table{{
+    {client_fault::send_before_login, "send-before-login",
+     "sends a command typed during the login at once, sealed under tk, before the login_res", "MP-CLIENT-01"},
+    {client_fault::any_login_res_type, "any-login-res-type",
+     "takes a first server frame of any type that opens under tk as the login_res", "MP-CLIENT-01"},
+    {client_fault::stale_timestamp, "stale-timestamp", "puts a timestamp five minutes old in its login_req", "MP-CLIENT-02"},
+    {client_fault::skip_request_hash, "skip-request-hash",
+     "does not check that the login_res's request_hash is the hash of its login_req", "MP-CLIENT-03"},
+    {client_fault::ignore_bad_login_res, "ignore-bad-login-res",
+     "passes over a login_res whose tag does not verify and waits for another, instead of closing", "MP-CLIENT-03"},
+    {client_fault::trust_directory_uids, "trust-directory-uids",
+     "does not check that every directory uid is the hash of its key", "MP-CLIENT-04"},
+    {client_fault::skip_bad_frames, "skip-bad-frames",
+     "passes over a server frame it must refuse (bad tag, wrong sqn, init_req, unknown type or sender) instead of "
+     "closing", "MP-CLIENT-05"},
+    {client_fault::no_status_answer, "no-status-answer", "never answers the server's status_req", "MP-CLIENT-06"},
+    {client_fault::answer_any_invitation, "answer-any-invitation",
+     "sends invite_res for any SID typed, invited or not, as often as typed", "MP-CLIENT-07"},
+    {client_fault::ok_undecrypted, "ok-undecrypted", "answers 'OK' to a part it could not decrypt", "MP-CLIENT-08"},
+    {client_fault::one_key_for_all, "one-key-for-all", "encrypts every part of a message to the first recipient's key",
+     "MP-CLIENT-09"},
+    {client_fault::send_long_text, "send-long-text", "sends a text of more than 2048 bytes instead of refusing it",
+     "MP-CLIENT-09"},
+    {client_fault::answer_status_res, "answer-status-res",
+     "answers a status_res from the server as if it were a status_req", "MP-CLIENT-10"},
+    {client_fault::keep_closed_session, "keep-closed-session",
+     "ignores a close notification: does not say so and still sends to the session", "MP-CLIENT-12"},
+}};
+
+// Lines of "a\nb\n"; nullopt unless every line ends with LF.
+std::optional<std::vector<std::string_view>> lines_of(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    if (nl == std::string_view::npos) return std::nullopt;
+    out.push_back(text.substr(0, nl));
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+// open_login_res with the checks the fault leaves out: only what the faulty client still looks at.
+result<login_response> open_leniently(client_fault fault, byte_view tk, byte_view frame) {
+  auto opened = open_frame(tk, direction::to_client, frame);
+  if (!opened) return opened.error();
+  const header& h = opened->h;
+  bool type_ok = fault == client_fault::any_login_res_type || h.type == static_cast<std::uint16_t>(msg_type::login_res);
+  if (!type_ok || h.sqn != 1 || h.sid != 0 || h.uid != 0) return errc::bad_login;
+  auto lines = lines_of(as_chars(opened->payload));
+  if (!lines || lines->size() < 2) return errc::bad_login;
+  auto hash = core::from_hex((*lines)[0]);
+  auto random = core::from_hex((*lines)[1]);
+  if (!hash || !random || random->size() != 32) return errc::bad_login;
+  login_response r{.request_hash = std::move(*hash), .server_random = std::move(*random), .directory = {}};
+  for (std::size_t i = 2; i < lines->size(); ++i) {
+    std::string_view line = (*lines)[i];
+    auto a = line.find(' '), b = line.rfind(' ');
+    if (a == std::string_view::npos || a == b) return errc::bad_login;
+    auto uid = id_from_hex(line.substr(a + 1, b - a - 1));
+    auto der = core::from_base64(line.substr(b + 1));
+    if (!uid || !der) return errc::bad_login;
+    auto key = core::pkey::from_public_der(*der);
+    if (!key) return errc::bad_login;
+    if (fault != client_fault::trust_directory_uids && uid_of(*key) != *uid) return errc::bad_login;
+    r.directory.push_back({std::string(line.substr(0, a)), *uid, std::move(*key)});
+  }
+  return r;
+}
+
+}  // namespace
+
+std::span<const client_fault_info> all_client_faults() noexcept { return table; }
+
+std::optional<client_fault> client_fault_from_name(std::string_view name) noexcept {
+  return core::find_fault<client_fault>(table, name);
+}
+
+result<login_response> open_login_res_with(client_fault fault, byte_view tk, byte_view frame) {
+  if (fault == client_fault::any_login_res_type || fault == client_fault::trust_directory_uids)
+    return open_leniently(fault, tk, frame);
+  return open_login_res(tk, frame);
+}
+
+}  // namespace parley::multiparty
