@@ -32,8 +32,18 @@ std::string render_human(const client::event& e) {
 }  // namespace
 
 int run_sslmessager(const cli::args& args) {
+  if (args.has("--list-faults")) {
+    std::cout << core::fault_listing(sslmessager::all_client_faults());
+    return 0;
+  }
   auto name = args.get("--name");
   if (!name) throw cli::usage_error("--name is required");
+  sslmessager::agent_options options{*name, {}};
+  if (auto fault = args.get("--fault")) {
+    auto found = sslmessager::client_fault_from_name(*fault);
+    if (!found) throw cli::usage_error("unknown --fault '" + *fault + "' (--list-faults shows them)");
+    options.fault = *found;
+  }
   std::string password;
   if (auto file = args.get("--password-file")) {
     std::ifstream in(*file);
@@ -42,7 +52,8 @@ int run_sslmessager(const cli::args& args) {
   } else {
     password = cli::read_secret("password: ", "no terminal to ask for the password: use --password-file FILE");
   }
-  sslmessager::agent agent({*name, password});
+  options.password = password;
+  sslmessager::agent agent(options);
   std::string script = args.get_or("--script", "");
   if (!script.empty() && script != "-" && !std::ifstream(script))
     throw cli::usage_error("cannot read --script " + script);

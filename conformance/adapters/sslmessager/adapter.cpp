@@ -117,6 +117,10 @@ public:
   std::unique_ptr<message_framer> make_framer() const override {
     return std::make_unique<sslmessager_lines>(2 * max_message);
   }
+  // A client under test: a line break in its MSG text is its SSLM-CLIENT-03 defect (content_lines.hpp).
+  std::unique_ptr<message_framer> make_framer_for(bool from_target_server) const override {
+    return std::make_unique<sslmessager_lines>(2 * max_message, !from_target_server);
+  }
   std::string encode(const std::string& text) const override { return wire(text); }  // content SP CR LF
   // check: the CHECK interval; login: how long a connection may stay without AUTH.
   timing real_timing() const override { return {{{"check", 60000}, {"login", 120000}}}; }
@@ -216,8 +220,11 @@ public:
     auto* lines = dynamic_cast<sslmessager_lines*>(&f);
     return lines && lines->logged_in() ? wire("END") : std::string{};
   }
-  // CHECK needs no answer (SSLM-CHECK-02); only the CHECK cases look at it.
-  std::optional<std::string> keepalive_answer(message_framer&, const std::string& message) const override {
+  // CHECK needs no answer (SSLM-CHECK-02); only the CHECK cases look at it. Only servers send it: a CHECK
+  // from a client under test is an answer it must not give (SSLM-CLIENT-05), seen like any other line.
+  std::optional<std::string> keepalive_answer(message_framer& f, const std::string& message) const override {
+    auto* lines = dynamic_cast<sslmessager_lines*>(&f);
+    if (lines && lines->reads_client()) return std::nullopt;
     return message == "CHECK" ? std::optional<std::string>(std::string{}) : std::nullopt;
   }
   std::vector<std::string> keepalive_rules() const override { return {"SSLM-CHECK-"}; }

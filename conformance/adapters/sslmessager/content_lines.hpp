@@ -7,6 +7,13 @@
 // connection: a line without the SP, with a bare LF, without any line ending, or with a CR inside is one
 // finding against SSLM-FRAME-01, so one defect of form is one FAIL and not a failure of every case that
 // reads a line.
+//
+// Reading a client under test, one defect is the client's own: a MSG whose text holds the user's line
+// feed (the original client sends `MSG bbb aaa hello\n \r\n`). The receiver reads `MSG bbb aaa hello`
+// and an empty message, so cases match the text as typed; the line break is one finding against
+// SSLM-CLIENT-03 (a client never sends CR or LF in a text), not against SSLM-FRAME-01. It is told from a
+// bare LF terminator by what follows it in the same read (one message is one write): the rest of the
+// message, an empty content or a piece that is no client command.
 #pragma once
 
 #include <deque>
@@ -26,7 +33,8 @@ namespace parley::conform {
 class sslmessager_lines final : public message_framer {
 public:
   // More than `limit` bytes without an LF is an error: the peer is not sending lines at all.
-  explicit sslmessager_lines(std::size_t limit) : limit_(limit) {}
+  // `reads_client`: the peer is a client under test (its MSG texts are SSLM-CLIENT-03's).
+  explicit sslmessager_lines(std::size_t limit, bool reads_client = false) : limit_(limit), reads_client_(reads_client) {}
 
   void feed(std::string_view bytes) override {
     auto now = clock_type::now();
@@ -41,6 +49,7 @@ public:
       bool crlf = lf > 0 && pending_[lf - 1] == '\r';
       std::string body = pending_.substr(0, crlf ? lf - 1 : lf);
       pending_.erase(0, lf + 1);
+      if (text_line_break(body, crlf)) continue;
       take(std::move(body), crlf ? "\r\n" : "\n");
     }
     if (pending_.size() > limit_) error = "more than " + std::to_string(limit_) + " bytes without a line ending";
@@ -55,8 +64,38 @@ public:
 
   // Whether the peer's session is open: an ACCEPT was read and no END since (adapter::farewell).
   bool logged_in() const { return logged_in_; }
+  bool reads_client() const { return reads_client_; }
 
 private:
+  // A client's MSG cut by a CR or LF of its text (see the top): hands on what the receiver reads and
+  // reports SSLM-CLIENT-03. False when `body` is no such line.
+  bool text_line_break(std::string& body, bool crlf) {
+    bool proper_end = crlf && !body.empty() && body.back() == ' ';
+    if (!reads_client_ || proper_end || !body.starts_with("MSG ")) return false;
+    auto lf = pending_.find('\n');
+    if (lf == std::string::npos) return false;  // nothing of the same write follows: a terminator's form
+    std::string rest = pending_.substr(0, lf);
+    if (!rest.empty() && rest.back() == '\r') rest.pop_back();
+    if (!rest.empty() && rest.back() == ' ') rest.pop_back();
+    bool command = rest.starts_with("MSG ") || rest.starts_with("AUTH ") || rest == "END";
+    if (command) return false;
+    std::string shown = core::printable(body) + (crlf ? "\\r\\n" : "\\n") + core::printable(pending_.substr(0, lf + 1));
+    pending_.erase(0, lf + 1);
+    report_text(shown, crlf ? "a line break (CR LF)" : "a line break (LF)");
+    // The cases see what the receiver reads: the message up to the break (one SP removed), then the rest
+    // as a message of its own unless it is empty (SSLM-FRAME-03, -07).
+    if (!body.empty() && body.back() == ' ') body.pop_back();
+    deliver(core::printable(body));
+    if (!rest.empty()) deliver(core::printable(rest));
+    return true;
+  }
+
+  void deliver(std::string content) {
+    if (content.starts_with("ACCEPT ")) logged_in_ = true;
+    if (content == "END" || content.starts_with("END ")) logged_in_ = false;
+    ready_.push_back(std::move(content));
+  }
+
   // One message: its bytes before the line ending, and that ending ("" for a fragment that stopped).
   void take(std::string body, std::string_view ending) {
     std::string line = core::printable(body) + core::printable(ending);
@@ -69,13 +108,20 @@ private:
     }
     if (!body.empty() && body.back() == ' ') body.pop_back();
     else if (defect.empty()) defect = "it has no SP before CR LF";
-    if (defect.empty() && body.find('\r') != std::string::npos) defect = "its content holds a CR";
+    if (defect.empty() && body.find('\r') != std::string::npos) {
+      if (reads_client_ && body.starts_with("MSG ")) report_text(line, "a CR");
+      else defect = "its content holds a CR";
+    }
     if (!defect.empty()) report(line, defect);
     if (body.empty()) return;  // SSLM-FRAME-07: an empty message is ignored
-    std::string content = core::printable(body);
-    if (content.starts_with("ACCEPT ")) logged_in_ = true;
-    if (content == "END" || content.starts_with("END ")) logged_in_ = false;
-    ready_.push_back(std::move(content));
+    deliver(core::printable(body));
+  }
+
+  void report_text(const std::string& shown_line, const std::string& what) {
+    if (text_reported_) return;
+    text_reported_ = true;
+    findings_.push_back({"SSLM-CLIENT-03", "'" + shown_line + "': the text of this MSG holds " + what +
+                                               "; a client never sends CR or LF in a text"});
   }
 
   void report(const std::string& shown_line, const std::string& defect) {
@@ -91,7 +137,9 @@ private:
   std::deque<std::string> ready_;
   std::vector<finding> findings_;
   bool reported_ = false;
+  bool text_reported_ = false;
   bool logged_in_ = false;
+  bool reads_client_ = false;
 };
 
 }  // namespace parley::conform

@@ -31,6 +31,34 @@ TEST(SslmessagerLines, AWrongFormIsOneFindingAgainstFrame01) {
   EXPECT_NE(findings[0].message.find("no SP before CR LF"), std::string::npos) << findings[0].message;
 }
 
+TEST(SslmessagerLines, AClientsTypedLineFeedIsClient03NotFrame01) {
+  sslmessager_lines f(8192, true);
+  f.feed("AUTH aaa pw \r\nMSG bbb aaa hello  \n \r\nMSG bbb aaa hi\r\n \r\n");
+  EXPECT_EQ(read_all(f), (std::vector<std::string>{"AUTH aaa pw", "MSG bbb aaa hello ", "MSG bbb aaa hi"}));
+  auto findings = f.take_findings();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].rule, "SSLM-CLIENT-03");
+  EXPECT_NE(findings[0].message.find("line break (LF)"), std::string::npos) << findings[0].message;
+}
+
+TEST(SslmessagerLines, AClientsBareLfTerminatorIsStillFrame01) {
+  sslmessager_lines f(8192, true);
+  f.feed("MSG bbb aaa hi\nMSG bbb aaa ho\n");
+  EXPECT_EQ(read_all(f), (std::vector<std::string>{"MSG bbb aaa hi", "MSG bbb aaa ho"}));
+  auto findings = f.take_findings();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].rule, "SSLM-FRAME-01");
+}
+
+TEST(SslmessagerLines, AServersLinesAreNeverAClientsText) {
+  sslmessager_lines f(8192);
+  f.feed("MSG bbb aaa hello\n \r\n");
+  EXPECT_EQ(read_all(f), (std::vector<std::string>{"MSG bbb aaa hello"}));
+  auto findings = f.take_findings();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].rule, "SSLM-FRAME-01");
+}
+
 TEST(SslmessagerLines, AnEndClosesTheSessionForTheFarewell) {
   sslmessager_lines f(8192);
   f.feed("ACCEPT aaa \r\nEND <end accepted> \r\n");

@@ -20,15 +20,35 @@ std::pair<std::string_view, std::string_view> split_word(std::string_view line) 
 
 }  // namespace
 
-void agent::on_open(agent_output& out) { out.sends.push_back(wire("AUTH " + options_.name + " " + options_.password)); }
+void agent::on_open(agent_output& out) {
+  if (faulty(client_fault::hello_first)) send("HELLO " + options_.name, out);
+  send("AUTH " + options_.name + " " + options_.password, out);  // SSLM-CLIENT-01
+}
+
+void agent::send(std::string_view content, agent_output& out) {
+  // SSLM-FRAME-01: content SP CR LF.
+  out.sends.push_back(faulty(client_fault::no_space_before_crlf) ? std::string(content) + "\r\n" : wire(content));
+}
 
 void agent::on_data(std::string_view bytes, time_point now, agent_output& out) {
   if (finished_) return;
+  std::string kept;
+  if (faulty(client_fault::crlf_only)) {  // SSLM-FRAME-03: a bare LF ends a message too
+    for (char c : bytes) {
+      kept += c == '\n' && last_byte_ != '\r' ? '\x01' : c;
+      last_byte_ = c;
+    }
+    bytes = kept;
+  }
   std::vector<std::string> messages;
   auto status = reader_.feed(bytes, now, messages);
   for (const auto& m : messages) {
     if (finished_) return;
     handle(m, now, out);
+  }
+  if (status == message_reader::status::too_long && faulty(client_fault::no_line_limit)) {
+    reader_ = message_reader{};  // SSLM-FRAME-08: a client closes instead
+    return;
   }
   if (status == message_reader::status::too_long && !finished_) {
     out.events.push_back(make("error", {{"code", "frame"}, {"text", "the server sent a line over 4096 bytes"}}));
@@ -40,7 +60,10 @@ void agent::handle(const std::string& content, time_point now, agent_output& out
   std::visit(core::overloaded{
                  [&](const server_msg::accept& a) {
                    if (logged_in_) return;  // a repeated ACCEPT changes nothing
-                   if (a.name != options_.name) {  // SSLM-CLIENT-02
+                   bool other = a.name != options_.name && !faulty(client_fault::any_accept);
+                   // SSLM-CLIENT-08: fields after the name are a later original's token, not another name.
+                   if (faulty(client_fault::strict_accept) && content != "ACCEPT " + options_.name) other = true;
+                   if (other) {  // SSLM-CLIENT-02
                      out.events.push_back(make("error", {{"code", "login"}, {"text", "the server accepted '" + a.name + "', not " + options_.name}}));
                      return close(out);
                    }
@@ -52,16 +75,25 @@ void agent::handle(const std::string& content, time_point now, agent_output& out
                  },
                  [&](const server_msg::cnt&) {
                    out.events.push_back(make("offline", {{"name", last_target_}}));
+                   if (faulty(client_fault::close_on_cnt)) close(out);  // SSLM-CLIENT-04: the session goes on
                  },
-                 [&](const server_msg::check&) {},  // SSLM-CLIENT-05: never answered
+                 [&](const server_msg::check&) {  // SSLM-CLIENT-05: never answered
+                   if (faulty(client_fault::answer_check)) send("CHECK", out);
+                 },
                  [&](const server_msg::end& e) {
                    // SSLM-CLIENT-07: shown, nothing more sent, closed.
+                   if (faulty(client_fault::ignore_end) && !quit_deadline_) return;
                    ended_cleanly_ = true;
                    out.events.push_back(make(quit_deadline_ ? "goodbye" : "ended",
                                              {{"reason", e.reason}, {"violation", e.violation ? "true" : "false"}}));
                    close(out);
                  },
-                 [&](const server_msg::unknown&) {},  // SSLM-CLIENT-08: later originals send more
+                 [&](const server_msg::unknown&) {  // SSLM-CLIENT-08: later originals send more
+                   if (faulty(client_fault::close_on_unknown)) {
+                     out.events.push_back(make("error", {{"code", "protocol"}, {"text", "the server sent '" + content + "'"}}));
+                     close(out);
+                   }
+                 },
              },
              parse_server(content));
   if (logged_in_ && !finished_) {
@@ -75,7 +107,8 @@ void agent::handle(const std::string& content, time_point now, agent_output& out
 
 void agent::on_command(std::string_view line, time_point now, agent_output& out) {
   if (finished_) return;
-  if (!logged_in_) {  // /quit too: a script's end must not cut its own login short
+  // /quit too: a script's end must not cut its own login short (SSLM-CLIENT-02: no MSG before ACCEPT).
+  if (!logged_in_ && !faulty(client_fault::msg_before_accept)) {
     queued_.emplace_back(line);
     return;
   }
@@ -85,13 +118,16 @@ void agent::on_command(std::string_view line, time_point now, agent_output& out)
 void agent::run_command(std::string_view line, time_point now, agent_output& out) {
   if (quit_deadline_) return;
   auto [verb, rest] = split_word(line);
-  if (line.empty()) return;  // no MSG for an empty line (SSLM-CLIENT-03)
+  if (line.empty()) {  // no MSG for an empty line (SSLM-CLIENT-03)
+    if (faulty(client_fault::send_empty) && !target_.empty()) send_text(target_, "", out);
+    return;
+  }
   if (verb == "/quit") {
-    if (!logged_in_) {
+    if (!logged_in_ || faulty(client_fault::quit_without_end)) {  // SSLM-CLIENT-06: END first
       out.events.push_back(make("goodbye"));
       return close(out);
     }
-    out.sends.push_back(wire("END"));
+    send("END", out);
     quit_deadline_ = now + quit_wait;
     return;
   }
@@ -107,18 +143,21 @@ void agent::run_command(std::string_view line, time_point now, agent_output& out
     if (!valid_name(target)) return out.events.push_back(make("error", {{"code", "usage"}, {"text", "@NAME TEXT or /msg NAME TEXT"}}));
     return send_text(std::string(target), text, out);
   }
-  if (verb.front() == '/') return out.events.push_back(make("error", {{"code", "usage"}, {"text", "unknown command; " + std::string(help_text)}}));
+  if (verb.starts_with('/')) return out.events.push_back(make("error", {{"code", "usage"}, {"text", "unknown command; " + std::string(help_text)}}));
   if (target_.empty()) return out.events.push_back(make("error", {{"code", "usage"}, {"text", "no target: /to NAME first, or @NAME TEXT"}}));
   send_text(target_, line, out);
 }
 
 void agent::send_text(const std::string& target, std::string_view text, agent_output& out) {
-  if (text.size() > max_text)
+  // SSLM-CLIENT-03: the typed line, unchanged, under the client's own name; refused, never cut, when long.
+  if (text.size() > max_text && !faulty(client_fault::no_length_check))
     return out.events.push_back(make("error", {{"code", "usage"}, {"text", "a message is at most 4000 bytes; this one is " + std::to_string(text.size())}}));
   if (text.find_first_of("\r\n") != std::string_view::npos)
     return out.events.push_back(make("error", {{"code", "usage"}, {"text", "a message is one line"}}));
   last_target_ = target;
-  out.sends.push_back(wire("MSG " + target + " " + options_.name + " " + std::string(text)));
+  const std::string& sender = faulty(client_fault::target_as_sender) ? target : options_.name;
+  std::string kept = faulty(client_fault::keep_line_feed) ? "\n" : "";
+  send("MSG " + target + " " + sender + " " + std::string(text) + kept, out);
 }
 
 void agent::on_timer(time_point now, agent_output& out) {
@@ -129,7 +168,7 @@ void agent::on_timer(time_point now, agent_output& out) {
     if (finished_) return;
     handle(m, now, out);
   }
-  if (quit_deadline_ && now >= *quit_deadline_ && !finished_) {
+  if (quit_deadline_ && now >= *quit_deadline_ && !finished_ && !faulty(client_fault::no_quit_timeout)) {  // SSLM-CLIENT-06
     out.events.push_back(make("goodbye"));
     close(out);
   }
@@ -138,7 +177,7 @@ void agent::on_timer(time_point now, agent_output& out) {
 std::optional<time_point> agent::next_wake() const {
   if (finished_) return std::nullopt;
   auto wake = reader_.deadline();
-  if (quit_deadline_ && (!wake || *quit_deadline_ < *wake)) wake = quit_deadline_;
+  if (quit_deadline_ && (!wake || *quit_deadline_ < *wake) && !faulty(client_fault::no_quit_timeout)) wake = quit_deadline_;
   return wake;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "impl/client/common/event.hpp"
+#include "impl/client/sslmessager/faults.hpp"
 #include "impl/proto/sslmessager/message.hpp"
 
 namespace parley::sslmessager {
@@ -24,6 +25,7 @@ struct agent_output {
 
 struct agent_options {
   std::string name, password;
+  client_fault fault = client_fault::none;  // a planted bug, for conformance tests only
 };
 
 inline constexpr millis quit_wait{2000};  // SSLM-CLIENT-06
@@ -49,6 +51,8 @@ private:
   void run_command(std::string_view line, time_point now, agent_output& out);
   void send_text(const std::string& target, std::string_view text, agent_output& out);
   void close(agent_output& out);
+  void send(std::string_view content, agent_output& out);
+  bool faulty(client_fault f) const noexcept { return options_.fault == f; }
 
   agent_options options_;
   message_reader reader_;
@@ -59,6 +63,7 @@ private:
   std::string target_;  // for plain lines, set by /to
   std::string last_target_;
   std::deque<std::string> queued_;
+  char last_byte_ = 0;  // the crlf-only fault's memory across reads
 };
 
 }  // namespace parley::sslmessager

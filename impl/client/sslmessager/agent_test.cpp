@@ -167,5 +167,108 @@ TEST(SslmessagerAgentAlone, UnterminatedLinesFromTheOriginalAreUnderstood) {
   EXPECT_EQ(out.sends.size(), 1u);  // the AUTH only
 }
 
+// Planted faults (faults.hpp): each changes only what its rule is about.
+agent_output logged_in(agent& a, std::string_view accept = "ACCEPT aaa \r\n") {
+  agent_output out;
+  a.on_open(out);
+  a.on_data(accept, {}, out);
+  return out;
+}
+
+TEST(SslmessagerAgentFaults, EveryFaultDeclaresItsRulesAndIsFoundByName) {
+  for (const auto& f : all_client_faults()) {
+    EXPECT_FALSE(f.rules.empty()) << f.name;
+    EXPECT_EQ(client_fault_from_name(f.name), f.value) << f.name;
+  }
+  EXPECT_FALSE(client_fault_from_name("none"));
+}
+
+TEST(SslmessagerAgentFaults, MessageFaultsChangeTheMsgOnly) {
+  auto msg_of = [](client_fault f, std::string_view typed) {
+    agent a({"aaa", "123", f});
+    auto out = logged_in(a);
+    a.on_command("/to bbb", {}, out);
+    a.on_command(typed, {}, out);
+    return out.sends.back();
+  };
+  EXPECT_EQ(msg_of(client_fault::none, "hi"), "MSG bbb aaa hi \r\n");
+  EXPECT_EQ(msg_of(client_fault::none, "   "), "MSG bbb aaa     \r\n");  // a line of spaces, as typed
+  EXPECT_EQ(msg_of(client_fault::keep_line_feed, "hi"), "MSG bbb aaa hi\n \r\n");
+  EXPECT_EQ(msg_of(client_fault::target_as_sender, "hi"), "MSG bbb bbb hi \r\n");
+  EXPECT_EQ(msg_of(client_fault::send_empty, ""), "MSG bbb aaa  \r\n");
+  EXPECT_EQ(msg_of(client_fault::no_length_check, std::string(4001, 'x')).size(), 4001u + 15u);
+  EXPECT_EQ(msg_of(client_fault::no_space_before_crlf, "hi"), "MSG bbb aaa hi\r\n");
+}
+
+TEST(SslmessagerAgentFaults, LoginFaults) {
+  agent hello({"aaa", "123", client_fault::hello_first});
+  auto out = logged_in(hello);
+  EXPECT_EQ(out.sends.front(), "HELLO aaa \r\n");
+
+  agent eager({"aaa", "123", client_fault::msg_before_accept});
+  agent_output early;
+  eager.on_open(early);
+  eager.on_command("@bbb early", {}, early);
+  EXPECT_EQ(early.sends.back(), "MSG bbb aaa early \r\n");
+
+  agent any({"aaa", "123", client_fault::any_accept});
+  EXPECT_FALSE(logged_in(any, "ACCEPT bbb \r\n").close);
+  EXPECT_TRUE(any.logged_in());
+
+  agent strict({"aaa", "123", client_fault::strict_accept});
+  EXPECT_TRUE(logged_in(strict, "ACCEPT aaa 51234 \r\n").close);
+  agent plain({"aaa", "123"});
+  EXPECT_FALSE(logged_in(plain, "ACCEPT aaa 51234 \r\n").close);
+}
+
+TEST(SslmessagerAgentFaults, ServerLineFaults) {
+  auto after = [](client_fault f, std::string_view line) {
+    agent a({"aaa", "123", f});
+    auto out = logged_in(a);
+    std::size_t sent = out.sends.size();
+    a.on_data(line, {}, out);
+    return std::pair{out.close, out.sends.size() - sent};
+  };
+  EXPECT_EQ(after(client_fault::none, "CNT <user not online> \r\n"), std::pair(false, std::size_t{0}));
+  EXPECT_EQ(after(client_fault::close_on_cnt, "CNT <user not online> \r\n"), std::pair(true, std::size_t{0}));
+  EXPECT_EQ(after(client_fault::answer_check, "CHECK \r\n"), std::pair(false, std::size_t{1}));
+  EXPECT_EQ(after(client_fault::none, "STOP <x> \r\n"), std::pair(false, std::size_t{0}));
+  EXPECT_EQ(after(client_fault::close_on_unknown, "STOP <x> \r\n"), std::pair(true, std::size_t{0}));
+  EXPECT_EQ(after(client_fault::none, "END * <incorrect protocol> \r\n"), std::pair(true, std::size_t{0}));
+  EXPECT_EQ(after(client_fault::ignore_end, "END * <incorrect protocol> \r\n"), std::pair(false, std::size_t{0}));
+  std::string overlong = "RELAY aaa bbb " + std::string(5000, 'z') + " \r\n";
+  EXPECT_TRUE(after(client_fault::none, overlong).first);
+  EXPECT_FALSE(after(client_fault::no_line_limit, overlong).first);
+
+  agent lenient({"aaa", "123"});
+  logged_in(lenient, "ACCEPT aaa\n");
+  EXPECT_TRUE(lenient.logged_in());
+  agent crlf_only({"aaa", "123", client_fault::crlf_only});
+  logged_in(crlf_only, "ACCEPT aaa\n");
+  EXPECT_FALSE(crlf_only.logged_in());
+}
+
+TEST(SslmessagerAgentFaults, QuitFaults) {
+  agent rude({"aaa", "123", client_fault::quit_without_end});
+  auto out = logged_in(rude);
+  std::size_t sent = out.sends.size();
+  rude.on_command("/quit", {}, out);
+  EXPECT_TRUE(out.close);
+  EXPECT_EQ(out.sends.size(), sent);
+
+  agent patient({"aaa", "123", client_fault::no_quit_timeout});
+  out = logged_in(patient);
+  patient.on_command("/quit", {}, out);
+  EXPECT_EQ(out.sends.back(), "END \r\n");
+  patient.on_timer(time_point{} + millis(5000), out);
+  EXPECT_FALSE(out.close);
+  // It still takes the server's answer to its own END.
+  agent deaf({"aaa", "123", client_fault::ignore_end});
+  out = logged_in(deaf);
+  deaf.on_command("/quit", {}, out);
+  deaf.on_data("END <end accepted> \r\n", {}, out);
+  EXPECT_TRUE(out.close);
+}
+
 }  // namespace
 }  // namespace parley::sslmessager
