@@ -42,6 +42,10 @@ std::string render_human(const itp::event& e) {
 }  // namespace
 
 int run_itp(const cli::args& args) {
+  if (args.has("--list-faults")) {
+    std::cout << core::fault_listing(itp::all_client_faults());
+    return 0;
+  }
   auto name = args.get("--name");
   if (!name) throw cli::usage_error("--name is required");
   core::pkey key;
@@ -54,7 +58,13 @@ int run_itp(const cli::args& args) {
   } else {
     key = *core::pkey::generate_rsa(2048);
   }
-  itp::agent agent({.name = *name, .key = std::move(key)});
+  itp::agent_options options{.name = *name, .key = std::move(key)};
+  if (auto fault = args.get("--fault")) {
+    auto found = itp::client_fault_from_name(*fault);
+    if (!found) throw cli::usage_error("unknown --fault '" + *fault + "' (--list-faults shows them)");
+    options.fault = *found;
+  }
+  itp::agent agent(std::move(options));
   std::string script = args.get_or("--script", "");
   if (!script.empty() && script != "-" && !std::ifstream(script))
     throw cli::usage_error("cannot read --script " + script);

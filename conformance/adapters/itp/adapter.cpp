@@ -2,11 +2,14 @@
 // check the end-to-end encrypted tokens of private messages (spec/itp/spec.md, ITP-CRYPTO-*).
 
 #include <atomic>
+#include <future>
 
+#include "conformance/adapters/itp/client_lines.hpp"
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/builtin_host.hpp"
 #include "conformance/engine/runner.hpp"
 #include "impl/core/crypto/digest.hpp"
+#include "impl/core/key_store.hpp"
 #include "impl/core/line_framer.hpp"
 #include "impl/proto/itp/codec.hpp"
 #include "impl/proto/itp/pm_crypto.hpp"
@@ -57,6 +60,11 @@ public:
   std::string protocol() const override { return "itp"; }
   unsigned short default_port() const override { return itp::default_port; }
   std::unique_ptr<message_framer> make_framer() const override { return std::make_unique<line_messages>(); }
+  // A server's lines are judged by the server's form rule (ITP-FRAME-04), a client's by ITP-CLIENT-04.
+  std::unique_ptr<message_framer> make_framer_for(bool from_target_server) const override {
+    if (from_target_server) return make_framer();
+    return std::make_unique<itp_lines::client_lines>();
+  }
   std::string encode(const std::string& text) const override { return text + "\n"; }
   timing real_timing() const override { return {{{"ping", 10000}, {"pong", 3000}}}; }
   timing fast_timing() const override { return {{{"ping", 300}, {"pong", 300}}}; }
@@ -68,7 +76,8 @@ public:
         host::host_options{});
   }
   std::string reference_client_command(const std::string& bin_dir) const override {
-    return "'" + bin_dir + "/parley-client' itp --host 127.0.0.1 --port {port} --name {name} --script -";
+    return "'" + bin_dir + "/parley-client' itp --host 127.0.0.1 --port {port} --name {name} --script -" +
+           (client_key_.empty() ? std::string{} : " --key '" + client_key_ + "'");
   }
 
   std::string run_step(const step& s, case_context& ctx) const override {
@@ -93,8 +102,19 @@ public:
   }
 
   // A login step's failure breaks the login rule whatever the case is about; its missing greeting is
-  // blamed on ITP-CONN-01 inside the step.
-  std::string step_rule(const step& s) const override { return s.op == "itp.login" ? "ITP-IDENT-01" : ""; }
+  // blamed on ITP-CONN-01 inside the step. The client-role crypto steps judge what the client sent: the
+  // key it announced (itp.wrap), its session key token (itp.unwrap), its bodies (itp.open, itp.distinct).
+  std::string step_rule(const step& s) const override {
+    if (s.op == "itp.login") return "ITP-IDENT-01";
+    if (s.op == "itp.wrap") return "ITP-CRYPTO-01";
+    if (s.op == "itp.unwrap") return "ITP-CRYPTO-03";
+    if (s.op == "itp.open" || s.op == "itp.distinct") return "ITP-CRYPTO-04";
+    return {};
+  }
+  // Making a key pair or sealing a body checks nothing of the client: it serves the check after it.
+  bool acts_only(const step& s) const override { return s.op == "itp.keypair" || s.op == "itp.seal"; }
+  // A client that never connects breaks ITP-CLIENT-01 first of all.
+  std::string client_connect_rule() const override { return "ITP-CLIENT-01"; }
   std::string independence_rule() const override { return "ITP-CONN-04"; }
   // QUIT is valid in every state (ITP-QUIT-01/02): every session the engine opened leaves cleanly.
   std::string farewell(message_framer&) const override { return "QUIT\n"; }
@@ -104,6 +124,22 @@ public:
     return std::nullopt;
   }
   std::vector<std::string> keepalive_rules() const override { return {"ITP-PING-"}; }
+
+  // Keys are slow to make and their freshness is not under test, so client-role runs make them once.
+  // ITP-CRYPTO-01's case needs a 4096-bit key (up to 2 s): made while the first cases run, and lent to every
+  // case that asks for one. The reference client would make a 2048-bit key at every start, which costs
+  // more than most of its cases: it is given one made for the run.
+  std::string prepare(const run_settings& s) override {
+    if (!s.test_clients) return {};
+    large_key_ = std::async(std::launch::async, [] { return core::pkey::generate_rsa(4096); }).share();
+    if (s.client_command.empty() && !s.log_dir.empty()) {
+      auto key = core::pkey::generate_rsa(2048);
+      std::string path = s.log_dir + "/itp-client.pem";
+      if (!key || core::write_file(path, key->private_pem(), true)) return "cannot make the reference client's key " + path;
+      client_key_ = path;
+    }
+    return {};
+  }
 
   // An itp server greets with INIT (ITP-CONN-01); one that does not must still answer QUIT with an OK or
   // FAILnn line. Anything else (an HTTP or TLS answer, a WebSocket server's silence) is another protocol.
@@ -133,6 +169,8 @@ public:
 
 private:
   mutable std::atomic<bool> greets_{true};
+  std::shared_future<result<core::pkey>> large_key_;
+  std::string client_key_;  // the reference client's key file, made for the run
 
   // connect, greeting, IDENT, OK IDENT: the prologue of most server cases. A target found without a
   // greeting by the preflight is not waited for: its cases then test their own rules (conn-greeting
@@ -150,10 +188,11 @@ private:
     return ctx.expect(s.conn, {"^OK IDENT " + escaped + "$"}, within(2000));
   }
 
-  static std::string keypair(const step& s, case_context& ctx) {
+  std::string keypair(const step& s, case_context& ctx) const {
     std::string who = arg(s, ctx, "save");
     int bits = s.args["bits"] ? s.args["bits"].as<int>() : 2048;
-    auto key = core::pkey::generate_rsa(bits);
+    auto made_early = large_key_;  // a copy per caller: cases run on several threads
+    auto key = bits == 4096 && made_early.valid() ? made_early.get() : core::pkey::generate_rsa(bits);
     if (!key) throw case_error("RSA key generation failed");
     ctx.set("key_" + who, itp::encode_public_key(*key));
     ctx.objects()["key:" + who] = *key;
@@ -167,8 +206,9 @@ private:
     if (it == ctx.objects().end()) throw case_error("itp.unwrap: no key pair saved as " + who);
     auto key = itp::unwrap_session_key(std::any_cast<core::pkey&>(it->second), token);
     if (!key) return "the session key token is not an RSA-OAEP-SHA256 wrap for " + who + "'s key: " + key.error().message();
-    if (key->legacy && !(s.args["legacy"] && s.args["legacy"].as<bool>()))
-      return "the client sent a legacy (PKCS#1 v1.5) session key; Parley clients must send oaep256. tokens";
+    if (key->legacy && !(s.args["legacy"] && s.args["legacy"].as<bool>()))  // ITP-CRYPTO-05: never sent
+      return ctx.blame("ITP-CRYPTO-05", "the client sent a legacy (PKCS#1 v1.5) session key; Parley clients read "
+                                        "such tokens but never send them");
     ctx.objects()["session:" + arg(s, ctx, "save")] = *key;
     return {};
   }

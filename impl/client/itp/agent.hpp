@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "impl/client/common/event.hpp"
+#include "impl/client/itp/faults.hpp"
 #include "impl/core/crypto/pkey.hpp"
 #include "impl/core/line_framer.hpp"
 #include "impl/proto/itp/codec.hpp"
@@ -27,16 +28,20 @@ struct agent_output {
 struct agent_options {
   std::string name;
   core::pkey key;  // the user's RSA key pair; PM_PUBKEY announces its public half
-  bool send_acks = true;  // ITP-CRYPTO-08: acknowledge PM_PUBKEY / PM_SESSIONKEY as the seed shows
+  std::size_t max_line = default_max_line;  // ITP-CLIENT-08: longest line sent, terminator excluded
+  client_fault fault = client_fault::none;  // a planted bug (faults.hpp), for the client-role cases
 };
 
 class agent {
 public:
   explicit agent(agent_options options);
 
+  // The connection is up. Nothing is sent before the server's INIT (ITP-CLIENT-01).
+  void on_open(agent_output& out);
   void on_data(std::string_view bytes, agent_output& out);
-  // One line the user typed: text broadcasts; /users, /pm NAME TEXT, /raw LINE, /keys, /quit, /help.
-  // Commands typed before the login completes (/quit too) wait for it, in order.
+  // One line the user typed: text broadcasts, as typed (an empty line sends nothing); /users,
+  // /pm NAME TEXT, /raw LINE, /keys, /quit, /help. Commands typed before the login completes (/quit too)
+  // wait for it, in order. A command whose line would pass max_line is refused with an error event.
   void on_command(std::string_view line, agent_output& out);
   void on_closed(agent_output& out);
 
@@ -48,11 +53,15 @@ private:
   void run_command(std::string_view line, agent_output& out);
   void send_pm(const std::string& to, std::string_view text, agent_output& out);
   void forget_user(const std::string& name);
-  void send(const client_message& message, agent_output& out) { out.sends.push_back(serialize(message)); }
+  // False, with an error event, when `line` (terminator included) is longer than the server takes.
+  bool fits(const std::string& line, agent_output& out) const;
+  void send(const client_message& message, agent_output& out);
+  bool has(client_fault f) const noexcept { return options_.fault == f; }
 
   agent_options options_;
   core::line_framer framer_;
   bool greeted_ = false;
+  bool ident_sent_ = false;
   bool logged_in_ = false;
   bool finished_ = false;
   bool quit_sent_ = false;
