@@ -45,7 +45,7 @@ public:
   }
   timing fast_timing() const override {
     return {{{"port_timeout", 600}, {"register", 700}, {"maxconn", 6},
-             {"keepalive", 300}, {"peer_timeout", 900}, {"connect_timeout", 900}}};
+             {"keepalive", 200}, {"peer_timeout", 600}, {"connect_timeout", 600}}};
   }
   std::unique_ptr<builtin_server> start_builtin(const timing& t) const override {
     auto ms = [&](const char* name) { return millis(static_cast<long long>(t.vars.at(name))); };
@@ -65,7 +65,7 @@ public:
   // The client's UDP timers: its timer cases need them as placeholders (or --real-time).
   std::vector<std::string> client_timing() const override { return {"keepalive", "peer_timeout", "connect_timeout"}; }
   // Most cases wait on UDP timers and pacing, not on the CPU.
-  int default_jobs() const override { return 8; }
+  int default_jobs() const override { return 16; }
 
   std::string prepare(const run_settings&) override {
     dir_ = (std::filesystem::temp_directory_path() / ("parley-peerchat-" + std::to_string(getpid()))).string();

@@ -1,6 +1,7 @@
 // Rendezvous steps: registering engine users, refusing port rounds, filling the server, and playing the
 // server for a client under test up to STARTCHAT.
 #include <random>
+#include <regex>
 #include <set>
 
 #include "conformance/adapters/peerchat/steps.hpp"
@@ -96,19 +97,39 @@ std::string fill(const step& s, case_context& ctx) {
   return {};
 }
 
-// Client-role prologue: the client's HELLO and REGISTER, answered as a peerchat/1 server (`v2: false`) or
-// a peerchat/2 one. Stores the client's key (${client_key}) when it sends one.
+// Client-role prologue: the client's HELLO and REGISTER, answered as a peerchat/1 server (`v2: false`), a
+// peerchat/2 one (`v2: true`, for cases of the peerchat/2 profile), or by default as a peerchat/2 server
+// answers what the client said (PC-HELLO-02): HELLO peerchat/2 to HELLO peerchat/2, else HELLO. A client that
+// registers without a HELLO never learns of peerchat/2 and is served as by a peerchat/1 server. Stores the
+// client's key (${client_key}) when it sends one.
 std::string greet(const step& s, case_context& ctx) {
   auto& st = state(ctx);
-  st.version2 = flag(s, "v2", true);
-  auto f = ctx.expect(s.conn, {"^HELLO( peerchat/2)?$"}, ctx.deadline({}, 5000));
+  auto f = ctx.expect(s.conn, {"^(HELLO( peerchat/2)?|REGISTER .*)$"}, ctx.deadline({}, 5000), {"client_first"});
   if (!f.empty()) return f;
-  if (auto g = ctx.send(s.conn, pc::hello_line(st.version2)); !g.empty()) return g;
-  f = ctx.expect(s.conn, {"^REGISTER ([^ ]+)( ed25519:[0-9a-f]{64})?$"}, ctx.deadline({}, 3000),
-                 {"client_name", "client_key_field"});
-  if (!f.empty()) return f;
-  st.client_name = ctx.get("client_name");
-  std::string key = ctx.get("client_key_field");
+  std::string first = ctx.get("client_first");
+  bool said_hello = first.starts_with("HELLO");
+  bool client_v2 = first == "HELLO peerchat/2";
+  if (s.args["v2"] && flag(s, "v2") && !client_v2)
+    // A peerchat/1-only client is no defect, and this case needs peerchat/2: it cannot be judged here.
+    throw case_error("the client said '" + first + "', not HELLO peerchat/2: it speaks peerchat/1 only, and this "
+                     "case is about peerchat/2 (run with --profile v1 to skip the peerchat/2 cases)");
+  st.version2 = s.args["v2"] ? flag(s, "v2") : client_v2;
+  std::string registration = first;
+  if (said_hello) {
+    if (auto g = ctx.send(s.conn, pc::hello_line(st.version2)); !g.empty()) return g;
+    f = ctx.expect(s.conn, {"^(REGISTER .*)$"}, ctx.deadline({}, 3000), {"client_first"});
+    if (!f.empty()) return f;
+    registration = ctx.get("client_first");
+  } else {
+    st.version2 = false;
+  }
+  std::smatch m;
+  static const std::regex form("^REGISTER ([^ ]+)( ed25519:[0-9a-f]{64})?$");
+  if (!std::regex_match(registration, m, form))
+    return ctx.blame("PC-KEY-02", "the client registered with '" + registration + "', not REGISTER <name> [ed25519:<key>]");
+  st.client_name = m[1].str();
+  ctx.set("client_name", st.client_name);
+  std::string key = m[2].str();
   if (!key.empty()) {
     key.erase(0, 1);
     if (!st.version2) return ctx.blame("PC-KEY-02", "the client sent a key to a server that answered a bare HELLO");

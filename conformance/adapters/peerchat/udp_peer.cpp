@@ -76,11 +76,11 @@ std::optional<received> udp_peer::receive(time_point deadline) {
       if (held_ && clock_type::now() < deadline) continue;
       return std::nullopt;
     }
-    received r{{}, d->data, d->host, clock_type::now(), std::nullopt};
-    r.rendered = render(d->data, r.event);
+    received r{{}, d->data, d->host, clock_type::now(), std::nullopt, {}, false, false};
+    r.rendered = render(d->data, r);
     // PC-UDP-01: the chat's datagrams come from the client's address and its port n.
-    if (d->host != remote_ip_ || d->port != port_)
-      r.rendered = "FOREIGN " + d->host + ":" + std::to_string(d->port) + " " + r.rendered;
+    r.foreign = d->host != remote_ip_ || d->port != port_;
+    if (r.foreign) r.rendered = "FOREIGN " + d->host + ":" + std::to_string(d->port) + " " + r.rendered;
     return r;
   }
 }
@@ -89,17 +89,21 @@ std::optional<received> udp_peer::receive(time_point deadline) {
 // else plain shows as `PLAIN <printable bytes>`, so a case that matches the structured form also checks
 // the layout (PC-UDP-02). peerchat/2 datagrams are opened with the engine's session: `HELLO`, `AUTH
 // flags=.. key=..`, `MSG text=..`, `CLOSE`, `KEEPALIVE`, or `DROPPED <why>` when the session refuses one.
-std::string udp_peer::render(const std::string& bytes, std::optional<pc::secure_event>& event) {
+std::string udp_peer::render(const std::string& bytes, received& r) {
   if (!bytes.empty() && static_cast<std::uint8_t>(bytes[0]) == pc::v2_marker) {
     if (!session) return "V2 (no session) " + core::printable(bytes.substr(0, 40));
     auto e = session->receive(bytes);
-    if (!e) return "DROPPED " + e.error().message();
-    event = *e;
+    if (!e) {
+      r.dropped = e.error();
+      return "DROPPED " + e.error().message();
+    }
+    r.event = *e;
     return describe(*e);
   }
   auto parsed = pc::parse_plain(bytes);
   if (parsed && pc::format_plain(*parsed) == bytes)
     return std::string(pc::type_name(parsed->type)) + " from=" + parsed->user + " text=" + parsed->text;
+  r.off_layout = !session;
   return "PLAIN " + core::printable(bytes);
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <system_error>
 
 #include "impl/core/clock.hpp"
 #include "impl/net/stream.hpp"
@@ -28,6 +29,9 @@ struct received {
   std::string from_ip;
   time_point at;
   std::optional<parley::peerchat::secure_event> event;  // peerchat/2: what the engine's session made of it
+  std::error_code dropped;  // peerchat/2: why the engine's session refused it (the client's defect)
+  bool foreign = false;     // not from the client's address and port n (PC-UDP-01)
+  bool off_layout = false;  // peerchat/1: not in the original's exact layout (PC-UDP-02, or -04 when oversized)
 };
 
 class udp_peer {
@@ -50,7 +54,7 @@ public:
   bool authenticated = false;  // the engine accepted the implementation's AUTH
 
 private:
-  std::string render(const std::string& bytes, std::optional<parley::peerchat::secure_event>& event);
+  std::string render(const std::string& bytes, received& r);
   std::string flush_held();
 
   std::unique_ptr<net::udp_socket> socket_;

@@ -6,9 +6,47 @@
 #include "conformance/adapters/peerchat/steps.hpp"
 #include "impl/core/encoding.hpp"
 #include "impl/proto/peerchat/datagram.hpp"
+#include "impl/proto/peerchat/errc.hpp"
 
 namespace parley::conform::peerchat_engine {
 namespace {
+
+// The rule a datagram of the client's breaks by its form alone, whatever the step was waiting for, so that
+// a step that fails on it charges that rule (wire-first attribution): the wrong source (PC-UDP-01), a
+// peerchat/1 datagram off the original's layout (PC-UDP-02) or too big or with a NUL (PC-UDP-04), a
+// peerchat/2 datagram the engine's session refused for the reason its rule names. "" when its form is fine.
+std::string form_rule(const received& r) {
+  if (r.foreign) return "PC-UDP-01";
+  if (r.off_layout)
+    return r.bytes.size() > pc::max_datagram || r.bytes.find('\0') != std::string::npos ? "PC-UDP-04" : "PC-UDP-02";
+  if (!r.dropped) return {};
+  switch (static_cast<pc::errc>(r.dropped.value())) {
+    case pc::errc::too_short:
+    case pc::errc::unknown_kind: return "PC-HS-01";
+    case pc::errc::wrong_peer:
+    case pc::errc::no_keys: return "PC-HS-02";  // a HELLO naming another user, or records with no HELLO first
+    case pc::errc::weak_secret: return "PC-HS-03";
+    case pc::errc::bad_signature: return "PC-HS-04";
+    case pc::errc::bad_tag: return "PC-REC-01";  // wrong keys, nonce or associated data
+    case pc::errc::replayed: return "PC-REC-02";  // the client used a seq twice
+    case pc::errc::bad_record: return "PC-REC-03";
+    default: return {};  // e.g. a MSG before the engine accepted the client's AUTH: no defect by itself
+  }
+}
+
+std::string why_form(const received& r, const std::string& rule) {
+  if (rule == "PC-UDP-01") return " (it came from another address or port than the chat's port n)";
+  if (rule == "PC-UDP-02") return " (not the original's layout 'user LF type LF text LF LF')";
+  if (rule == "PC-UDP-04") return " (" + std::to_string(r.bytes.size()) + " bytes, or a NUL: not a valid datagram)";
+  return " (the engine's peerchat/2 session refused it)";
+}
+
+// A datagram that failed a step: charged to the rule its form breaks, if any, else to the step's rule.
+std::string fail_on(const received& r, case_context& ctx, std::string failure) {
+  std::string rule = form_rule(r);
+  if (rule.empty()) return failure;
+  return ctx.blame(rule, failure + why_form(r, rule));
+}
 
 // HELLO, and AUTH once keyed, from the engine's peer (PC-HS-07).
 std::string send_handshake(udp_peer& peer, case_context& ctx) {
@@ -38,14 +76,18 @@ std::string impair(const step& s, case_context& ctx) {
   return {};
 }
 
-// A datagram from the engine's peer: `text` (exact bytes, YAML escapes allowed) or `type`/`user`/`body`
-// in the original's layout. `from: stranger` sends it from 127.0.0.3 instead; `impaired: true` lets the
+// A datagram from the engine's peer: `text` (exact bytes, YAML escapes allowed), `type`/`user`/`body`
+// in the original's layout, or (peerchat/2) `hello: true`, the engine's own HELLO again. `from: stranger` sends it from 127.0.0.3 instead; `impaired: true` lets the
 // impairment layer handle it. `repeat` sends it that many times, `gap` ms apart.
 std::string udp_send(const step& s, case_context& ctx) {
   auto& peer = peer_of(ctx, s);
   std::string bytes;
   if (s.args["text"]) {
     bytes = arg(s, ctx, "text");
+  } else if (flag(s, "hello")) {
+    // The engine peer's own HELLO once more: a live peerchat/2 chat answers it (PC-HS-07), an ended one not.
+    if (!peer.session) throw case_error("peerchat.udp_send hello in a peerchat/1 chat (line " + std::to_string(s.line) + ")");
+    bytes = peer.session->hello();
   } else if (flag(s, "forged_hello")) {
     // A HELLO under the engine peer's name with an ephemeral key of its own: what an injector would send
     // (PC-HS-02 says the first HELLO stays).
@@ -107,7 +149,7 @@ std::string udp_expect(const step& s, case_context& ctx) {
     }
     bool skipped = false;
     for (const auto& k : skip) skipped = skipped || std::regex_search(r->rendered, k);
-    if (!skipped) return "unexpected datagram: " + r->rendered;
+    if (!skipped) return fail_on(*r, ctx, "unexpected datagram: " + r->rendered);
   }
 }
 
@@ -133,22 +175,27 @@ std::string udp_rate(const step& s, case_context& ctx) {
   double ms = number(s, ctx, "ms", 1000);
   auto until = ctx.deadline(duration_expr{std::to_string(ms)}, ms);
   long count = 0, other = 0;
+  std::optional<received> malformed;  // the first datagram whose form breaks a rule of its own
   while (auto r = peer.receive(until)) {
     if (std::regex_search(r->rendered, want)) ++count;
     else ++other;
+    if (!malformed && !form_rule(*r).empty()) malformed = *r;
     if (count + other <= 20) ctx.note("udp", '<', r->rendered);
   }
   auto lo = static_cast<long>(number(s, ctx, "min", 0)), hi = static_cast<long>(number(s, ctx, "max", 1e9));
   ctx.note("udp", '*', std::to_string(count) + " matching datagrams in " + std::to_string(ms) + " ms");
-  if (count < lo || count > hi)
-    return std::to_string(count) + " matching datagrams in " + std::to_string(static_cast<long>(ms)) +
-           " ms; expected " + std::to_string(lo) + " to " + std::to_string(hi);
-  return {};
+  if (count >= lo && count <= hi) return {};
+  std::string failure = std::to_string(count) + " matching datagrams in " + std::to_string(static_cast<long>(ms)) +
+                        " ms; expected " + std::to_string(lo) + " to " + std::to_string(hi);
+  // The pace cannot be judged on datagrams that are not what they should be: that is the defect.
+  if (malformed && count < lo) return fail_on(*malformed, ctx, failure + "; among them: " + malformed->rendered);
+  return failure;
 }
 
 // The engine's half of the peerchat/2 handshake (PC-HS-02..07): HELLO, then AUTH once keyed, resent every
 // 250 ms, until the client's AUTH has verified — its key must be the one it registered — and it has
 // confirmed ours. `expect_refusal: true` instead requires that the client never confirms us within `within`.
+// A failure on a datagram the engine's session refused charges the rule that datagram breaks (form_rule).
 std::string handshake(const step& s, case_context& ctx) {
   auto& st = state(ctx);
   auto& peer = peer_of(ctx, s);
@@ -156,6 +203,7 @@ std::string handshake(const step& s, case_context& ctx) {
   bool refusal = flag(s, "expect_refusal");
   auto deadline = ctx.deadline(duration_expr{arg(s, ctx, "within", "3000")}, 3000);
   bool confirmed = false;
+  std::optional<received> malformed;  // the first of the client's datagrams the engine's session refused
   auto next_send = clock_type::now();
   while (clock_type::now() < deadline) {
     if (clock_type::now() >= next_send) {
@@ -165,11 +213,12 @@ std::string handshake(const step& s, case_context& ctx) {
     auto r = peer.receive(std::min(deadline, next_send));
     if (!r) continue;
     ctx.note("udp", '<', r->rendered);
+    if (!malformed && !form_rule(*r).empty()) malformed = *r;
     if (!r->event) continue;
     using kind = pc::secure_event::kind;
     if (r->event->what == kind::peer_proved) {
       if (st.client_key && r->event->peer_key != *st.client_key)
-        return "the client proved a key other than the one it registered";
+        return ctx.blame("PC-HS-04", "the client proved a key other than the one it registered");
       if (!peer.authenticated) {
         peer.session->accept_peer();
         peer.authenticated = true;
@@ -181,8 +230,16 @@ std::string handshake(const step& s, case_context& ctx) {
     }
     if (peer.authenticated && confirmed && !refusal) return send_handshake(peer, ctx);
   }
-  if (refusal) return confirmed ? "the client accepted the engine's AUTH" : "";
-  return peer.authenticated ? "the client never confirmed the engine's AUTH" : "no valid AUTH from the client";
+  if (refusal) {
+    if (confirmed) return "the client accepted the engine's AUTH";
+    // It refused us; but a handshake the engine could not even read is broken on the client's side.
+    if (malformed && !peer.authenticated)
+      return fail_on(*malformed, ctx, "no valid AUTH from the client; the first datagram refused: " + malformed->rendered);
+    return "";
+  }
+  std::string failure = peer.authenticated ? "the client never confirmed the engine's AUTH" : "no valid AUTH from the client";
+  if (malformed) return fail_on(*malformed, ctx, failure + "; the first datagram refused: " + malformed->rendered);
+  return failure;
 }
 
 // A sealed record from the engine's peer: `type: msg|close|keepalive`, `text` for msg.
@@ -202,14 +259,21 @@ std::string seal(const step& s, case_context& ctx) {
   return f;
 }
 
-// Sends the last sealed record again, byte for byte (PC-REPLAY-01); `tamper: true` flips a ciphertext bit.
+// Sends the last sealed record again, byte for byte (PC-REPLAY-01); `tamper: true` flips a ciphertext bit;
+// `repeat` sends it that many times, `gap` ms apart.
 std::string replay(const step& s, case_context& ctx) {
   auto& peer = peer_of(ctx, s);
   if (peer.last_sealed.empty()) throw case_error("peerchat.replay before any sealed record");
   std::string bytes = peer.last_sealed;
   if (flag(s, "tamper")) bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
-  ctx.note("udp", '>', flag(s, "tamper") ? "the last record with one bit flipped" : "the last record again");
-  return peer.send_raw(bytes);
+  int repeat = static_cast<int>(number(s, ctx, "repeat", 1));
+  auto gap = millis(static_cast<long long>(number(s, ctx, "gap", 0)));
+  for (int i = 0; i < repeat; ++i) {
+    if (i && gap.count()) std::this_thread::sleep_for(gap);
+    ctx.note("udp", '>', flag(s, "tamper") ? "the last record with one bit flipped" : "the last record again");
+    if (auto f = peer.send_raw(bytes); !f.empty()) return f;
+  }
+  return {};
 }
 
 }  // namespace parley::conform::peerchat_engine

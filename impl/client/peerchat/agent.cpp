@@ -83,6 +83,7 @@ void agent::handle(std::string_view text, time_point now, agent_output& out) {
       return;
     case server_command::registered:  // PC-CLI-02: REGISTERED and the seed's REGISTER
       if (registered_ || line.text != options_.name) return;
+      if (options_.fault == client_fault::registered_only && !text.starts_with("REGISTERED ")) return;
       registered_ = true;
       out.events.push_back(make("registered", {{"name", options_.name}, {"secure", key_registered() ? "true" : "false"}}));
       while (!queued_.empty() && !finished_) {
@@ -104,11 +105,26 @@ void agent::handle(std::string_view text, time_point now, agent_output& out) {
       if (chat_ && !chat_->ended()) chat_->abandon(out);
       out.events.push_back(quitting_ ? make("goodbye") : make("disconnected", {{"reason", "the server sent CLOSE"}}));
       return finish(out);
+    case server_command::other:  // PC-CLI-01: ignored, still connected
+      if (options_.fault == client_fault::substring_dispatch) return dispatch_on_substring(text, now, out);
+      return;
     case server_command::ok:         // CHAT accepted (PC-CHAT-04): the negotiation follows
     case server_command::end_users:  // outside a list
-    case server_command::other:      // PC-CLI-01: ignored, still connected
       return;
   }
+}
+
+// The substring-dispatch fault: the original client's `line.contains("PORT")`, so XPORT 40001 is a PORT.
+void agent::dispatch_on_substring(std::string_view text, time_point now, agent_output& out) {
+  auto at = text.find("PORT ");
+  if (at == std::string_view::npos) return;
+  auto digits = text.substr(at + 5);
+  unsigned port = 0;
+  for (char c : digits.substr(0, digits.find(' '))) {
+    if (c < '0' || c > '9' || port > 65535) return;
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  on_port(port, now, out);
 }
 
 // PC-CLI-03: accept only a port we could bind, and keep it bound for its STARTCHAT.
@@ -142,7 +158,7 @@ void agent::on_bind_result(unsigned port, bool ok, time_point now, agent_output&
   if (waiting != binding_.end()) {
     binding_.erase(waiting);
     if (ok) held_[port] = now + port_hold;
-    answer_port(port, ok, out);
+    answer_port(port, ok || options_.fault == client_fault::accept_taken_port, out);
   } else if (pending_start_ && pending_start_->port == port) {
     auto line = std::move(*pending_start_);
     pending_start_.reset();
@@ -185,6 +201,7 @@ void agent::start_chat(const server_line& line, time_point now, agent_output& ou
   // speaks peerchat/1, so we do too (spec §12 R20).
   bool known = options_.contacts.find(line.name).has_value();
   config.secure = known || (line.key.has_value() && key_registered());
+  if (options_.fault == client_fault::version_from_startchat) config.secure = line.key.has_value() && options_.me;
   config.start_key = line.key;
   config.me_key = options_.me;
   config.accept_new_key = options_.accept_new_key;

@@ -63,6 +63,7 @@ public:
 private:
   void handle(std::string_view line, time_point now, agent_output& out);
   void on_port(unsigned port, time_point now, agent_output& out);
+  void dispatch_on_substring(std::string_view text, time_point now, agent_output& out);
   void answer_port(unsigned port, bool accepted, agent_output& out);
   void on_start_chat(const server_line& line, time_point now, agent_output& out);
   void start_chat(const server_line& line, time_point now, agent_output& out);

@@ -27,10 +27,26 @@ std::string random_decimal() {
 }
 
 constexpr std::uint8_t kind_hello = 0x01;
+constexpr std::size_t hello_name_offset = 2 + 32 + 1;  // B2 01 eph(32) name_len(u8) name (spec §8.4)
 constexpr std::uint8_t kind_sealed = 0x02;
 
 std::uint8_t kind_of(std::string_view data) {
   return data.size() >= 2 ? static_cast<std::uint8_t>(data[1]) : 0;
+}
+
+// The case-sensitive-types fault: the type field exactly as the original spells it, in either layout.
+bool spelt_as_original(std::string_view data) {
+  std::string_view type;
+  if (auto lf = data.find('\n'); lf != std::string_view::npos) {
+    type = data.substr(lf + 1);
+    type = type.substr(0, type.find('\n'));
+    if (type.ends_with('\r')) type.remove_suffix(1);
+  } else {
+    auto sp = data.find(' ');
+    type = sp == std::string_view::npos ? std::string_view{} : data.substr(sp + 1);
+    type = type.substr(0, type.find(' '));
+  }
+  return type == "Connect" || type == "Msg" || type == "Close" || type == "KeepAliveToken";
 }
 
 }  // namespace
@@ -82,7 +98,10 @@ bool chat::may_answer(time_point now) {
 
 // PC-HS-07: our HELLO and, once there are keys, a fresh AUTH (a new seq each time, PC-REC-02).
 void chat::send_handshake(time_point now, agent_output& out) {
-  send(session_->hello(), now, out);
+  std::string hello = session_->hello();
+  if (config_.fault == client_fault::hello_wrong_name && hello.size() > hello_name_offset)
+    hello[hello_name_offset] = hello[hello_name_offset] == 'x' ? 'y' : 'x';  // another user's name (PC-HS-02)
+  send(std::move(hello), now, out);
   if (session_->has_keys())
     if (auto auth = session_->auth()) send(std::move(*auth), now, out);
 }
@@ -99,6 +118,8 @@ void chat::on_datagram(std::string_view from_address, std::string_view data, tim
 
 void chat::on_plain(std::string_view data, time_point now, agent_output& out) {
   auto parsed = parse_plain(data);
+  if (parsed && config_.fault == client_fault::case_sensitive_types && !spelt_as_original(data))
+    return drop("type not spelt as the original spells it", out);
   if (!parsed) {
     // PC-UDP-08: no reply, no timer reset. The fault answers, which is what lets it reflect traffic.
     if (config_.fault == client_fault::answer_malformed) send_connect(now, out);
@@ -106,8 +127,10 @@ void chat::on_plain(std::string_view data, time_point now, agent_output& out) {
   }
   if (parsed->user != config_.peer && config_.fault != client_fault::any_user)
     return drop("datagram from user '" + parsed->user + "', not " + config_.peer, out);
-  last_heard_ = now;
   bool was_connected = phase_ == phase::connected;
+  if (!was_connected && parsed->type == datagram_type::msg && config_.fault == client_fault::msg_needs_connect)
+    return drop("a Msg before any Connect", out);
+  last_heard_ = now;
   if (!was_connected) become_connected(now, out);  // PC-UDP-05, -07: any valid datagram connects
   switch (parsed->type) {
     case datagram_type::connect: {
@@ -234,8 +257,12 @@ void chat::send_text(std::string_view text, time_point now, agent_output& out) {
     texts_.emplace_back(text);
     return;
   }
-  for (auto& piece : split_text(text)) {  // PC-UDP-04: at most 1000 bytes per Msg, no NUL/CR/LF
-    if (!config_.secure) {
+  // PC-UDP-04: at most 1000 bytes per Msg, no NUL/CR/LF; the raw-text fault sends the line as typed.
+  bool raw = config_.fault == client_fault::raw_text && !config_.secure;
+  for (auto& piece : raw ? std::vector<std::string>{std::string(text)} : split_text(text)) {
+    if (!config_.secure && config_.fault == client_fault::seed_layout_msg) {
+      send(config_.me + " MSG " + piece, now, out);
+    } else if (!config_.secure) {
       send(format_plain({config_.me, datagram_type::msg, piece}), now, out);
     } else if (auto record = seal(record_type::msg, piece, out)) {
       send(std::move(*record), now, out);
@@ -266,7 +293,7 @@ void chat::on_timer(time_point now, agent_output& out) {
     return;
   }
   if (phase_ == phase::connecting) {
-    if (now - started_ >= config_.connect_timeout)  // PC-UDP-05, PC-HS-07
+    if (now - started_ >= config_.connect_timeout && config_.fault != client_fault::never_give_up)  // PC-UDP-05, PC-HS-07
       return end(config_.secure ? "handshake_failed" : "unreachable", out);
     if (now >= next_send_) {
       if (config_.secure) send_handshake(now, out);
@@ -275,7 +302,8 @@ void chat::on_timer(time_point now, agent_output& out) {
     }
     return;
   }
-  if (now - last_heard_ >= config_.peer_timeout) return end("timeout", out);  // PC-KEEP-02, -03
+  if (now - last_heard_ >= config_.peer_timeout && config_.fault != client_fault::no_peer_timeout)
+    return end("timeout", out);  // PC-KEEP-02, -03
   if (config_.secure && !session_->peer_confirmed() && now >= next_send_) {
     send_handshake(now, out);  // PC-HS-07: until the peer shows it accepted us
     next_send_ = now + connect_interval;
@@ -293,11 +321,14 @@ std::optional<time_point> chat::next_wake() const {
     case phase::closing:
       return next_close_;
     case phase::connecting:
+      if (config_.fault == client_fault::never_give_up) return next_send_;
       return std::min(next_send_, started_ + config_.connect_timeout);
     case phase::connected:
       break;
   }
-  time_point wake = last_heard_ + config_.peer_timeout;
+  // With the no-peer-timeout fault a silent peer's deadline never comes; a day stands for never.
+  time_point wake = config_.fault == client_fault::no_peer_timeout ? last_heard_ + std::chrono::hours(24)
+                                                                    : last_heard_ + config_.peer_timeout;
   if (config_.fault != client_fault::no_keepalive) wake = std::min(wake, last_sent_ + config_.keepalive);
   if (config_.secure && !session_->peer_confirmed()) wake = std::min(wake, next_send_);
   return wake;
@@ -308,7 +339,8 @@ void chat::close(time_point now, agent_output& out) {
   // PC-CLOSE-03: three Closes 100 ms apart. Sealed ones are made now, each with its own seq, so that the
   // keys can go at once (PC-REC-04).
   if (phase_ == phase::connected) {
-    for (int i = 0; i < close_count; ++i) {
+    int closes = config_.fault == client_fault::one_close ? 1 : close_count;
+    for (int i = 0; i < closes; ++i) {
       if (!config_.secure) closes_.push_back(format_plain({config_.me, datagram_type::close, {}}));
       else if (auto r = session_->seal(record_type::close)) closes_.push_back(std::move(*r));
     }
