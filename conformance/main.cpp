@@ -54,8 +54,9 @@ target (default: the built-in reference server, a fresh one per case):
   --fresh                with --launch: a new instance for every case (default: one shared instance,
                          plus a private one for cases that need it)
   --role server|client   what --launch starts (default server). A client command gets {port} (the
-                         engine's listening port) and {name}; it must read commands on stdin and print
-                         Parley's JSON events for cases that check what the user sees
+                         engine's listening port) and {name}; it reads the user's commands on stdin.
+                         Rules are judged on the wire; Parley's JSON events on stdout, if it prints
+                         them, also judge what the user is shown (else those rules are SKIP)
   --type-delay MS        client role: type a command only once the client has read all the engine sent
                          it and been quiet this long, as a person would (default 50; a case may ask for 0)
   --no-events            client role: the client prints no Parley JSON events; event checks are skipped and

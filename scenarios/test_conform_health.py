@@ -55,6 +55,19 @@ def test_launched_command_that_exits_is_one_error_with_its_output(tmp_path):
     assert any("cannot open config" in n for n in report["notes"]), report["notes"]
 
 
+@pytest.mark.parametrize("events", [[], ["--no-events"]])
+def test_launched_client_that_exits_before_connecting_is_one_error(tmp_path, events):
+    """A client that cannot start (a bad option, a missing file) is not judged: one ERROR with its exit
+    status and output, exit 3, no case run, and no guess about whether it prints events."""
+    launch = "echo 'no such option: --hots' >&2; exit 4 # {port} {name}"
+    proc, report = conform(tmp_path, "itp", "--role", "client", "--launch", launch, *events)
+    assert proc.returncode == 3, proc.stdout
+    assert "the client exited with code 4 before it connected" in report["target_error"], report["target_error"]
+    assert any("no such option: --hots" in n for n in report["notes"]), report["notes"]
+    assert not any("printed no JSON events" in n for n in report["notes"]), report["notes"]
+    assert report["cases"] == [] and "FAIL" not in proc.stdout, proc.stdout
+
+
 def test_target_that_dies_mid_run_is_named_once(tmp_path, start_server):
     """Against --target nothing can be restarted: the case that killed it keeps its FAIL, with a note;
     every later case is ERROR "target down"; the run exits 3."""

@@ -103,7 +103,12 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
   out << "\n\n";
   if (!report.target_error.empty()) {
     out << paint(verdict::error) << " the target cannot be tested: " << report.target_error << "\n";
-    for (const auto& n : report.notes) out << "  " << n << "\n";
+    for (const auto& n : report.notes) {
+      std::string indented = n;  // a note may carry a process's output: keep all of it under the heading
+      for (auto at = indented.find('\n'); at != std::string::npos && at + 1 < indented.size(); at = indented.find('\n', at + 1))
+        indented.insert(at + 1, "    ");
+      out << "  " << indented << (indented.ends_with('\n') ? "" : "\n");
+    }
     out << "\nno case ran.\nconformance: ERROR, the target could not be tested\n";
     return;
   }

@@ -206,6 +206,10 @@ run_report suite::run(int jobs) {
   std::vector<case_result> results(cases_.size() * static_cast<std::size_t>(report.repeat));
   std::vector<bool> done(results.size(), false);
   long probe = probe_client_events(results, done);
+  if (probe >= 0 && client_cannot_start(results[static_cast<std::size_t>(probe)], report)) {
+    if (shared_) shared_->stop();
+    return report;
+  }
   std::vector<job> work;
   for (int run = 0; run < report.repeat; ++run)
     for (std::size_t i : order)
@@ -262,8 +266,9 @@ run_report suite::run(int jobs) {
 
 long suite::probe_client_events(std::vector<case_result>& results, std::vector<bool>& done) {
   events_off_ = settings_.no_events;
-  // The reference client prints Parley's events; --no-events says the answer at once.
-  if (settings_.no_events || settings_.client_command.empty() || !settings_.test_clients) return -1;
+  // The reference client prints Parley's events. A launched client's first case runs alone, first: it shows
+  // whether the client prints events (--no-events says so at once) and whether it starts at all.
+  if (settings_.client_command.empty() || !settings_.test_clients) return -1;
   long probe = -1;
   for (std::size_t i = 0; i < cases_.size() && probe < 0; ++i)
     if (cases_[i].role == role::client && cases_[i].events_probe && skip_reason(cases_[i]).empty()) probe = static_cast<long>(i);
@@ -273,7 +278,8 @@ long suite::probe_client_events(std::vector<case_result>& results, std::vector<b
   const test_case& c = cases_[static_cast<std::size_t>(probe)];
   suspicion ignored;
   case_result r = run_case(c, 0, ignored);
-  if (!client_printed_events_) {
+  // A client that never connected printed nothing to judge events by either.
+  if (!events_off_ && !client_printed_events_ && !r.message.ends_with(" before it connected")) {
     events_off_ = true;
     note("the client printed no JSON events in case " + c.id + ": the event checks are skipped, and rules only they "
          "can show are SKIP (--no-events says so at once)");
@@ -282,6 +288,17 @@ long suite::probe_client_events(std::vector<case_result>& results, std::vector<b
   results[static_cast<std::size_t>(probe)] = std::move(r);
   done[static_cast<std::size_t>(probe)] = true;
   return probe;
+}
+
+// A launched client that exits before it connects in the first client case (a bad command line, a missing
+// file) would do so in every case: like an unreachable server, that is one ERROR for the run (exit code 3),
+// with the client's status and output, not an ERROR per case.
+bool suite::client_cannot_start(const case_result& first, run_report& report) const {
+  if (first.outcome != verdict::error || !first.message.ends_with(" before it connected")) return false;
+  report.target_error = first.message + " (case " + first.id + ")";
+  report.notes.insert(report.notes.begin(), notes_.begin(), notes_.end());
+  if (!first.target_output.empty()) report.notes.push_back("its output (tail):\n" + first.target_output);
+  return true;
 }
 
 // A launched client's health is evidence: one that exits before it connects cannot be judged (ERROR with its

@@ -79,6 +79,7 @@ private:
   // Runs the events probe (a case marked events_probe, else the first client-role case) alone, first, and
   // learns whether the client under test prints JSON events. Returns the probe's index, or -1.
   long probe_client_events(std::vector<case_result>& results, std::vector<bool>& done);
+  bool client_cannot_start(const case_result& first, run_report& report) const;
 
   const adapter& adapter_;
   const std::vector<test_case>& cases_;
