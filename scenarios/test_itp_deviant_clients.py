@@ -25,9 +25,14 @@ DEVIANTS = {
 }
 
 
-def run(tmp_path, mode, strict=True):
+WRAPPER = os.path.join(REPO, "examples", "wrap_client.py")
+
+
+def run(tmp_path, mode, strict=True, wrapped=False):
     report = tmp_path / "report.json"
     launch = f"/usr/bin/python3 '{SCRIPT}' {{port}} {{name}} --mode {mode}"
+    if wrapped:  # the README's way for a client with a command syntax of its own
+        launch = f"/usr/bin/python3 '{WRAPPER}' -- {launch} --commands native"
     command = [binary("parley-conform"), "itp", "--role", "client", "--launch", launch, "--no-color",
                "--report-json", str(report)] + (["--strict"] if strict else [])
     proc = subprocess.run(command, capture_output=True, text=True, timeout=50)
@@ -75,3 +80,18 @@ def test_leaving_without_quit_is_a_warning_without_strict(tmp_path):
     assert verdicts["ITP-CLIENT-05"] == "WARN", verdicts
     assert {rule for rule, v in verdicts.items() if v not in ("PASS", "SKIP")} == {"ITP-CLIENT-05"}
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+@pytest.mark.parametrize("mode", ["good", "truncate-broadcasts", "crash-on-unknown"])
+def test_a_client_with_its_own_commands_is_judged_through_the_example_wrapper(tmp_path, mode):
+    """examples/wrap_client.py translates the typed commands and keeps the client's health visible: the
+    verdicts are those of the client run directly, a crash included."""
+    proc, data, verdicts, errors = run(tmp_path, mode, wrapped=True)
+    assert not errors, errors
+    failed = {rule for rule, v in verdicts.items() if v not in ("PASS", "BLOCKED", "SKIP")}
+    assert failed == DEVIANTS.get(mode, set()), f"{mode}: {verdicts}\n" + proc.stdout[-4000:]
+    assert {rule for rule, v in verdicts.items() if v == "SKIP"} == EVENT_ONLY
+    if mode in HEALTH:
+        case_id, note = HEALTH[mode]
+        case = next(c for c in data["cases"] if c["id"] == case_id)
+        assert note in case["notes"], case

@@ -10,7 +10,10 @@ client would not. `--mode` selects one misbehaviour that real clients have; `goo
   ident-before-init    sends IDENT as soon as it connects, before the server's INIT    (ITP-CLIENT-01)
   crash-on-unknown     dies with a traceback on a server line it does not know         (ITP-CLIENT-06)
 
-usage: itp_client.py PORT NAME [--mode MODE] [--host HOST]
+`--commands native` makes it read a syntax of its own instead (say TEXT, tell NAME TEXT, who, bye), as most
+third-party clients have: examples/wrap_client.py translates Parley's commands for it.
+
+usage: itp_client.py PORT NAME [--mode MODE] [--host HOST] [--commands parley|native]
 """
 import argparse
 import base64
@@ -190,12 +193,23 @@ class Client:
         self.send(pm)
 
 
+def from_native(line):
+    """A command in this client's own syntax (--commands native), as the Parley command it means; None when
+    it is not one."""
+    verb, _, rest = line.partition(b" ")
+    native = {b"say": rest, b"tell": b"/pm " + rest, b"who": b"/users", b"bye": b"/quit"}
+    if verb not in native:
+        print(f"unknown command {line.decode(errors='replace')}", file=sys.stderr)
+    return native.get(verb)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("port", type=int)
     parser.add_argument("name")
     parser.add_argument("--mode", choices=MODES, default="good")
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--commands", choices=("parley", "native"), default="parley")
     args = parser.parse_args()
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # before connecting, as a key loaded
@@ -229,7 +243,11 @@ def main():
                 from_user += data
                 while b"\n" in from_user and not client.done:
                     line, from_user = from_user.split(b"\n", 1)
-                    client.on_command(line.rstrip(b"\r"))
+                    line = line.rstrip(b"\r")
+                    if args.commands == "native":
+                        line = from_native(line)
+                    if line is not None:
+                        client.on_command(line)
             if client.done:
                 break
 
