@@ -28,6 +28,7 @@ rule_book load_rules(const std::string& json_text, const std::string& origin) {
       throw std::runtime_error(origin + ": " + out.id + " has level " + out.level);
     out.summary = r.value("summary", "");
     out.seed_section = r.value("seed_section", "");
+    out.section = r.value("section", "");
     out.testable = r.value("testable", true);
     out.untestable_reason = r.value("untestable_reason", "");
     book.rules.push_back(std::move(out));
