@@ -36,18 +36,6 @@ constexpr std::array<client_fault_info, 14> table{{
      "ignores a close notification: does not say so and still sends to the session", "MP-CLIENT-12"},
 }};
 
-// Lines of "a\nb\n"; nullopt unless every line ends with LF.
-std::optional<std::vector<std::string_view>> lines_of(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    if (nl == std::string_view::npos) return std::nullopt;
-    out.push_back(text.substr(0, nl));
-    text.remove_prefix(nl + 1);
-  }
-  return out;
-}
-
 // open_login_res with the checks the fault leaves out: only what the faulty client still looks at.
 result<login_response> open_leniently(client_fault fault, byte_view tk, byte_view frame) {
   auto opened = open_frame(tk, direction::to_client, frame);

@@ -13,17 +13,6 @@ namespace {
 
 constexpr std::size_t random_size = 32;
 
-// Splits "a\nb\nc\n" into lines; every line must end in '\n'. Empty input: no lines.
-std::optional<std::vector<std::string_view>> lines_of(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    if (nl == std::string_view::npos) return std::nullopt;
-    out.push_back(text.substr(0, nl));
-    text.remove_prefix(nl + 1);
-  }
-  return out;
-}
 
 // The grammar's hex is lower-case only (MP-LOGIN-04): one spelling per value, as the signature covers text.
 bool lower_hex(std::string_view s) {
@@ -146,6 +135,17 @@ result<session_keys> derive_keys(byte_view client_random, byte_view server_rando
   auto s2c = core::hkdf_sha256(ikm, salt, as_bytes("parley-mp-v1 s2c"), 32);
   if (!c2s || !s2c) return errc::bad_login;
   return session_keys{std::move(*c2s), std::move(*s2c)};
+}
+
+std::optional<std::vector<std::string_view>> lines_of(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    if (nl == std::string_view::npos) return std::nullopt;
+    out.push_back(text.substr(0, nl));
+    text.remove_prefix(nl + 1);
+  }
+  return out;
 }
 
 }  // namespace parley::multiparty

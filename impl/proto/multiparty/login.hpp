@@ -4,7 +4,9 @@
 // hash; both derive per-direction session keys with HKDF from two fresh randoms.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "impl/core/crypto/pkey.hpp"
@@ -59,5 +61,8 @@ struct session_keys {
   bytes to_server, to_client;
 };
 result<session_keys> derive_keys(byte_view client_random, byte_view server_random, byte_view request_frame);
+
+// Splits a login payload "a\nb\nc\n" into lines; nullopt unless every line ends in '\n'. Empty: no lines.
+std::optional<std::vector<std::string_view>> lines_of(std::string_view text);
 
 }  // namespace parley::multiparty
