@@ -12,6 +12,8 @@
 
 namespace parley::net {
 
+class traffic_tap;  // traffic_tap.hpp
+
 // How a read ended. The conformance verdicts tell these apart (ITP disconnect kinds: FIN, RST, timeout).
 enum class read_status { data, closed, reset, timeout, error };
 
@@ -34,6 +36,8 @@ public:
   // WebSocket close frame (1000) and its answer; plain TCP is the same as close().
   virtual void close_gracefully(time_point deadline) = 0;
   virtual std::string peer() const = 0;
+  // This end's "host:port" (the port a capture shows for the connection); "" when unknown.
+  virtual std::string local() const = 0;
   // The socket's descriptor, so a caller can poll several streams for input at once; -1 once closed.
   // Readable does not promise a whole message: read_some may still time out on a partial TLS record.
   virtual int native_handle() = 0;
@@ -42,8 +46,12 @@ public:
 // Connects to host:port over TCP with TCP_NODELAY (replies must not wait for Nagle, ITP-CMD-04). With a
 // `local` address the socket is bound to it first, so one machine can appear as several hosts on loopback
 // (127.0.0.1, 127.0.0.2: peerchat's STARTCHAT tells users apart by address).
+//
+// Every function here that makes a socket takes an optional `tap` (traffic_tap.hpp), which then sees what
+// that socket, or each socket a listener accepts, reads and writes, and the secrets of its TLS handshakes.
+// The tap must outlive them.
 result<std::unique_ptr<stream>> connect_tcp(const std::string& host, unsigned short port, time_point deadline,
-                                            const std::string& local = {});
+                                            const std::string& local = {}, traffic_tap* tap = nullptr);
 
 // A listening TCP socket, for client-role cases where the engine plays the server.
 class listener {
@@ -52,7 +60,8 @@ public:
   virtual unsigned short port() const = 0;
   virtual result<std::unique_ptr<stream>> accept(time_point deadline) = 0;
 };
-result<std::unique_ptr<listener>> listen_tcp(const std::string& host, unsigned short port);
+result<std::unique_ptr<listener>> listen_tcp(const std::string& host, unsigned short port,
+                                             traffic_tap* tap = nullptr);
 
 // How a TLS client decides to trust the server. The seeds' servers use self-signed certificates, so
 // besides a CA file a client can pin the certificate's SHA-256, or (for testing only) trust anything.
@@ -66,19 +75,22 @@ struct tls_client_options {
 // TLS 1.2 or newer over TCP. Exactly one of ca_file, pin_sha256 and insecure must be set, else
 // errc::invalid_argument. A pin or name mismatch fails the connect with a clear error.
 result<std::unique_ptr<stream>> connect_tls(const std::string& host, unsigned short port,
-                                            const tls_client_options& trust, time_point deadline);
+                                            const tls_client_options& trust, time_point deadline,
+                                            traffic_tap* tap = nullptr);
 // A TLS listener with a PEM certificate chain and private key (as text). The handshake of each accepted
 // connection is bounded by accept()'s deadline.
 result<std::unique_ptr<listener>> listen_tls(const std::string& host, unsigned short port,
-                                             const std::string& certificate_pem, const std::string& key_pem);
+                                             const std::string& certificate_pem, const std::string& key_pem,
+                                             traffic_tap* tap = nullptr);
 
 // WebSocket (RFC 6455) over TCP: each write() sends one text message and each read_some() returns one
 // whole message (read_result::data), so message boundaries survive. Messages over `max_message` bytes
 // end the stream with an error instead of growing memory.
 result<std::unique_ptr<stream>> connect_ws(const std::string& host, unsigned short port, const std::string& target,
-                                           time_point deadline, std::size_t max_message = 1 << 20);
+                                           time_point deadline, std::size_t max_message = 1 << 20,
+                                           traffic_tap* tap = nullptr);
 result<std::unique_ptr<listener>> listen_ws(const std::string& host, unsigned short port,
-                                            std::size_t max_message = 1 << 20);
+                                            std::size_t max_message = 1 << 20, traffic_tap* tap = nullptr);
 
 // One UDP socket bound to a local address, for the peer-to-peer protocols.
 struct datagram {
@@ -94,7 +106,8 @@ public:
   // The next datagram, or errc::timed_out at the deadline. Datagrams longer than 65507 bytes cannot exist.
   virtual result<datagram> receive(time_point deadline) = 0;
 };
-result<std::unique_ptr<udp_socket>> bind_udp(const std::string& host, unsigned short port);
+result<std::unique_ptr<udp_socket>> bind_udp(const std::string& host, unsigned short port,
+                                              traffic_tap* tap = nullptr);
 
 // "host:port" -> parts; nullopt-like error when malformed. IPv6 literals go in brackets: [::1]:1337.
 bool split_host_port(std::string_view text, std::string& host, unsigned short& port);

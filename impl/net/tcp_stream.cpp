@@ -17,26 +17,29 @@ namespace {
 
 using detail::asio_stream;
 using detail::run_until;
-using tcp_stream = asio_stream<tcp::socket>;
+using detail::tapped_socket;
+using tcp_stream = asio_stream<tapped_socket>;
 
 class tcp_listener final : public listener {
 public:
-  tcp_listener(std::unique_ptr<asio::io_context> io, tcp::acceptor acceptor)
-      : io_(std::move(io)), acceptor_(std::move(acceptor)) {}
+  tcp_listener(std::unique_ptr<asio::io_context> io, tcp::acceptor acceptor, traffic_tap* tap)
+      : io_(std::move(io)), acceptor_(std::move(acceptor)), tap_(tap) {}
 
   unsigned short port() const override { return acceptor_.local_endpoint().port(); }
 
   result<std::unique_ptr<stream>> accept(time_point deadline) override {
     auto io = std::make_unique<asio::io_context>();
-    tcp::socket socket(*io);
-    if (auto ec = detail::accept_until(*io_, acceptor_, socket, deadline)) return ec;
+    auto socket = std::make_unique<tapped_socket>(*io);
+    if (auto ec = detail::accept_until(*io_, acceptor_, socket->socket(), deadline)) return ec;
+    socket->open_tap(tap_, false);
     // The socket was made on its own io_context (async_accept allows that), so the stream owns it alone.
-    return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::make_unique<tcp::socket>(std::move(socket))));
+    return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::move(socket)));
   }
 
 private:
   std::unique_ptr<asio::io_context> io_;
   tcp::acceptor acceptor_;
+  traffic_tap* tap_;
 };
 
 }  // namespace
@@ -56,13 +59,14 @@ bool split_host_port(std::string_view text, std::string& host, unsigned short& p
 }
 
 result<std::unique_ptr<stream>> connect_tcp(const std::string& host, unsigned short port, time_point deadline,
-                                            const std::string& local) {
+                                            const std::string& local, traffic_tap* tap) {
   auto io = std::make_unique<asio::io_context>();
   tcp::resolver resolver(*io);
   boost::system::error_code ec;
   auto endpoints = resolver.resolve(host, std::to_string(port), ec);
   if (ec) return std::error_code(ec);
-  tcp::socket socket(*io);
+  auto tapped = std::make_unique<tapped_socket>(*io);
+  tcp::socket& socket = tapped->socket();
   if (!local.empty()) {
     auto address = asio::ip::make_address(local, ec);
     if (ec) return std::error_code(ec);
@@ -92,14 +96,15 @@ result<std::unique_ptr<stream>> connect_tcp(const std::string& host, unsigned sh
   if (!run_until(*io, deadline, [&] { return finished; }, socket))
     return std::make_error_code(std::errc::timed_out);
   if (result) return std::error_code(result);
-  return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::make_unique<tcp::socket>(std::move(socket))));
+  tapped->open_tap(tap, true);
+  return std::unique_ptr<stream>(std::make_unique<tcp_stream>(std::move(io), std::move(tapped)));
 }
 
-result<std::unique_ptr<listener>> listen_tcp(const std::string& host, unsigned short port) {
+result<std::unique_ptr<listener>> listen_tcp(const std::string& host, unsigned short port, traffic_tap* tap) {
   auto io = std::make_unique<asio::io_context>();
   tcp::acceptor acceptor(*io);
   if (auto ec = detail::open_acceptor(acceptor, host, port)) return ec;
-  return std::unique_ptr<listener>(std::make_unique<tcp_listener>(std::move(io), std::move(acceptor)));
+  return std::unique_ptr<listener>(std::make_unique<tcp_listener>(std::move(io), std::move(acceptor), tap));
 }
 
 }  // namespace parley::net

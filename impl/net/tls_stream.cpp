@@ -4,12 +4,14 @@
 #include "impl/core/crypto/digest.hpp"
 #include "impl/core/encoding.hpp"
 #include "impl/net/detail/asio_stream.hpp"
+#include "impl/net/traffic_tap.hpp"
 
 namespace parley::net {
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
-using tls_stream = detail::asio_stream<ssl::stream<tcp::socket>>;
+using detail::tapped_socket;
+using tls_stream = detail::asio_stream<ssl::stream<tapped_socket>>;
 
 namespace {
 
@@ -17,7 +19,19 @@ namespace {
 constexpr auto floor_options = ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                                ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1;
 
-std::string leaf_pin(ssl::stream<tcp::socket>& s) {
+// With a tap, every handshake on `ctx` hands its secrets to the tap (SSL_CTX_set_keylog_callback), so a
+// capture of the TLS records can be decrypted. The tap rides in the context's ex_data: the callback is a
+// plain function.
+void log_keys_to(ssl::context& ctx, traffic_tap* tap) {
+  if (!tap) return;
+  static const int slot = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  SSL_CTX_set_ex_data(ctx.native_handle(), slot, tap);
+  SSL_CTX_set_keylog_callback(ctx.native_handle(), [](const SSL* ssl, const char* line) {
+    if (auto* t = static_cast<traffic_tap*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), slot))) t->on_tls_secret(line);
+  });
+}
+
+std::string leaf_pin(ssl::stream<tapped_socket>& s) {
   X509* cert = SSL_get1_peer_certificate(s.native_handle());
   if (!cert) return {};
   unsigned char* der = nullptr;
@@ -43,16 +57,18 @@ std::error_code run_op(asio::io_context& io, tcp::socket& socket, time_point dea
 
 class tls_listener final : public listener {
 public:
-  tls_listener(std::unique_ptr<asio::io_context> io, tcp::acceptor acceptor, std::shared_ptr<ssl::context> ctx)
-      : io_(std::move(io)), acceptor_(std::move(acceptor)), ctx_(std::move(ctx)) {}
+  tls_listener(std::unique_ptr<asio::io_context> io, tcp::acceptor acceptor, std::shared_ptr<ssl::context> ctx,
+               traffic_tap* tap)
+      : io_(std::move(io)), acceptor_(std::move(acceptor)), ctx_(std::move(ctx)), tap_(tap) {}
 
   unsigned short port() const override { return acceptor_.local_endpoint().port(); }
 
   result<std::unique_ptr<stream>> accept(time_point deadline) override {
     auto io = std::make_unique<asio::io_context>();
-    auto s = std::make_unique<ssl::stream<tcp::socket>>(*io, *ctx_);
-    if (auto ec = detail::accept_until(*io_, acceptor_, s->next_layer(), deadline)) return ec;
-    if (auto ec = run_op(*io, s->next_layer(), deadline,
+    auto s = std::make_unique<ssl::stream<tapped_socket>>(*io, *ctx_);
+    if (auto ec = detail::accept_until(*io_, acceptor_, s->next_layer().socket(), deadline)) return ec;
+    s->next_layer().open_tap(tap_, false);
+    if (auto ec = run_op(*io, s->next_layer().socket(), deadline,
                          [&](auto handler) { s->async_handshake(ssl::stream_base::server, handler); }))
       return ec;
     return std::unique_ptr<stream>(std::make_unique<tls_stream>(std::move(io), std::move(s)));
@@ -62,12 +78,14 @@ private:
   std::unique_ptr<asio::io_context> io_;
   tcp::acceptor acceptor_;
   std::shared_ptr<ssl::context> ctx_;
+  traffic_tap* tap_;
 };
 
 }  // namespace
 
 result<std::unique_ptr<stream>> connect_tls(const std::string& host, unsigned short port,
-                                            const tls_client_options& trust, time_point deadline) {
+                                            const tls_client_options& trust, time_point deadline,
+                                            traffic_tap* tap) {
   int modes = !trust.ca_file.empty() + !trust.pin_sha256.empty() + trust.insecure;
   if (modes != 1) return std::make_error_code(std::errc::invalid_argument);
   ssl::context ctx(ssl::context::tls_client);
@@ -83,17 +101,20 @@ result<std::unique_ptr<stream>> connect_tls(const std::string& host, unsigned sh
     // A pin is checked after the handshake against the exact certificate; a CA chain plays no part.
     ctx.set_verify_mode(ssl::verify_none);
   }
+  log_keys_to(ctx, tap);
   auto io = std::make_unique<asio::io_context>();
-  auto s = std::make_unique<ssl::stream<tcp::socket>>(*io, ctx);
+  auto s = std::make_unique<ssl::stream<tapped_socket>>(*io, ctx);
   SSL_set_tlsext_host_name(s->native_handle(), name.c_str());
   tcp::resolver resolver(*io);
   auto endpoints = resolver.resolve(host, std::to_string(port), ec);
   if (ec) return std::error_code(ec);
-  if (auto e = run_op(*io, s->next_layer(), deadline, [&](auto handler) {
-        asio::async_connect(s->next_layer(), endpoints, [handler](boost::system::error_code c, const tcp::endpoint&) { handler(c); });
+  tcp::socket& socket = s->next_layer().socket();
+  if (auto e = run_op(*io, socket, deadline, [&](auto handler) {
+        asio::async_connect(socket, endpoints, [handler](boost::system::error_code c, const tcp::endpoint&) { handler(c); });
       }))
     return e;
-  if (auto e = run_op(*io, s->next_layer(), deadline,
+  s->next_layer().open_tap(tap, true);
+  if (auto e = run_op(*io, socket, deadline,
                       [&](auto handler) { s->async_handshake(ssl::stream_base::client, handler); }))
     return e;
   if (!trust.pin_sha256.empty() && leaf_pin(*s) != trust.pin_sha256)
@@ -102,17 +123,20 @@ result<std::unique_ptr<stream>> connect_tls(const std::string& host, unsigned sh
 }
 
 result<std::unique_ptr<listener>> listen_tls(const std::string& host, unsigned short port,
-                                             const std::string& certificate_pem, const std::string& key_pem) {
+                                             const std::string& certificate_pem, const std::string& key_pem,
+                                             traffic_tap* tap) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(floor_options);
   boost::system::error_code ec;
   ctx->use_certificate_chain(asio::buffer(certificate_pem), ec);
   if (!ec) ctx->use_private_key(asio::buffer(key_pem), ssl::context::pem, ec);
   if (ec) return std::error_code(ec);
+  log_keys_to(*ctx, tap);
   auto io = std::make_unique<asio::io_context>();
   tcp::acceptor acceptor(*io);
   if (auto e = detail::open_acceptor(acceptor, host, port)) return e;
-  return std::unique_ptr<listener>(std::make_unique<tls_listener>(std::move(io), std::move(acceptor), std::move(ctx)));
+  return std::unique_ptr<listener>(
+      std::make_unique<tls_listener>(std::move(io), std::move(acceptor), std::move(ctx), tap));
 }
 
 }  // namespace parley::net

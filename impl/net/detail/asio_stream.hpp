@@ -12,6 +12,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "impl/net/detail/tapped_socket.hpp"
 #include "impl/net/stream.hpp"
 
 namespace parley::net::detail {
@@ -61,27 +62,12 @@ inline std::error_code open_acceptor(tcp::acceptor& acceptor, const std::string&
   return ec;
 }
 
-// The three ways a stream ends, shared by every socket-based stream.
-inline void shutdown_send(tcp::socket& s) {
-  boost::system::error_code ignored;
-  s.shutdown(tcp::socket::shutdown_send, ignored);  // FIN: the peer sees end of stream
-}
-inline void close_socket(tcp::socket& s) {
-  boost::system::error_code ignored;
-  if (s.is_open()) s.close(ignored);
-}
-inline void reset_socket(tcp::socket& s) {
-  boost::system::error_code ignored;
-  if (!s.is_open()) return;
-  s.set_option(asio::socket_base::linger(true, 0), ignored);  // linger 0: close sends RST
-  s.close(ignored);
-}
-
-inline tcp::socket& lowest(tcp::socket& s) { return s; }
+// The tapped socket under a stream: the stream itself, or the next layer of a TLS stream.
+inline tapped_socket& tap_layer(tapped_socket& s) { return s; }
 template <class Next>
-tcp::socket& lowest(Next& s) { return s.next_layer(); }
+tapped_socket& tap_layer(Next& s) { return s.next_layer(); }
 
-// A blocking-with-deadline stream over an Asio stream (tcp::socket or ssl::stream<tcp::socket>).
+// A blocking-with-deadline stream over an Asio stream (tapped_socket or ssl::stream<tapped_socket>).
 template <class AsioStream>
 class asio_stream final : public stream {
 public:
@@ -91,6 +77,8 @@ public:
     socket().set_option(tcp::no_delay(true), ec);
     auto ep = socket().remote_endpoint(ec);
     if (!ec) peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    ep = socket().local_endpoint(ec);
+    if (!ec) local_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   ~asio_stream() override { close(); }
 
@@ -130,12 +118,12 @@ public:
     return {read_status::error, {}, read_error_};
   }
 
-  void shutdown_send() override { detail::shutdown_send(socket()); }
-  void close() override { close_socket(socket()); }
-  void reset() override { reset_socket(socket()); }
+  void shutdown_send() override { tap_layer(*stream_).shutdown_send(); }
+  void close() override { tap_layer(*stream_).close(); }
+  void reset() override { tap_layer(*stream_).reset(); }
   void close_gracefully(time_point deadline) override {
     // TLS: close_notify first. Not while a read is in flight: Asio's TLS stream must not shut down under it.
-    if constexpr (!std::is_same_v<AsioStream, tcp::socket>) {
+    if constexpr (!std::is_same_v<AsioStream, tapped_socket>) {
       if (!reading_ && socket().is_open()) {
         bool finished = false;
         stream_->async_shutdown([&](boost::system::error_code) { finished = true; });
@@ -145,15 +133,16 @@ public:
     close();
   }
   std::string peer() const override { return peer_; }
+  std::string local() const override { return local_; }
   int native_handle() override { return socket().is_open() ? static_cast<int>(socket().native_handle()) : -1; }
 
-  tcp::socket& socket() { return lowest(*stream_); }
+  tcp::socket& socket() { return tap_layer(*stream_).socket(); }
 
 private:
   std::unique_ptr<asio::io_context> io_;
   std::unique_ptr<AsioStream> stream_;
   std::array<char, 65536> buffer_{};
-  std::string peer_;
+  std::string peer_, local_;
   bool reading_ = false;
   bool read_done_ = false;
   std::size_t read_size_ = 0;
