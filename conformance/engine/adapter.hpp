@@ -94,19 +94,21 @@ public:
   // this case did not create). Such messages are logged and never matched.
   virtual bool is_noise(const std::string& message, const case_context& ctx) const = 0;
 
-  // The transport: TCP unless the protocol says otherwise (securechat: WebSocket).
+  // The transport: TCP unless the protocol says otherwise (securechat: WebSocket). `tap` (may be null) is
+  // given to the socket, or to the listener for every connection it accepts (run_settings::tap).
   virtual result<std::unique_ptr<net::stream>> connect(const std::string& host, unsigned short port,
-                                                       time_point deadline) const {
-    return net::connect_tcp(host, port, deadline);
+                                                       time_point deadline, net::traffic_tap* tap) const {
+    return net::connect_tcp(host, port, deadline, {}, tap);
   }
   // The same from a given local address (the `from` of a connect step). Plain TCP by default; a protocol
   // on another transport that needs it overrides this.
   virtual result<std::unique_ptr<net::stream>> connect_from(const std::string& host, unsigned short port,
-                                                            const std::string& local, time_point deadline) const {
-    return net::connect_tcp(host, port, deadline, local);
+                                                            const std::string& local, time_point deadline,
+                                                            net::traffic_tap* tap) const {
+    return net::connect_tcp(host, port, deadline, local, tap);
   }
-  virtual result<std::unique_ptr<net::listener>> listen(const std::string& host) const {
-    return net::listen_tcp(host, 0);
+  virtual result<std::unique_ptr<net::listener>> listen(const std::string& host, net::traffic_tap* tap) const {
+    return net::listen_tcp(host, 0, tap);
   }
 
   // Once per run, before any case: e.g. make or load the users' keys. Returns "" or why the run cannot go on.

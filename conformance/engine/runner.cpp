@@ -26,6 +26,11 @@ std::string regex_escape(std::string_view text) {
   return out;
 }
 
+// With a capture (--pcap), a connection's wire log names its ends, to find its stream in the capture.
+std::string ends_of(const net::stream& s, const run_settings& settings) {
+  return settings.tap ? " (" + s.local() + " <-> " + s.peer() + ")" : std::string{};
+}
+
 std::string random_suffix() {
   static std::mutex m;
   static std::mt19937 gen(std::random_device{}());
@@ -164,7 +169,8 @@ std::string case_context::take_record() { return std::move(record_); }
 
 std::string case_context::connect(const std::string& name, time_point deadline, const std::string& from) {
   if (before_connect) before_connect();
-  auto stream = from.empty() ? adapter_.connect(host_, port_, deadline) : adapter_.connect_from(host_, port_, from, deadline);
+  auto stream = from.empty() ? adapter_.connect(host_, port_, deadline, settings_.tap)
+                             : adapter_.connect_from(host_, port_, from, deadline, settings_.tap);
   if (!stream) {
     note(name, '*', "connect failed: " + stream.error().message());
     conns_.erase(name);
@@ -177,7 +183,8 @@ std::string case_context::connect(const std::string& name, time_point deadline, 
   c.opened = clock_type::now();
   c.ours = true;
   conns_.insert_or_assign(name, std::move(c));
-  note(name, '*', from.empty() ? std::string("connected") : "connected from " + from);
+  note(name, '*', (from.empty() ? std::string("connected") : "connected from " + from) +
+                      ends_of(*conns_.at(name).stream, settings_));
   record(0, conns_.at(name).index, {});
   return {};
 }
@@ -249,7 +256,7 @@ void case_context::end_sessions(bool polite) {
 }
 
 std::string case_context::listen() {
-  auto l = adapter_.listen("127.0.0.1");
+  auto l = adapter_.listen("127.0.0.1", settings_.tap);
   if (!l) return "cannot listen: " + l.error().message();
   listener_ = std::move(*l);
   set("port", std::to_string(listener_->port()));
@@ -266,7 +273,7 @@ std::string case_context::accept(const std::string& name, time_point deadline) {
   c.index = static_cast<int>(conns_.size());
   c.opened = clock_type::now();
   conns_.insert_or_assign(name, std::move(c));
-  note(name, '*', "client connected");
+  note(name, '*', "client connected" + ends_of(*conns_.at(name).stream, settings_));
   return {};
 }
 

@@ -42,6 +42,7 @@ struct run_settings {
   const std::atomic<bool>* interrupted = nullptr;  // set by SIGINT/SIGTERM: finish no further step
   double type_delay_ms = 50;   // --type-delay: typed input waits until the client has been quiet this long
   bool no_events = false;      // --no-events: the client under test prints no JSON events
+  net::traffic_tap* tap = nullptr;  // --pcap, --keylog: sees every socket the cases open, accept or bind
 };
 
 // One named connection of a case.

@@ -14,11 +14,11 @@ std::string as_line(const std::string& text) { return text + "\n"; }
 
 // A UDP socket on `ip` at a random port of the chat range (PC-PORT-01), so that parallel cases and
 // leftover sockets do not collide; nullptr when 50 tries found none free.
-std::unique_ptr<net::udp_socket> bind_chat_port(const char* ip) {
+std::unique_ptr<net::udp_socket> bind_chat_port(const char* ip, net::traffic_tap* tap) {
   std::random_device seed;
   for (int attempt = 0; attempt < 50; ++attempt) {
     auto n = static_cast<unsigned short>(pc::first_chat_port + seed() % (pc::last_chat_port - pc::first_chat_port + 1));
-    if (auto bound = net::bind_udp(ip, n)) return std::move(*bound);
+    if (auto bound = net::bind_udp(ip, n, tap)) return std::move(*bound);
   }
   return nullptr;
 }
@@ -154,7 +154,7 @@ std::string start_chat(const step& s, case_context& ctx) {
   std::string key_label = arg(s, ctx, "key", "none");
   std::string sign_as = arg(s, ctx, "sign_as", key_label == "none" ? "peer" : key_label.c_str());
   bool v2 = flag(s, "v2", key_label != "none");
-  auto socket = bind_chat_port(engine_peer_ip);
+  auto socket = bind_chat_port(engine_peer_ip, ctx.settings().tap);
   if (!socket) return "cannot bind a UDP port on " + std::string(engine_peer_ip);
   unsigned short n = socket->port();
   ctx.set("n", std::to_string(n));
@@ -186,7 +186,7 @@ std::string start_chat(const step& s, case_context& ctx) {
 // PORT n for a port the engine itself holds on the client's address, so the client's bind fails and it
 // must answer ERROR Port_unavailable (PC-CLI-03). The port stays taken until the case ends.
 std::string offer_taken_port(const step& s, case_context& ctx) {
-  auto socket = bind_chat_port(client_ip);
+  auto socket = bind_chat_port(client_ip, ctx.settings().tap);
   if (!socket) return "cannot bind a UDP port on " + std::string(client_ip);
   unsigned short n = socket->port();
   state(ctx).squatters.push_back(std::move(socket));

@@ -110,7 +110,7 @@ std::string udp_send(const step& s, case_context& ctx) {
     std::string note;
     std::string f;
     if (stranger) {
-      auto other = net::bind_udp(stranger_ip, 0);
+      auto other = net::bind_udp(stranger_ip, 0, ctx.settings().tap);
       if (!other) return "cannot bind " + std::string(stranger_ip) + ": " + other.error().message();
       auto ec = (*other)->send_to(bytes, client_ip, peer.port());
       f = ec ? "cannot send: " + ec.message() : "";

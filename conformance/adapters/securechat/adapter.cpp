@@ -109,12 +109,12 @@ public:
     return "'" + bin_dir + "/parley-client' securechat --host 127.0.0.1 --port {port} --name {name} --key '{keys}/{name}.pem' --script -";
   }
 
-  result<std::unique_ptr<net::stream>> connect(const std::string& host, unsigned short port,
-                                               time_point deadline) const override {
-    return net::connect_ws(host, port, "/", deadline, 1 << 20);
+  result<std::unique_ptr<net::stream>> connect(const std::string& host, unsigned short port, time_point deadline,
+                                               net::traffic_tap* tap) const override {
+    return net::connect_ws(host, port, "/", deadline, 1 << 20, tap);
   }
-  result<std::unique_ptr<net::listener>> listen(const std::string& host) const override {
-    return net::listen_ws(host, 0, 1 << 20);
+  result<std::unique_ptr<net::listener>> listen(const std::string& host, net::traffic_tap* tap) const override {
+    return net::listen_ws(host, 0, 1 << 20, tap);
   }
 
   std::map<std::string, std::string> placeholders() const override { return {{"keys", keys_dir_}}; }
@@ -252,7 +252,7 @@ public:
   // The WebSocket handshake, then a join as the first user of the run, left again at once.
   identity identify(case_context& ctx) const override {
     std::string where = ctx.target_host() + ":" + std::to_string(ctx.target_port());
-    auto stream = connect(ctx.target_host(), ctx.target_port(), ctx.deadline({}, 5000));
+    auto stream = connect(ctx.target_host(), ctx.target_port(), ctx.deadline({}, 5000), ctx.settings().tap);
     if (!stream) {
       ctx.note("preflight", '*', "connect failed: " + stream.error().message());
       return securechat_preflight::connect_problem(stream.error(), where);

@@ -141,13 +141,13 @@ public:
   std::map<std::string, std::string> placeholders() const override {
     return {{"keys", dir_}, {"cert", dir_ + "/server.crt"}, {"key", dir_ + "/server.key"}, {"users", dir_ + "/users"}};
   }
-  result<std::unique_ptr<net::stream>> connect(const std::string& host, unsigned short port,
-                                               time_point deadline) const override {
+  result<std::unique_ptr<net::stream>> connect(const std::string& host, unsigned short port, time_point deadline,
+                                               net::traffic_tap* tap) const override {
     // The engine tests the server, not its certificate: it does not verify (the client-role cases do).
-    return net::connect_tls(host, port, {.insecure = true}, deadline);
+    return net::connect_tls(host, port, {.insecure = true}, deadline, tap);
   }
-  result<std::unique_ptr<net::listener>> listen(const std::string& host) const override {
-    return net::listen_tls(host, 0, cert_pem_, key_pem_);
+  result<std::unique_ptr<net::listener>> listen(const std::string& host, net::traffic_tap* tap) const override {
+    return net::listen_tls(host, 0, cert_pem_, key_pem_, tap);
   }
 
   std::string prepare(const run_settings& settings) override {
@@ -266,7 +266,7 @@ public:
     }
     if (name == "stall") {
       // A TCP connection that never starts TLS, held open until the case ends.
-      auto c = net::connect_tcp(ctx.target_host(), ctx.target_port(), ctx.deadline({}, 3000));
+      auto c = net::connect_tcp(ctx.target_host(), ctx.target_port(), ctx.deadline({}, 3000), {}, ctx.settings().tap);
       if (!c) return "cannot connect over TCP: " + c.error().message();
       ctx.note("stall", '*', "connected over TCP; no TLS handshake follows");
       ctx.objects()["sslm.stall"] = std::shared_ptr<net::stream>(std::move(*c));
@@ -306,7 +306,7 @@ private:
   // SSLM-TLS-01/06: a client that speaks plain TCP gets no plaintext answer and is closed, and the server
   // goes on accepting TLS.
   std::string plain_tcp(case_context& ctx) const {
-    auto c = net::connect_tcp(ctx.target_host(), ctx.target_port(), ctx.deadline({}, 3000));
+    auto c = net::connect_tcp(ctx.target_host(), ctx.target_port(), ctx.deadline({}, 3000), {}, ctx.settings().tap);
     if (!c) return "cannot connect over TCP: " + c.error().message();
     std::string auth = wire("AUTH " + ctx.get("aaa") + " " + ctx.get("aaa_pw"));
     ctx.note("plain", '>', core::printable(auth));
