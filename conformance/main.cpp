@@ -7,12 +7,17 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <sstream>
 #include <unistd.h>
 
+#include "conformance/engine/baseline.hpp"
 #include "conformance/engine/report.hpp"
+#include "conformance/engine/report_html.hpp"
+#include "conformance/engine/selection.hpp"
 #include "conformance/engine/runner.hpp"
 #include "conformance/engine/suite.hpp"
 #include "conformance/engine/suite_files.hpp"
+#include "conformance/engine/traffic_capture.hpp"
 #include "impl/cli/args.hpp"
 #include "impl/core/crypto/x509.hpp"
 #include "impl/core/key_store.hpp"
@@ -25,9 +30,11 @@ constexpr const char* usage = R"(usage: parley-conform PROTOCOL [options]
 
 Runs PROTOCOL's conformance suite and prints a report by rule. Every step of a case is attributed to one
 rule: a failed step FAILs its own rule only, and the rules it kept from being checked are BLOCKED (named).
-Exit code: 0 when no rule FAILs or is FLAKY and no case ERRORs; 1 otherwise; 2 for usage errors; 3 when the
-target cannot be tested (unreachable, another protocol, or down mid-run and not restartable); 130 when
-interrupted (Ctrl-C: launched processes are stopped and the partial report is written).
+Exit code: 0 when no rule FAILs or is FLAKY and no case ERRORs (with --baseline: no rule is worse than
+the baseline says); 1 otherwise; 2 for usage errors; 3 when the target cannot be tested (unreachable,
+another protocol, a client that cannot start, or down mid-run and not restartable); 130 when interrupted
+(Ctrl-C: launched processes are stopped and the partial report is written). The same whatever report
+options are given.
 
 protocols:
   itp          text lines over TCP
@@ -81,13 +88,32 @@ target (default: the built-in reference server, a fresh one per case):
                          (peerchat: v1 or v2); cases of profiles it lacks are SKIP
 
 selection and output:
-  --list                 list the cases and the rules they check, then exit
+  --list                 list the cases a run (with this selection) would run and their rules, then exit
   --case GLOB[,GLOB]     run only the cases whose id matches
-  -j N, --jobs N         run N cases in parallel (default 4; peerchat 8)
+  --rule GLOB[,GLOB]     only these rules: run the cases that check them, report and judge only them
+  --level LEVEL[,LEVEL]  only rules of these levels: must, should, may
+  --section N[,N]        only rules stated in these spec sections (6.2 is 6.2 and 6.2.x); the selectors
+                         combine: --level must --section 6 is the MUST rules of section 6
+  -j N, --jobs N         run N cases in parallel (default 4; peerchat 16)
   --strict               a broken SHOULD rule is a FAIL, not a WARN
   --repeat N             run every case N times; a rule whose verdict differs between runs is FLAKY
   --report-json FILE     write the report as JSON
-  --junit FILE           write the report as JUnit XML
+  --junit FILE           write the report as JUnit XML: one test per rule (classname PROTOCOL.SECTION),
+                         the failing case's wire log in system-out; BLOCKED, SKIP, NOT-IMPL and known
+                         failures are skipped tests
+  --html FILE            write the report as one self-contained HTML page: rules filtered by verdict and
+                         level, each broken rule's cases with their wire log as a timeline per connection
+  --markdown FILE        write a short Markdown summary (for $GITHUB_STEP_SUMMARY): counts, failing rules
+                         with one line of evidence, changes against the baseline
+  --baseline FILE        judge against known verdicts: only a rule worse than FILE says fails the run;
+                         known failures are marked, rules now better are reported ("update the baseline")
+  --write-baseline FILE  write every judged rule's verdict to FILE (RULE VERDICT [reason] lines; reasons
+                         of unchanged verdicts are kept)
+  --pcap FILE            write the traffic of the engine's own sockets as one pcap capture: a TCP stream
+                         per connection (TLS records, WebSocket frames as sent), UDP datagrams; open it
+                         in Wireshark and filter by a case's ports
+  --keylog FILE          write the TLS secrets of the engine's connections (SSLKEYLOGFILE format), so
+                         Wireshark decrypts the capture: tshark -r CAP -o tls.keylog_file:FILE
   --record-corpus DIR    write the bytes each case sent, as seeds for the hub fuzzer
   --cases DIR            load cases from DIR instead of the built-in ones
   --rules FILE           load rules from FILE instead of the built-in ones
@@ -128,6 +154,33 @@ std::string profile_named(const parley::conform::adapter& a, const std::string& 
   }
   if (known.empty()) throw parley::cli::usage_error(a.protocol() + " has no profiles; --profile does not apply");
   throw parley::cli::usage_error("--profile " + name + " is not one of " + known);
+}
+
+// --rule, --level, --section: checked here, so a typo is a usage error and not an empty run.
+parley::conform::rule_selection selection_of(const parley::cli::args& args) {
+  parley::conform::rule_selection s;
+  if (auto r = args.get("--rule")) s.rule_globs = split_commas(*r);
+  if (auto l = args.get("--level")) {
+    s.levels = split_commas(*l);
+    for (const auto& level : s.levels)
+      if (!std::regex_match(level, std::regex("must|should|may", std::regex::icase)))
+        throw parley::cli::usage_error("--level is must, should or may, not '" + level + "'");
+  }
+  if (auto n = args.get("--section")) {
+    s.sections = split_commas(*n);
+    for (const auto& section : s.sections)
+      if (!std::regex_match(section, std::regex("[0-9]+(\\.[0-9]+)*\\.?")))
+        throw parley::cli::usage_error("--section takes a section number such as 6 or 6.2, not '" + section + "'");
+  }
+  return s;
+}
+
+parley::conform::baseline read_baseline(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw parley::cli::usage_error("--baseline " + file + ": cannot read it");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parley::conform::parse_baseline(text.str(), file);  // a malformed line: exit 2, naming it
 }
 
 std::string own_directory() {
@@ -217,7 +270,16 @@ int run(const std::string& protocol, const parley::cli::args& args) {
     if (chosen.empty()) throw parley::cli::usage_error("no case matches --case " + *globs);
     cases = std::move(chosen);
   }
+  rule_selection selection = selection_of(args);
+  rule_book reported = rules;  // the rules the reports and the exit code speak of
+  if (!selection.empty()) {
+    reported = selected_rules(rules, selection);
+    if (reported.rules.empty()) throw parley::cli::usage_error("no rule of " + protocol + " matches the selection");
+    cases = cases_checking(cases, reported);
+    if (cases.empty()) throw parley::cli::usage_error("no case checks the selected rules (they may be untestable)");
+  }
   if (args.has("--list")) {
+    if (!selection.empty()) std::cout << cases.size() << " cases check the " << reported.rules.size() << " selected rules\n";
     for (const auto& c : cases) {
       std::cout << c.id << "  [" << (c.role == role::server ? "server" : "client") << "]";
       for (const auto& r : c.rules) std::cout << " " << r;
@@ -272,13 +334,16 @@ int run(const std::string& protocol, const parley::cli::args& args) {
   if ((args.has("--ready") || args.has("--ready-delay")) && settings.kind != target_kind::launch)
     throw parley::cli::usage_error("--ready and --ready-delay are for a server started with --launch");
   // A report that cannot be written is a mistake to hear about now, not after the run.
-  for (const char* flag : {"--report-json", "--junit"})
+  for (const char* flag : {"--report-json", "--junit", "--html", "--markdown", "--write-baseline", "--pcap", "--keylog"})
     if (auto f = args.get(flag); f && !writable(*f))
       throw parley::cli::usage_error(std::string(flag) + " " + *f + ": cannot write there");
 
   auto log_dir = std::filesystem::temp_directory_path() / ("parley-conform-" + std::to_string(getpid()));
   std::filesystem::create_directories(log_dir);
   settings.log_dir = log_dir.string();
+
+  baseline expected;
+  if (auto f = args.get("--baseline")) expected = read_baseline(*f);
 
   settings.keys_dir = args.get_or("--keys", "");
   settings.accounts = args.all("--user");
@@ -298,20 +363,46 @@ int run(const std::string& protocol, const parley::cli::args& args) {
   sigaction(SIGINT, &on_stop, nullptr);
   sigaction(SIGTERM, &on_stop, nullptr);
 
+  // --pcap, --keylog: the engine's sockets tell a capture what they carry (without them: no tap, no cost).
+  // Key log lines are written as they come; the capture once the run ends, interrupted or not.
+  std::ofstream keylog;
+  if (auto f = args.get("--keylog")) keylog.open(*f, std::ios::trunc);
+  std::unique_ptr<traffic_capture> capture;
+  if (args.has("--pcap") || args.has("--keylog")) {
+    capture = std::make_unique<traffic_capture>(args.has("--pcap"), keylog.is_open() ? &keylog : nullptr);
+    settings.tap = capture.get();
+  }
+
   int jobs = static_cast<int>(args.number("--jobs", adapter->default_jobs(), 1, 64));
   auto started = parley::clock_type::now();
   run_report report = run_suite(*adapter, cases, rules, settings, jobs);
+  if (auto f = args.get("--pcap")) {
+    std::ofstream out(*f, std::ios::binary | std::ios::trunc);
+    capture->write_pcap(out);
+  }
   report.protocol = protocol;
   report.target = target_name;
   report.seconds = std::chrono::duration<double>(parley::clock_type::now() - started).count();
 
+  auto verdicts = rule_verdicts(reported, report.cases, report.repeat);
+  if (auto f = args.get("--baseline")) {
+    report.baseline_file = *f;
+    report.baseline = compare_with_baseline(verdicts, expected, settings.strict);
+  }
   bool color = !args.has("--no-color") && isatty(STDOUT_FILENO);
-  print_console(std::cout, rules, report, color);
-  if (auto f = args.get("--report-json")) std::ofstream(*f) << to_json(rules, report);
-  if (auto f = args.get("--junit")) std::ofstream(*f) << to_junit(rules, report);
+  print_console(std::cout, reported, report, color);
+  if (auto f = args.get("--report-json")) std::ofstream(*f) << to_json(reported, report);
+  if (auto f = args.get("--junit")) std::ofstream(*f) << to_junit(reported, report);
+  if (auto f = args.get("--html")) std::ofstream(*f) << to_html(reported, report);
+  if (auto f = args.get("--markdown")) std::ofstream(*f) << to_markdown(reported, report);
+  // A run that judged nothing (the target could not be tested, or Ctrl-C) must not become the baseline.
+  if (auto f = args.get("--write-baseline"); f && report.target_error.empty() && !report.interrupted) {
+    baseline previous = std::filesystem::exists(*f) ? read_baseline(*f) : baseline{};
+    std::ofstream(*f) << format_baseline(verdicts, previous, "parley-conform baseline: " + protocol + " against " + target_name);
+  }
   std::error_code ignored;
   std::filesystem::remove_all(log_dir, ignored);
-  return exit_code(rules, report);
+  return exit_code(reported, report);
 }
 
 }  // namespace
@@ -334,7 +425,8 @@ int main(int argc, char** argv) {
                                   "--no-events"},
                            {"--target", "--launch", "--role", "--time-scale", "--case", "--jobs", "--report-json",
                             "--junit", "--record-corpus", "--cases", "--rules", "--keys", "--user", "--repeat",
-                            "--profile", "--ready", "--ready-delay", "--type-delay"});
+                            "--profile", "--ready", "--ready-delay", "--type-delay", "--rule", "--level", "--section",
+                            "--markdown", "--baseline", "--write-baseline", "--html", "--pcap", "--keylog"});
     if (args.has("--help")) {
       std::cout << usage;
       return 0;

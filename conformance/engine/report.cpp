@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "conformance/engine/baseline.hpp"
+
 #include <algorithm>
 #include <iomanip>
 #include <map>
@@ -19,7 +21,10 @@ std::string xml_escape(std::string_view text) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
-      default: out += c;
+      default:
+        // XML 1.0 cannot carry other control characters at all, even escaped.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') out += "?";
+        else out += c;
     }
   }
   return out;
@@ -45,20 +50,67 @@ std::string wire_text(const case_result& r) {
   return out.str();
 }
 
+bool counts_as_failure(verdict v) { return v == verdict::fail || v == verdict::flaky || v == verdict::error; }
+
+std::string baseline_kind_name(baseline_kind k) {
+  switch (k) {
+    case baseline_kind::same: return "same";
+    case baseline_kind::known: return "known";
+    case baseline_kind::regression: return "regression";
+    case baseline_kind::improvement: return "improvement";
+    case baseline_kind::changed: return "changed";
+  }
+  return "?";
+}
+
+// The rule table's mark of a rule compared with the baseline: only what needs a reader's eye.
+std::string baseline_mark(const baseline_change* c) {
+  if (!c) return {};
+  if (c->kind == baseline_kind::known) return "(known" + (c->reason.empty() ? "" : ": " + c->reason) + ") ";
+  if (c->kind == baseline_kind::regression) return "(REGRESSION: baseline " + std::string(name_of(c->was)) + ") ";
+  if (c->kind == baseline_kind::improvement) return "(better than the baseline's " + std::string(name_of(c->was)) + ") ";
+  return {};
+}
+
+void print_baseline(std::ostream& out, const run_report& report) {
+  if (report.baseline_file.empty()) return;
+  baseline_counts b = count_baseline(report);
+  out << "\nbaseline " << report.baseline_file << ": " << b.regressions << " regressions, " << b.known
+      << " known failures, " << b.improvements << " improvements, " << b.changed << " other changes\n";
+  for (auto [kind, label] : {std::pair{baseline_kind::regression, "regression"}, {baseline_kind::improvement, "better"},
+                             {baseline_kind::changed, "changed"}, {baseline_kind::known, "known"}})
+    for (const auto& c : report.baseline)
+      if (c.kind == kind) out << "  " << label << ": " << describe(c) << "\n";
+}
+
+}  // namespace
+
+baseline_counts count_baseline(const run_report& report) {
+  baseline_counts b;
+  for (const auto& c : report.baseline) {
+    b.regressions += c.kind == baseline_kind::regression;
+    b.known += c.kind == baseline_kind::known;
+    b.improvements += c.kind == baseline_kind::improvement;
+    b.changed += c.kind == baseline_kind::changed;
+  }
+  return b;
+}
+
 std::string case_name(const case_result& r, int repeat) {
   return repeat > 1 ? r.id + " (run " + std::to_string(r.run + 1) + ")" : r.id;
 }
 
-// The evidence of one rule in one case.
 const rule_result* result_for(const case_result& c, const std::string& rule) {
   for (const auto& r : c.results)
     if (r.rule == rule) return &r;
   return nullptr;
 }
 
-bool counts_as_failure(verdict v) { return v == verdict::fail || v == verdict::flaky || v == verdict::error; }
-
-}  // namespace
+const baseline_change* baseline_of(const run_report& report, const std::string& rule) {
+  for (const auto& c : report.baseline)
+    if (c.rule == rule) return &c;
+  return nullptr;
+}
 
 coverage check_coverage(const rule_book& rules, const std::vector<test_case>& cases) {
   std::set<std::string> named;
@@ -80,6 +132,12 @@ coverage check_coverage(const rule_book& rules, const std::vector<test_case>& ca
 int exit_code(const rule_book& rules, const run_report& report) {
   if (report.interrupted) return 130;
   if (!report.target_error.empty() || report.target_down) return 3;
+  // With a baseline only changes count: a rule worse than expected fails the run, known failures do not.
+  if (!report.baseline_file.empty()) {
+    bool regressed = std::any_of(report.baseline.begin(), report.baseline.end(),
+                                 [](const baseline_change& c) { return c.kind == baseline_kind::regression; });
+    return regressed ? 1 : 0;
+  }
   for (const auto& v : rule_verdicts(rules, report.cases, report.repeat))
     if (v.selected && v.spec->testable && counts_as_failure(v.outcome)) return 1;
   for (const auto& c : report.cases)
@@ -145,7 +203,8 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
       detail = "(no case selected)";
     } else {
       text = paint(v.outcome);
-      detail = v.detail.empty() ? "" : v.detail + ": ";
+      detail = baseline_mark(baseline_of(report, v.spec->id));
+      detail += v.detail.empty() ? "" : v.detail + ": ";
       for (std::size_t i = 0; i < v.cases.size(); ++i) detail += (i ? " " : "") + v.cases[i];
     }
     out << std::left << std::setw(16) << v.spec->id << std::setw(8) << v.spec->level << std::setw(text == "-" ? 9 : pad)
@@ -158,6 +217,7 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
     out << "\ntarget health and what the engine did:\n";
     for (const auto& n : report.notes) out << "  - " << n << "\n";
   }
+  print_baseline(out, report);
 
   // One section per broken rule, with the first case that broke it and that case's wire log.
   for (const auto& v : verdicts) {
@@ -165,7 +225,9 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
     if (v.outcome != verdict::fail && v.outcome != verdict::warn && v.outcome != verdict::flaky &&
         v.outcome != verdict::not_implemented)
       continue;
-    out << "\n" << paint(v.outcome) << " " << v.spec->id << " [" << v.spec->level << "] " << v.spec->summary << "\n";
+    const baseline_change* known = baseline_of(report, v.spec->id);
+    out << "\n" << paint(v.outcome) << " " << v.spec->id << " [" << v.spec->level << "] " << v.spec->summary
+        << (known && known->kind == baseline_kind::known ? " (known: in the baseline)" : "") << "\n";
     if (!v.detail.empty()) out << "  " << v.detail << "\n";
     if (v.failed.empty()) continue;
     out << "  broken in:";
@@ -195,7 +257,12 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
   if (report.target_down) out << " -- the target went down: later cases are ERROR";
   out << "\n";
   // The plain closing line CI readers look for, counting rules.
-  out << "conformance: " << t.passed << " passed, " << t.failed + t.flaky + t.errors << " failed\n";
+  out << "conformance: " << t.passed << " passed, " << t.failed + t.flaky + t.errors << " failed";
+  if (!report.baseline_file.empty()) {
+    baseline_counts b = count_baseline(report);
+    out << " (" << b.known << " known, " << b.regressions << " regressions against " << report.baseline_file << ")";
+  }
+  out << "\n";
 }
 
 std::string to_json(const rule_book& rules, const run_report& report) {
@@ -211,6 +278,14 @@ std::string to_json(const rule_book& rules, const run_report& report) {
   doc["target_down"] = report.target_down;
   doc["profiles"] = report.profiles;
   doc["notes"] = report.notes;
+  if (!report.baseline_file.empty()) {
+    baseline_counts b = count_baseline(report);
+    std::vector<std::string> changes;
+    for (const auto& c : report.baseline)
+      if (c.kind != baseline_kind::same && c.kind != baseline_kind::known) changes.push_back(describe(c));
+    doc["baseline"] = {{"file", report.baseline_file}, {"regressions", b.regressions}, {"known", b.known},
+                       {"improvements", b.improvements}, {"changed", b.changed}, {"changes", changes}};
+  }
   auto verdicts = rule_verdicts(rules, report.cases, report.repeat);
   rule_totals t = count_rules(verdicts);
   doc["totals"] = {{"passed", t.passed},   {"failed", t.failed},   {"warned", t.warned},
@@ -226,6 +301,8 @@ std::string to_json(const rule_book& rules, const run_report& report) {
     for (const auto* c : v.failed) failed.push_back(case_name(*c, report.repeat));
     entry["failed_in"] = failed;
     entry["blocked_by"] = v.blocked_by;
+    if (const baseline_change* b = baseline_of(report, v.spec->id))
+      entry["baseline"] = {{"expected", name_of(b->was)}, {"change", baseline_kind_name(b->kind)}, {"reason", b->reason}};
     if (report.repeat > 1) {
       nlohmann::ordered_json runs = nlohmann::ordered_json::object();
       for (const auto& [verdict_seen, n] : v.runs) runs[std::string(name_of(verdict_seen))] = n;
@@ -254,76 +331,66 @@ std::string to_json(const rule_book& rules, const run_report& report) {
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+// JUnit as CI plugins read it: one test per rule, classname protocol.section, so a defect is one failed
+// test; the evidence (the first failing case's message, notes, wire log) in the test's system-out.
 std::string to_junit(const rule_book& rules, const run_report& report) {
-  auto verdicts = rule_verdicts(rules, report.cases, report.repeat);
-  std::ostringstream rule_cases;
-  int tests = 0, failures = 0, errors = 0, skipped = 0;
-  // A testcase element: failure/error/skipped by verdict; a WARN (without --strict) is a pass with a message.
-  auto testcase = [&](std::ostringstream& out, const std::string& classname, const std::string& name, double seconds,
-                      verdict v, const std::string& message, const std::string& body) {
-    ++tests;
-    out << "    <testcase classname=\"" << xml_escape(classname) << "\" name=\"" << xml_escape(name) << "\" time=\""
-        << seconds << "\"";
-    if (v == verdict::pass) {
-      out << "/>\n";
-      return;
-    }
-    out << ">\n";
-    std::string tag = v == verdict::fail || v == verdict::flaky ? "failure" : v == verdict::error ? "error"
-                      : v == verdict::warn                        ? "system-out"
-                                                                  : "skipped";
-    failures += tag == "failure";
-    errors += tag == "error";
-    skipped += tag == "skipped";
-    std::string text = std::string(name_of(v)) + ": " + message;
-    if (tag == "system-out")
-      out << "      <system-out>" << xml_escape(text + "\n" + body) << "</system-out>\n";
-    else
-      out << "      <" << tag << " message=\"" << xml_escape(text) << "\">" << xml_escape(body) << "</" << tag << ">\n";
-    out << "    </testcase>\n";
-  };
+  std::string suite_name = "parley-conform " + rules.protocol;
+  if (!report.target_error.empty())
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"" + xml_escape(suite_name) +
+           "\" tests=\"1\" failures=\"0\" errors=\"1\">\n  <testsuite name=\"" + xml_escape(suite_name) +
+           " target\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase classname=\"" +
+           xml_escape(rules.protocol) + ".target\" name=\"preflight\">\n      <error message=\"" +
+           xml_escape("ERROR: the target cannot be tested: " + report.target_error) + "\"/>\n    </testcase>\n  </testsuite>\n</testsuites>\n";
 
-  for (const auto& v : verdicts) {
+  std::map<std::string, double> seconds;  // a rule's time: its cases' time
+  for (const auto& c : report.cases)
+    for (const auto& id : c.rules) seconds[id] += c.ms / 1000;
+  std::ostringstream tests_xml;
+  int tests = 0, failures = 0, errors = 0, skipped = 0;
+  for (const auto& v : rule_verdicts(rules, report.cases, report.repeat)) {
     if (!v.selected || !v.spec->testable) continue;
-    std::string message = v.detail;
-    std::string body;
+    ++tests;
+    std::string evidence = v.detail, log;
     if (!v.failed.empty()) {
       const case_result& first = *v.failed.front();
       const rule_result* rr = result_for(first, v.spec->id);
-      message += (message.empty() ? "" : "; ") + case_name(first, report.repeat) + ": " + (rr ? rr->message : first.message);
-      body = wire_text(first);
+      evidence += (evidence.empty() ? "" : "; ") + case_name(first, report.repeat) + ": " + (rr ? rr->message : first.message);
+      if (rr && rr->line) log += "at " + first.file + ":" + std::to_string(rr->line) + "\n";
+      for (const auto& n : first.notes) log += "note: " + n + "\n";
+      log += "wire log of " + first.id + ":\n" + wire_text(first);
+      if (!first.target_output.empty()) log += "output of the implementation under test (tail):\n" + first.target_output;
     }
-    if (message.empty()) message = v.spec->summary;
-    testcase(rule_cases, rules.protocol + ".rules", v.spec->id, 0, v.outcome, message, body);
-  }
-  int rule_tests = tests, rule_failures = failures, rule_errors = errors, rule_skipped = skipped;
-  tests = failures = errors = skipped = 0;
-  std::ostringstream case_cases;
-  double total_ms = 0;
-  for (const auto& r : report.cases) {
-    total_ms += r.ms;
-    std::string names;
-    for (const auto& id : r.rules) names += (names.empty() ? "" : " ") + id;
-    testcase(case_cases, rules.protocol + ".cases." + names, case_name(r, report.repeat), r.ms / 1000, r.outcome,
-             r.message, wire_text(r));
+    const baseline_change* b = baseline_of(report, v.spec->id);
+    bool known = b && b->kind == baseline_kind::known;
+    std::string verdict_name(name_of(v.outcome));
+    std::string tag = known ? "skipped"
+                      : v.outcome == verdict::fail || v.outcome == verdict::flaky ? "failure"
+                      : v.outcome == verdict::error                               ? "error"
+                      : v.outcome == verdict::blocked || v.outcome == verdict::skip ||
+                              v.outcome == verdict::not_implemented
+                          ? "skipped"
+                          : "";
+    std::string message = (known ? "known " + verdict_name + " (baseline" + (b->reason.empty() ? "" : ": " + b->reason) + ")"
+                                 : verdict_name) +
+                          (evidence.empty() ? "" : ": " + evidence);
+    failures += tag == "failure";
+    errors += tag == "error";
+    skipped += tag == "skipped";
+    tests_xml << "    <testcase classname=\"" << xml_escape(rules.protocol + "." + (v.spec->section.empty() ? "rules" : v.spec->section))
+              << "\" name=\"" << xml_escape(v.spec->id) << "\" time=\"" << seconds[v.spec->id] << "\">\n";
+    if (!tag.empty())
+      tests_xml << "      <" << tag << " message=\"" << xml_escape(message) << "\" type=\"" << verdict_name << "\">"
+                << xml_escape(v.spec->level + ": " + v.spec->summary) << "</" << tag << ">\n";
+    if (v.outcome != verdict::pass)  // a WARN without --strict passes, with its evidence here
+      tests_xml << "      <system-out>" << xml_escape(message + "\n" + log) << "</system-out>\n";
+    tests_xml << "    </testcase>\n";
   }
   std::ostringstream out;
-  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"parley-conform " << xml_escape(rules.protocol)
-      << "\">\n";
-  out << "  <testsuite name=\"parley-conform " << xml_escape(rules.protocol) << " rules\" tests=\"" << rule_tests
-      << "\" failures=\"" << rule_failures << "\" errors=\"" << rule_errors << "\" skipped=\"" << rule_skipped
-      << "\" time=\"" << report.seconds << "\">\n"
-      << rule_cases.str() << "  </testsuite>\n";
-  out << "  <testsuite name=\"parley-conform " << xml_escape(rules.protocol) << " cases\" tests=\"" << tests
-      << "\" failures=\"" << failures << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\""
-      << total_ms / 1000 << "\">\n"
-      << case_cases.str() << "  </testsuite>\n</testsuites>\n";
-  if (!report.target_error.empty())
-    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"parley-conform " + xml_escape(rules.protocol) +
-           "\">\n  <testsuite name=\"parley-conform " + xml_escape(rules.protocol) +
-           " target\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase classname=\"" +
-           xml_escape(rules.protocol) + ".target\" name=\"preflight\">\n      <error message=\"" +
-           xml_escape("ERROR: " + report.target_error) + "\"/>\n    </testcase>\n  </testsuite>\n</testsuites>\n";
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"" << xml_escape(suite_name) << "\" tests=\""
+      << tests << "\" failures=\"" << failures << "\" errors=\"" << errors << "\" time=\"" << report.seconds << "\">\n"
+      << "  <testsuite name=\"" << xml_escape(suite_name) << "\" tests=\"" << tests << "\" failures=\"" << failures
+      << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\"" << report.seconds << "\">\n"
+      << tests_xml.str() << "  </testsuite>\n</testsuites>\n";
   return out.str();
 }
 

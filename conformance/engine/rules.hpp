@@ -9,9 +9,9 @@ namespace parley::conform {
 
 struct rule {
   std::string id, level, summary, seed_section;
-  std::string section;  // the spec's numbered section the rule is stated in ("6.2 Login: IDENT")
   bool testable = true;
   std::string untestable_reason;
+  std::string section;  // the spec's numbered section the rule is stated in ("6.2 Login: IDENT")
 };
 
 struct rule_book {

@@ -57,6 +57,23 @@ struct case_result {
   std::vector<std::string> notes;   // what the engine did about the target around this case
 };
 
+// How a rule's verdict compares with the one a baseline file (--baseline) expects of it.
+enum class baseline_kind {
+  same,         // as expected, and nothing to act on (PASS as before, a known WARN)
+  known,        // a known failure: it fails as the baseline says, so it does not fail the run
+  regression,   // worse than the baseline, and bad enough to fail a run: the run fails
+  improvement,  // better than the baseline: "now passes: update the baseline"
+  changed,      // different, neither: not judged this time (BLOCKED, SKIP), or a new WARN without --strict
+};
+
+struct baseline_change {
+  std::string rule;
+  verdict was = verdict::pass;  // the baseline's verdict (PASS for a rule the baseline does not list)
+  verdict now = verdict::pass;
+  baseline_kind kind = baseline_kind::same;
+  std::string reason;  // the baseline line's reason, if any
+};
+
 // A whole run: every case result (of every --repeat run) and what the engine learned about the target.
 struct run_report {
   std::string protocol;
@@ -70,6 +87,8 @@ struct run_report {
   bool interrupted = false;          // SIGINT/SIGTERM: a partial report
   std::vector<std::string> profiles; // the profiles the target offers (empty: the protocol has none)
   std::vector<std::string> notes;    // target health and what the engine did about it
+  std::string baseline_file;         // --baseline: the file the verdicts were compared with ("" without)
+  std::vector<baseline_change> baseline;  // one entry per selected, testable rule, in the book's order
 };
 
 // Orders verdicts by how much they demand attention in a summary: FLAKY and FAIL first, SKIP last.
