@@ -168,10 +168,13 @@ def test_exit_codes_do_not_depend_on_report_options(tmp_path, target, code):
 
 @pytest.mark.parametrize("protocol", ["itp", "securechat", "multiparty", "sslmessager", "peerchat"])
 def test_every_protocol_writes_every_report_and_meets_its_own_baseline(tmp_path, protocol):
-    base, junit, markdown = tmp_path / "b", tmp_path / "j.xml", tmp_path / "s.md"
+    base, junit, markdown, html = tmp_path / "b", tmp_path / "j.xml", tmp_path / "s.md", tmp_path / "r.html"
     proc, report = conform(tmp_path, "--write-baseline", str(base), "--junit", str(junit), "--markdown", str(markdown),
-                           protocol=protocol)
+                           "--html", str(html), protocol=protocol)
     assert proc.returncode == 0, proc.stdout[-3000:]
+    page = html.read_text()  # test_report_html.py drives such pages in a browser
+    assert page.startswith("<!DOCTYPE html>") and f"parley-conform {protocol}" in page
+    assert all(f'id="rule-{r}"' in page or r in page for r in judged(report))
     spec = rules_json(protocol)
     tests = ET.parse(junit).getroot().findall("./testsuite/testcase")
     assert {t.get("name") for t in tests} == set(judged(report))
