@@ -179,7 +179,7 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
       << " rules: " << t.passed << " passed, " << t.failed << " failed, " << t.warned << " warned, " << t.flaky
       << " flaky, " << t.blocked << " blocked, " << t.not_implemented << " not implemented (MAY), " << t.skipped
       << " skipped, " << t.errors << " errors; " << t.untestable << " untestable";
-    if (t.unselected) h << ", " << t.unselected << " not selected";
+    if (t.unselected) h << ", " << t.unselected << " checked by no case of this run";
     return h.str();
   };
   out << headline() << "\n\n";
@@ -200,7 +200,7 @@ void print_console(std::ostream& out, const rule_book& rules, const run_report& 
       detail = "untestable: " + v.spec->untestable_reason;
     } else if (!v.selected) {
       text = "-";
-      detail = "(no case selected)";
+      detail = "(no case of this run checks it)";
     } else {
       text = paint(v.outcome);
       detail = baseline_mark(baseline_of(report, v.spec->id));

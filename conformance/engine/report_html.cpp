@@ -204,7 +204,7 @@ private:
                     std::to_string(t.blocked) + " blocked, " + std::to_string(t.not_implemented) +
                     " not implemented (MAY), " + std::to_string(t.skipped) + " skipped, " + std::to_string(t.errors) +
                     " errors; " + std::to_string(t.untestable) + " untestable";
-    if (t.unselected) h += ", " + std::to_string(t.unselected) + " not selected";
+    if (t.unselected) h += ", " + std::to_string(t.unselected) + " checked by no case of this run";
     out_ += "<p id=\"headline\"><b>" + esc(h) + "</b></p>\n<p class=\"mono\" id=\"closing\">conformance: " +
             std::to_string(t.passed) + " passed, " + std::to_string(t.failed + t.flaky + t.errors) + " failed</p>\n";
   }
@@ -269,7 +269,7 @@ private:
 
   std::string rule_detail(const rule_verdict& v) const {
     if (!v.spec->testable) return "untestable: " + esc(v.spec->untestable_reason);
-    if (!v.selected) return "<span class=\"muted\">(no case selected)</span>";
+    if (!v.selected) return "<span class=\"muted\">(no case of this run checks it)</span>";
     std::string text = v.detail.empty() ? "" : esc(v.detail) + ": ";
     for (std::size_t i = 0; i < v.cases.size(); ++i) {
       const case_result* first = first_run(v.cases[i]);
