@@ -1,6 +1,7 @@
-// Reports of a run: a console report organised by rule, JSON and JUnit XML. All three carry the same rule
-// verdicts (BLOCKED and FLAKY included) and case results; failures carry what was expected, what arrived,
-// and the failing case's wire log (every connection of the case, in time order).
+// Reports of a run: a console report organised by rule, JSON, JUnit XML and a Markdown summary (the HTML
+// page is report_html.hpp). All carry the same rule verdicts (BLOCKED and FLAKY included) and, with
+// --baseline, the same comparison; failures carry what was expected, what arrived, and the failing case's
+// wire log (every connection of the case, in time order).
 #pragma once
 
 #include <ostream>
