@@ -2,7 +2,6 @@
 
 #include <array>
 
-#include "impl/core/encoding.hpp"
 
 namespace parley::multiparty {
 namespace {
@@ -36,34 +35,6 @@ constexpr std::array<client_fault_info, 14> table{{
      "ignores a close notification: does not say so and still sends to the session", "MP-CLIENT-12"},
 }};
 
-// open_login_res with the checks the fault leaves out: only what the faulty client still looks at.
-result<login_response> open_leniently(client_fault fault, byte_view tk, byte_view frame) {
-  auto opened = open_frame(tk, direction::to_client, frame);
-  if (!opened) return opened.error();
-  const header& h = opened->h;
-  bool type_ok = fault == client_fault::any_login_res_type || h.type == static_cast<std::uint16_t>(msg_type::login_res);
-  if (!type_ok || h.sqn != 1 || h.sid != 0 || h.uid != 0) return errc::bad_login;
-  auto lines = lines_of(as_chars(opened->payload));
-  if (!lines || lines->size() < 2) return errc::bad_login;
-  auto hash = core::from_hex((*lines)[0]);
-  auto random = core::from_hex((*lines)[1]);
-  if (!hash || !random || random->size() != 32) return errc::bad_login;
-  login_response r{.request_hash = std::move(*hash), .server_random = std::move(*random), .directory = {}};
-  for (std::size_t i = 2; i < lines->size(); ++i) {
-    std::string_view line = (*lines)[i];
-    auto a = line.find(' '), b = line.rfind(' ');
-    if (a == std::string_view::npos || a == b) return errc::bad_login;
-    auto uid = id_from_hex(line.substr(a + 1, b - a - 1));
-    auto der = core::from_base64(line.substr(b + 1));
-    if (!uid || !der) return errc::bad_login;
-    auto key = core::pkey::from_public_der(*der);
-    if (!key) return errc::bad_login;
-    if (fault != client_fault::trust_directory_uids && uid_of(*key) != *uid) return errc::bad_login;
-    r.directory.push_back({std::string(line.substr(0, a)), *uid, std::move(*key)});
-  }
-  return r;
-}
-
 }  // namespace
 
 std::span<const client_fault_info> all_client_faults() noexcept { return table; }
@@ -73,9 +44,8 @@ std::optional<client_fault> client_fault_from_name(std::string_view name) noexce
 }
 
 result<login_response> open_login_res_with(client_fault fault, byte_view tk, byte_view frame) {
-  if (fault == client_fault::any_login_res_type || fault == client_fault::trust_directory_uids)
-    return open_leniently(fault, tk, frame);
-  return open_login_res(tk, frame);
+  return open_login_res(tk, frame, {.type = fault != client_fault::any_login_res_type,
+                                    .uids = fault != client_fault::trust_directory_uids});
 }
 
 }  // namespace parley::multiparty

@@ -13,6 +13,17 @@ namespace {
 
 constexpr std::size_t random_size = 32;
 
+// Splits "a\nb\nc\n" into lines; every line must end in '\n'. Empty input: no lines.
+std::optional<std::vector<std::string_view>> lines_of(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    if (nl == std::string_view::npos) return std::nullopt;
+    out.push_back(text.substr(0, nl));
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
 
 // The grammar's hex is lower-case only (MP-LOGIN-04): one spelling per value, as the signature covers text.
 bool lower_hex(std::string_view s) {
@@ -99,12 +110,12 @@ result<bytes> make_login_res(byte_view tk, byte_view request_frame, byte_view se
   return seal_frame(tk, direction::to_client, h, as_bytes(plain));
 }
 
-result<login_response> open_login_res(byte_view tk, byte_view frame) {
+result<login_response> open_login_res(byte_view tk, byte_view frame, login_res_checks checks) {
   auto opened = open_frame(tk, direction::to_client, frame);
   if (!opened) return opened.error();
   const header& h = opened->h;
-  if (h.type != static_cast<std::uint16_t>(msg_type::login_res) || h.sqn != 1 || h.sid != 0 || h.uid != 0)
-    return errc::bad_login;
+  bool type_ok = !checks.type || h.type == static_cast<std::uint16_t>(msg_type::login_res);
+  if (!type_ok || h.sqn != 1 || h.sid != 0 || h.uid != 0) return errc::bad_login;
   auto lines = lines_of(as_chars(opened->payload));
   if (!lines || lines->size() < 2) return errc::bad_login;
   login_response r;
@@ -121,7 +132,7 @@ result<login_response> open_login_res(byte_view tk, byte_view frame) {
     auto der = core::from_base64(line.substr(b + 1));
     if (!uid || !der) return errc::bad_login;
     auto key = core::pkey::from_public_der(*der);
-    if (!key || uid_of(*key) != *uid) return errc::bad_login;  // a uid is its key's hash, nothing else
+    if (!key || (checks.uids && uid_of(*key) != *uid)) return errc::bad_login;  // a uid is its key's hash
     r.directory.push_back({std::string(line.substr(0, a)), *uid, std::move(*key)});
   }
   return r;
@@ -135,17 +146,6 @@ result<session_keys> derive_keys(byte_view client_random, byte_view server_rando
   auto s2c = core::hkdf_sha256(ikm, salt, as_bytes("parley-mp-v1 s2c"), 32);
   if (!c2s || !s2c) return errc::bad_login;
   return session_keys{std::move(*c2s), std::move(*s2c)};
-}
-
-std::optional<std::vector<std::string_view>> lines_of(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    if (nl == std::string_view::npos) return std::nullopt;
-    out.push_back(text.substr(0, nl));
-    text.remove_prefix(nl + 1);
-  }
-  return out;
 }
 
 }  // namespace parley::multiparty

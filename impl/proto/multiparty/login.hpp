@@ -4,9 +4,7 @@
 // hash; both derive per-direction session keys with HKDF from two fresh randoms.
 #pragma once
 
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "impl/core/crypto/pkey.hpp"
@@ -55,14 +53,17 @@ struct login_response {
   bytes request_hash, server_random;
   std::vector<directory_entry> directory;
 };
-result<login_response> open_login_res(byte_view tk, byte_view frame);
+// What open_login_res checks beyond the seal. All on by default; only the reference client's planted faults
+// (impl/client/multiparty/faults.hpp) turn one off, to misbehave in exactly that one way.
+struct login_res_checks {
+  bool type = true;  // the frame's type is login_res
+  bool uids = true;  // each directory uid is its key's hash
+};
+result<login_response> open_login_res(byte_view tk, byte_view frame, login_res_checks checks = {});
 
 struct session_keys {
   bytes to_server, to_client;
 };
 result<session_keys> derive_keys(byte_view client_random, byte_view server_random, byte_view request_frame);
-
-// Splits a login payload "a\nb\nc\n" into lines; nullopt unless every line ends in '\n'. Empty: no lines.
-std::optional<std::vector<std::string_view>> lines_of(std::string_view text);
 
 }  // namespace parley::multiparty
