@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "impl/core/crypto/test_keys.hpp"
 #include "impl/server/multiparty/hub.hpp"
 
 namespace parley::multiparty {
@@ -10,14 +11,8 @@ namespace {
 
 constexpr std::uint64_t clock_ms = 1'800'000'000'000;
 
-core::pkey public_of(const core::pkey& key) { return *core::pkey::from_public_pem(key.public_pem()); }
-
-const core::pkey& key_of(const std::string& name) {
-  static std::map<std::string, core::pkey> keys;
-  auto it = keys.find(name);
-  if (it == keys.end()) it = keys.emplace(name, *core::pkey::generate_rsa(2048)).first;
-  return it->second;
-}
+using core::testing::key_of;
+using core::testing::public_of;
 
 struct peer {
   std::unique_ptr<agent> a;

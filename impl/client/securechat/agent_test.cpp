@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "impl/core/crypto/test_keys.hpp"
 #include "impl/proto/securechat/codec.hpp"
 #include "impl/proto/securechat/crypto.hpp"
 #include "impl/server/securechat/hub.hpp"
@@ -10,12 +11,7 @@
 namespace parley::securechat {
 namespace {
 
-const core::pkey& key_of(const std::string& name) {
-  static std::map<std::string, core::pkey> keys;
-  auto it = keys.find(name);
-  if (it == keys.end()) it = keys.emplace(name, *core::pkey::generate_rsa(2048)).first;
-  return it->second;
-}
+using core::testing::key_of;
 
 class SecurechatAgent : public ::testing::Test {
 protected:

@@ -7,18 +7,14 @@
 #include <set>
 
 #include "impl/client/securechat/agent.hpp"
+#include "impl/core/crypto/test_keys.hpp"
 #include "impl/proto/securechat/codec.hpp"
 #include "impl/proto/securechat/crypto.hpp"
 
 namespace parley::securechat {
 namespace {
 
-const core::pkey& key_of(const std::string& name) {
-  static std::map<std::string, core::pkey> keys;
-  auto it = keys.find(name);
-  if (it == keys.end()) it = keys.emplace(name, *core::pkey::generate_rsa(2048)).first;
-  return it->second;
-}
+using core::testing::key_of;
 
 core::pkey public_of(const std::string& name) { return *core::pkey::from_public_pem(key_of(name).public_pem()); }
 

@@ -2,17 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "impl/core/crypto/test_keys.hpp"
+
 namespace parley::multiparty {
 namespace {
 
-core::pkey public_of(const core::pkey& key) { return *core::pkey::from_public_pem(key.public_pem()); }
-
-const core::pkey& key_of(const std::string& name) {
-  static std::map<std::string, core::pkey> keys;
-  auto it = keys.find(name);
-  if (it == keys.end()) it = keys.emplace(name, *core::pkey::generate_rsa(2048)).first;
-  return it->second;
-}
+using core::testing::key_of;
+using core::testing::public_of;
 
 // A client written against the codec only: what the hub must interoperate with.
 struct client {
