@@ -264,6 +264,17 @@ run_report suite::run(int jobs) {
   return report;
 }
 
+namespace {
+
+// How judge_client_health ends the message of a case whose launched client exited before it connected.
+constexpr std::string_view never_connected = " before it connected";
+
+bool client_never_connected(const case_result& r) {
+  return r.outcome == verdict::error && r.message.ends_with(never_connected);
+}
+
+}  // namespace
+
 long suite::probe_client_events(std::vector<case_result>& results, std::vector<bool>& done) {
   events_off_ = settings_.no_events;
   // The reference client prints Parley's events. A launched client's first case runs alone, first: it shows
@@ -279,7 +290,7 @@ long suite::probe_client_events(std::vector<case_result>& results, std::vector<b
   suspicion ignored;
   case_result r = run_case(c, 0, ignored);
   // A client that never connected printed nothing to judge events by either.
-  if (!events_off_ && !client_printed_events_ && !r.message.ends_with(" before it connected")) {
+  if (!events_off_ && !client_printed_events_ && !client_never_connected(r)) {
     events_off_ = true;
     note("the client printed no JSON events in case " + c.id + ": the event checks are skipped, and rules only they "
          "can show are SKIP (--no-events says so at once)");
@@ -294,7 +305,7 @@ long suite::probe_client_events(std::vector<case_result>& results, std::vector<b
 // file) would do so in every case: like an unreachable server, that is one ERROR for the run (exit code 3),
 // with the client's status and output, not an ERROR per case.
 bool suite::client_cannot_start(const case_result& first, run_report& report) const {
-  if (first.outcome != verdict::error || !first.message.ends_with(" before it connected")) return false;
+  if (!client_never_connected(first)) return false;
   report.target_error = first.message + " (case " + first.id + ")";
   report.notes.insert(report.notes.begin(), notes_.begin(), notes_.end());
   if (!first.target_output.empty()) report.notes.push_back("its output (tail):\n" + first.target_output);
@@ -324,7 +335,7 @@ void suite::judge_client_health(case_context& ctx, const test_case& c, steps_out
   bool before_connecting = o.failed_index >= 0 && c.steps[static_cast<std::size_t>(o.failed_index)].op == "accept";
   if (before_connecting) {
     o.harness_error = true;
-    o.failure = "the client " + status + " before it connected";
+    o.failure = "the client " + status + std::string(never_connected);
     return;
   }
   std::string what = status == "exited with code 0" ? "the client exited (code 0) during the case"
