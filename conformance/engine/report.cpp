@@ -50,8 +50,6 @@ std::string wire_text(const case_result& r) {
   return out.str();
 }
 
-bool counts_as_failure(verdict v) { return v == verdict::fail || v == verdict::flaky || v == verdict::error; }
-
 std::string baseline_kind_name(baseline_kind k) {
   switch (k) {
     case baseline_kind::same: return "same";
@@ -139,7 +137,7 @@ int exit_code(const rule_book& rules, const run_report& report) {
     return regressed ? 1 : 0;
   }
   for (const auto& v : rule_verdicts(rules, report.cases, report.repeat))
-    if (v.selected && v.spec->testable && counts_as_failure(v.outcome)) return 1;
+    if (v.selected && v.spec->testable && fails_run(v.outcome, report.strict)) return 1;
   for (const auto& c : report.cases)
     if (c.outcome == verdict::error) return 1;
   return 0;
