@@ -17,6 +17,7 @@
 #include "conformance/engine/runner.hpp"
 #include "conformance/engine/suite.hpp"
 #include "conformance/engine/suite_files.hpp"
+#include "conformance/engine/target_options.hpp"
 #include "conformance/engine/traffic_capture.hpp"
 #include "impl/cli/args.hpp"
 #include "impl/core/crypto/x509.hpp"
@@ -143,19 +144,6 @@ bool writable(const std::string& file) {
   return std::filesystem::is_directory(dir) && access(dir.c_str(), W_OK) == 0;
 }
 
-// --profile NAME: a profile of the protocol by name (peerchat/1) or short form (v1).
-std::string profile_named(const parley::conform::adapter& a, const std::string& name) {
-  std::string known;
-  for (const auto& p : a.profiles()) {
-    auto slash = p.rfind('/');
-    std::string short_form = slash == std::string::npos ? p : "v" + p.substr(slash + 1);
-    if (name == p || name == short_form) return p;
-    known += (known.empty() ? "" : ", ") + p + " (" + short_form + ")";
-  }
-  if (known.empty()) throw parley::cli::usage_error(a.protocol() + " has no profiles; --profile does not apply");
-  throw parley::cli::usage_error("--profile " + name + " is not one of " + known);
-}
-
 // --rule, --level, --section: checked here, so a typo is a usage error and not an empty run.
 parley::conform::rule_selection selection_of(const parley::cli::args& args) {
   parley::conform::rule_selection s;
@@ -181,12 +169,6 @@ parley::conform::baseline read_baseline(const std::string& file) {
   std::stringstream text;
   text << in.rdbuf();
   return parley::conform::parse_baseline(text.str(), file);  // a malformed line: exit 2, naming it
-}
-
-std::string own_directory() {
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string(".") : self.parent_path().string();
 }
 
 // parley-conform keys: the key pairs that tests and users need (securechat's key store layout).
@@ -291,48 +273,9 @@ int run(const std::string& protocol, const parley::cli::args& args) {
   run_settings settings;
   settings.bin_dir = own_directory();
   settings.strict = args.has("--strict");
-  settings.real_time = args.has("--real-time");
-  settings.fresh = args.has("--fresh");
-  settings.time_scale = args.real("--time-scale", 1.0, 0.1, 100.0);
   settings.record_dir = args.get_or("--record-corpus", "");
-  std::string role = args.get_or("--role", "server");
-  if (role != "server" && role != "client") throw parley::cli::usage_error("--role is server or client");
-  std::string target_name = "the built-in reference implementation";
-  if (args.has("--target") && args.has("--launch")) throw parley::cli::usage_error("--target and --launch exclude each other");
-  if (auto t = args.get("--target")) {
-    if (role == "client") throw parley::cli::usage_error("--target is a server; use --launch with --role client");
-    if (!parley::net::split_host_port(*t, settings.host, settings.port))
-      throw parley::cli::usage_error("--target must be HOST:PORT, not '" + *t + "'");
-    settings.kind = target_kind::address;
-    settings.test_clients = false;
-    target_name = *t;
-  } else if (auto l = args.get("--launch")) {
-    if (role == "server") {
-      if (l->find("{port}") == std::string::npos) throw parley::cli::usage_error("--launch needs {port} in the command");
-      settings.kind = target_kind::launch;
-      settings.launch_command = *l;
-      settings.test_clients = false;
-    } else {
-      settings.client_command = *l;
-      settings.test_servers = false;
-    }
-    target_name = "'" + *l + "'";
-  }
+  std::string target_name = apply_target_options(args, *adapter, settings);
   settings.repeat = static_cast<int>(args.number("--repeat", 1, 1, 1000));
-  settings.type_delay_ms = static_cast<double>(args.number("--type-delay", 50, 0, 10000));
-  settings.no_events = args.has("--no-events");
-  if (auto p = args.get("--profile")) settings.profile = profile_named(*adapter, *p);
-  settings.ready_regex = args.get_or("--ready", "");
-  if (!settings.ready_regex.empty()) {
-    try {
-      std::regex check(settings.ready_regex);
-    } catch (const std::regex_error& e) {
-      throw parley::cli::usage_error("--ready is not a regular expression: " + std::string(e.what()));
-    }
-  }
-  if (args.has("--ready-delay")) settings.ready_delay_ms = static_cast<double>(args.number("--ready-delay", 0, 0, 600000));
-  if ((args.has("--ready") || args.has("--ready-delay")) && settings.kind != target_kind::launch)
-    throw parley::cli::usage_error("--ready and --ready-delay are for a server started with --launch");
   // A report that cannot be written is a mistake to hear about now, not after the run.
   for (const char* flag : {"--report-json", "--junit", "--html", "--markdown", "--write-baseline", "--pcap", "--keylog"})
     if (auto f = args.get(flag); f && !writable(*f))
@@ -345,8 +288,6 @@ int run(const std::string& protocol, const parley::cli::args& args) {
   baseline expected;
   if (auto f = args.get("--baseline")) expected = read_baseline(*f);
 
-  settings.keys_dir = args.get_or("--keys", "");
-  settings.accounts = args.all("--user");
   if (auto problem = adapter->prepare(settings); !problem.empty()) {
     std::cerr << "parley-conform: " << problem << "\n";
     return 2;
@@ -421,12 +362,13 @@ int main(int argc, char** argv) {
     list.erase(list.begin());
     if (protocol == "keys") return make_keys(parley::cli::args(list, {}, {"--out", "--users", "--bits"}));
     if (protocol == "certs") return make_certs(parley::cli::args(list, {}, {"--out", "--name", "--days"}));
-    parley::cli::args args(list, {"--fresh", "--real-time", "--list", "--strict", "--coverage", "--no-color", "--help",
-                                  "--no-events"},
-                           {"--target", "--launch", "--role", "--time-scale", "--case", "--jobs", "--report-json",
-                            "--junit", "--record-corpus", "--cases", "--rules", "--keys", "--user", "--repeat",
-                            "--profile", "--ready", "--ready-delay", "--type-delay", "--rule", "--level", "--section",
-                            "--markdown", "--baseline", "--write-baseline", "--html", "--pcap", "--keylog"});
+    std::set<std::string> flags = {"--list", "--strict", "--coverage", "--no-color", "--help"};
+    std::set<std::string> options = {"--case", "--jobs", "--report-json", "--junit", "--record-corpus", "--cases",
+                                     "--rules", "--repeat", "--rule", "--level", "--section", "--markdown",
+                                     "--baseline", "--write-baseline", "--html", "--pcap", "--keylog"};
+    flags.insert(parley::conform::target_flags.begin(), parley::conform::target_flags.end());
+    options.insert(parley::conform::target_options.begin(), parley::conform::target_options.end());
+    parley::cli::args args(list, flags, options);
     if (args.has("--help")) {
       std::cout << usage;
       return 0;

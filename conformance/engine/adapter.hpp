@@ -78,6 +78,9 @@ public:
   virtual std::unique_ptr<builtin_server> start_builtin(const timing& t) const = 0;
   // The reference client's command, with {port} and {name} placeholders, given the engine's own folder.
   virtual std::string reference_client_command(const std::string& bin_dir) const = 0;
+  // The reference server's arguments after `parley-server PROTOCOL`, with {port}, the timing and the
+  // adapter's placeholders: how parley-fuzz launches it when given no target.
+  virtual std::string reference_server_arguments() const { return "--port {port}"; }
   // Runs a protocol step ("itp.login"). Returns an empty string on success, else what went wrong; a
   // failure may name the rule it breaks with case_context::blame. Throws case_error for a malformed step.
   virtual std::string run_step(const step& s, case_context& ctx) const = 0;
@@ -134,6 +137,11 @@ public:
   // The profiles a target of this protocol may offer, the fullest last (peerchat: peerchat/1, peerchat/2);
   // empty when the protocol has none. --profile takes a name or its short form (v1 for peerchat/1).
   virtual std::vector<std::string> profiles() const { return {}; }
+  // Whether the target still serves users after what a case did to it (expect_alive, parley-fuzz's
+  // liveness oracle): steps in a case's YAML form that log a new user in on connection `alive` and make one
+  // round trip, then leave. ${probe} is a user name unique to the case. "" : the preflight (identify) is
+  // the probe.
+  virtual std::string probe_steps() const { return {}; }
   // The rule that sessions are served independently: what a target breaks when it resets connections
   // opened close together, or dies because of one session's input.
   virtual std::string independence_rule() const { return {}; }

@@ -3,17 +3,19 @@
 #include <charconv>
 #include <set>
 
+#include "impl/core/encoding.hpp"
+
 namespace parley::conform {
 namespace {
 
 const std::set<std::string> engine_ops = {
     "connect", "send", "send_raw", "expect", "expect_silence", "expect_close", "close", "reset", "wait",
     "accept", "launch_client", "client_input", "close_client_input", "expect_event", "expect_no_event",
-    "expect_none"};
+    "expect_none", "expect_alive"};
 
 const std::set<std::string> step_keys = {"conn", "text", "bytes", "match", "any_of", "capture", "icase", "repeat",
                                          "split_at", "within", "not_before", "gap", "kind", "ms", "command", "skip", "from",
-                                         "rule", "delay", "prefix"};
+                                         "rule", "delay", "prefix", "hex", "lenient"};
 
 [[noreturn]] void fail(const std::string& origin, const YAML::Node& node, const std::string& why) {
   throw case_error(origin + ":" + std::to_string(node.Mark().line + 1) + ": " + why);
@@ -35,6 +37,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
   if (adapter_op) {
     if (value.IsMap() && value["conn"]) s.conn = value["conn"].as<std::string>();
     if (value.IsMap() && value["rule"]) s.rule = value["rule"].as<std::string>();
+    if (value.IsMap() && value["lenient"]) s.lenient = value["lenient"].as<bool>();
     if (s.conn.empty()) s.conn = "a";
     return s;
   }
@@ -57,6 +60,13 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
     if (value["text"]) s.text = value["text"].as<std::string>();
     if (value["command"]) s.text = value["command"].as<std::string>();
     if (value["bytes"]) s.text = value["bytes"].as<std::string>();
+    if (value["hex"]) {
+      if (s.op != "send_raw") fail(origin, value["hex"], "hex is for send_raw");
+      auto decoded = core::from_hex(value["hex"].as<std::string>());
+      if (!decoded) fail(origin, value["hex"], "hex is not an even number of hex digits");
+      s.text.assign(decoded->begin(), decoded->end());
+    }
+    if (value["lenient"]) s.lenient = value["lenient"].as<bool>();
     if (value["match"]) s.matches = {value["match"].as<std::string>()};
     if (value["any_of"]) s.matches = value["any_of"].as<std::vector<std::string>>();
     if (value["capture"]) s.capture = value["capture"].as<std::vector<std::string>>();

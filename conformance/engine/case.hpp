@@ -25,10 +25,28 @@ struct duration_expr {
   bool empty() const { return text.empty(); }
 };
 
+// A step's argument map. YAML::Node is a handle whose assignment writes through to the node it refers
+// to, so copying, swapping or erasing steps would rewrite the arguments of every step sharing that node;
+// this handle's assignment rebinds it instead, as a value would. (Copies still share the map: clone it
+// before changing a copy's arguments.)
+struct step_args : YAML::Node {
+  step_args() = default;
+  step_args(const YAML::Node& node) : YAML::Node(node) {}  // NOLINT: implicit, as a YAML::Node
+  step_args(const step_args&) = default;
+  step_args& operator=(const step_args& other) {
+    reset(other);
+    return *this;
+  }
+  step_args& operator=(const YAML::Node& other) {
+    reset(other);
+    return *this;
+  }
+};
+
 struct step {
   std::string op;                   // connect, send, send_raw, expect, expect_silence, expect_none,
                                     // expect_close, close, reset, wait, accept, launch_client, client_input,
-                                    // close_client_input, expect_event, expect_no_event, or
+                                    // close_client_input, expect_event, expect_no_event, expect_alive, or
                                     // "<protocol>.<name>" for adapter steps
   std::string conn;                 // named connection (default "a")
   std::string text;                 // send: message text; send_raw: exact bytes; client_input: command
@@ -48,7 +66,9 @@ struct step {
   std::string from;                 // connect: the local address to connect from (e.g. 127.0.0.2)
   std::string rule;                 // the rule a failure of this step breaks (default: the adapter's rule for
                                     // the step, else the case's first rule)
-  YAML::Node args;                  // the step's own map, for adapter steps
+  bool lenient = false;             // its failure is logged and the case goes on: the step only brings the
+                                    // target to a state a later check is about (cases written by parley-fuzz)
+  step_args args;                   // the step's own map, for adapter steps
   int line = 0;
 };
 
@@ -69,6 +89,9 @@ struct test_case {
 
 // Parses one YAML document (a case) or a sequence of them. `origin` names the file in errors.
 std::vector<test_case> load_cases(const std::string& yaml_text, const std::string& origin);
+
+// The case as one YAML document that load_cases reads back to the same case (line numbers aside).
+std::string to_yaml(const test_case& c);
 
 // Evaluates a duration in milliseconds; throws case_error for unknown names or malformed text.
 double evaluate(const duration_expr& d, const std::map<std::string, double>& vars, double fallback);

@@ -19,6 +19,12 @@
 
 namespace parley::conform {
 
+// Runs one step; "" on success, else the failure text. Throws case_error for a malformed step.
+std::string execute_step(const step& s, case_context& ctx);
+
+// Whether the target still serves a new user (the adapter's probe_steps, else its preflight): "" or why not.
+std::string probe_target(case_context& ctx);
+
 // The rule each step of `c` is attributed to.
 std::vector<std::string> step_rules(const test_case& c, const adapter& a);
 

@@ -41,6 +41,66 @@ TEST(CaseLoader, RejectsTyposWithFileAndLine) {
   }
 }
 
+// parley-fuzz writes its findings with to_yaml: what it wrote must load back as the same steps, whatever
+// bytes a mutation left in them.
+TEST(CaseWriter, RoundTripsEveryKindOfStep) {
+  std::string binary = std::string("IDENT \x00\xff\r", 10) + "\n~";
+  auto cases = load_cases(R"Y(
+id: fuzz-crash-1
+rules: [ITP-CONN-04]
+description: "found by parley-fuzz: crash"
+fresh: true
+steps:
+  - itp.login: {conn: b, name: "${bob}", lenient: true}
+  - send: {conn: b, text: "no", split_at: [1], gap: "5", lenient: true}
+  - send: {conn: b, text: "~"}
+  - expect: {conn: b, any_of: ["^OK", "^FAIL(0[0-9])"], capture: [code], skip: ["^JOINED "], within: "ping + 1"}
+  - expect_close: {conn: b, kind: rst}
+  - wait: 20
+  - send_raw: {conn: a, bytes: "12", repeat: 3}
+  - itp.seal: {conn: a, tamper: true, text: "true"}
+  - expect_alive: {rule: ITP-CONN-04}
+)Y", "t.yaml");
+  ASSERT_EQ(cases.size(), 1u);
+  test_case c = cases[0];
+  step raw;
+  raw.op = "send_raw";
+  raw.conn = "a";
+  raw.text = binary;
+  raw.lenient = true;
+  c.steps.push_back(raw);
+
+  std::string written = to_yaml(c);
+  auto back = load_cases(written, "written.yaml");
+  ASSERT_EQ(back.size(), 1u) << written;
+  const test_case& b = back[0];
+  EXPECT_EQ(b.id, c.id);
+  EXPECT_EQ(b.rules, c.rules);
+  EXPECT_EQ(b.description, c.description);
+  EXPECT_TRUE(b.fresh);
+  ASSERT_EQ(b.steps.size(), c.steps.size()) << written;
+  for (std::size_t i = 0; i < c.steps.size(); ++i) {
+    const step &x = c.steps[i], &y = b.steps[i];
+    EXPECT_EQ(x.op, y.op) << i;
+    EXPECT_EQ(x.conn, y.conn) << i;
+    EXPECT_EQ(x.text, y.text) << i << "\n" << written;
+    EXPECT_EQ(x.matches, y.matches) << i;
+    EXPECT_EQ(x.capture, y.capture) << i;
+    EXPECT_EQ(x.skip, y.skip) << i;
+    EXPECT_EQ(x.split_at, y.split_at) << i;
+    EXPECT_EQ(x.repeat, y.repeat) << i;
+    EXPECT_EQ(x.within.text, y.within.text) << i;
+    EXPECT_EQ(x.gap.text, y.gap.text) << i;
+    EXPECT_EQ(x.close_kind, y.close_kind) << i;
+    EXPECT_EQ(x.rule, y.rule) << i;
+    EXPECT_EQ(x.lenient, y.lenient) << i;
+  }
+  EXPECT_TRUE(b.steps[7].args["tamper"].as<bool>());
+  EXPECT_EQ(b.steps[7].args["text"].as<std::string>(), "true");
+  EXPECT_EQ(b.steps[0].args["name"].as<std::string>(), "${bob}");
+  EXPECT_NE(written.find("hex:"), std::string::npos) << written;
+}
+
 TEST(Durations, EvaluateSumsAndProducts) {
   std::map<std::string, double> vars{{"ping", 300}, {"pong", 200}};
   EXPECT_EQ(evaluate({"1.5*ping + pong + 100"}, vars, 0), 750);

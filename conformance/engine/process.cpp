@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -179,6 +182,33 @@ unsigned short probe_free_port() {
     port = ntohs(addr.sin_port);
   if (fd >= 0) close(fd);
   return port;
+}
+
+long group_rss_kb(int pgid) {
+  if (pgid <= 0) return 0;
+  long total = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    // /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces, so read after the last ')'.
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    auto close_paren = line.rfind(')');
+    if (close_paren == std::string::npos) continue;
+    std::istringstream fields(line.substr(close_paren + 1));
+    std::string state;
+    long ppid = 0, pgrp = 0;
+    if (!(fields >> state >> ppid >> pgrp) || pgrp != pgid) continue;
+    std::ifstream status(entry.path() / "status");
+    while (std::getline(status, line))
+      if (line.starts_with("VmRSS:")) {
+        total += std::atol(line.c_str() + 6);
+        break;
+      }
+  }
+  return total;
 }
 
 }  // namespace parley::conform

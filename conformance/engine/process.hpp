@@ -27,6 +27,8 @@ public:
   std::optional<std::string> read_line(time_point deadline);
   // Takes in what stdout holds now, without waiting and without consuming lines; true when bytes came.
   bool poll_output();
+  // Its process id, which is also its process group's.
+  int pid() const { return pid_; }
   // SIGTERM to the group, then SIGKILL after `grace`.
   void stop(millis grace = millis(1000));
 
@@ -38,6 +40,10 @@ private:
   std::optional<int> status_;
   int wait_status_ = 0;  // as waitpid gave it
 };
+
+// The resident memory of every process in the group, in KiB (a launched command runs under sh -c, so the
+// server may be the shell's child); 0 when the group is gone.
+long group_rss_kb(int pgid);
 
 // A TCP port that was free a moment ago (bind to 0, read, close).
 unsigned short free_port();

@@ -55,14 +55,17 @@ case_context::case_context(const adapter& a, const run_settings& s, const timing
     : adapter_(a), settings_(s), timing_(t), host_(std::move(host)), port_(port), started_(clock_type::now()),
       last_record_(started_) {
   // Unique user names per case, so cases never collide on a shared target: ${alice} = alice_k3f9.
-  std::string suffix = random_suffix();
+  use_suffix(random_suffix());
+  for (const auto& [name, value] : timing_.vars) vars_[name] = std::to_string(static_cast<long long>(value));
+}
+
+void case_context::use_suffix(const std::string& suffix) {
   for (const char* user : {"alice", "bob", "carol", "dave", "erin"}) vars_[user] = std::string(user) + "_" + suffix;
   vars_["suffix"] = suffix;
   // Names at the edges of the username rule, still unique per case (ITP-IDENT-02 style cases).
   vars_["name3"] = suffix.substr(0, 3);
   vars_["name14"] = "u" + suffix + "_abcdefgh";
   vars_["name15"] = vars_["name14"] + "x";
-  for (const auto& [name, value] : timing_.vars) vars_[name] = std::to_string(static_cast<long long>(value));
 }
 
 case_context::~case_context() = default;
@@ -203,8 +206,11 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
                                        : core::printable(piece));
     record(1, c.index, piece);
     c.last_activity = clock_type::now();
-    if (auto ec = c.stream->write(piece, clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale))))
+    if (!c.write_error.empty()) return lost(name, "sending on " + name + " failed: " + c.write_error + " (an earlier write)");
+    if (auto ec = c.stream->write(piece, clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale)))) {
+      c.write_error = ec.message();
       return lost(name, "sending on " + name + " failed: " + ec.message());
+    }
     from = cut;
     if (from < bytes.size() && gap.count() > 0) std::this_thread::sleep_for(gap);
   }

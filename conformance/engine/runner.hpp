@@ -57,6 +57,7 @@ struct connection {
   std::size_t received = 0;  // bytes received
   time_point last_activity;  // the last bytes sent or received
   bool ours = false;       // the engine opened it (server-role): it ends it politely at the end of the case
+  std::string write_error;  // why a write failed: later writes fail at once (the socket is broken)
 };
 
 // Why a failed step's connection was lost, for the runner's health checks.
@@ -77,6 +78,9 @@ public:
   // ${name} -> value. With regex = true the values are escaped so they match literally.
   std::string substitute(const std::string& text, bool regex = false) const;
   void set(const std::string& name, std::string value) { vars_[name] = std::move(value); }
+  // The 4 characters that make the case's user names unique (${alice} = alice_SUFFIX); random by default,
+  // chosen by parley-fuzz so that a run is the same from the same seed.
+  void use_suffix(const std::string& suffix);
   std::string get(const std::string& name) const;
   double ms(const duration_expr& d, double fallback) const;     // evaluated, not scaled
   time_point deadline(const duration_expr& d, double fallback_ms) const;  // scaled, from now
@@ -103,6 +107,11 @@ public:
   // goodbye), anything else fails.
   std::string expect_close(const std::string& name, const std::string& kind, time_point deadline,
                            const std::vector<std::string>& skip = {});
+  // Whether a connection of that name was opened or accepted and has not ended.
+  bool is_open(const std::string& name) const {
+    auto it = conns_.find(name);
+    return it != conns_.end() && it->second.end == net::read_status::data;
+  }
   // The engine ends the connection: orderly (FIN) or abortive (RST). Its name stays known.
   std::string close(const std::string& name, bool reset);
   // Reads whatever the open connections still hold until the deadline, so a failed case's wire log shows

@@ -29,6 +29,10 @@ public:
   std::string exit_status() { return proc_ ? proc_->describe_exit() : std::string{}; }
   // The last `max` bytes of what it wrote (stdout and stderr).
   std::string output_tail(std::size_t max = 4000) const;
+  // Where its output (stdout and stderr) goes.
+  const std::string& log_path() const { return log_path_; }
+  // The resident memory of the target and its children, in KiB.
+  long rss_kb() const { return proc_ ? group_rss_kb(proc_->pid()) : 0; }
   void stop() {
     if (proc_) proc_->stop();
   }

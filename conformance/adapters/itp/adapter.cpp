@@ -116,6 +116,17 @@ public:
   // A client that never connects breaks ITP-CLIENT-01 first of all.
   std::string client_connect_rule() const override { return "ITP-CLIENT-01"; }
   std::string independence_rule() const override { return "ITP-CONN-04"; }
+  std::string reference_server_arguments() const override {
+    return "--port {port} --ping-interval {ping} --pong-timeout {pong}";
+  }
+  std::string probe_steps() const override {
+    return R"Y(
+- itp.login: {conn: alive, name: "${probe}"}
+- send: {conn: alive, text: USERS}
+- expect: {conn: alive, skip: ["^(JOINED|LEFT|BCST) "], match: "^(OK USERS |FAIL06)"}
+- send: {conn: alive, text: QUIT}
+)Y";
+  }
   // QUIT is valid in every state (ITP-QUIT-01/02): every session the engine opened leaves cleanly.
   std::string farewell(message_framer&) const override { return "QUIT\n"; }
   // The server may PING at any time after login (and a deviant one before): only the PING rules see it.

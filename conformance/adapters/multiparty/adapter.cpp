@@ -157,6 +157,9 @@ public:
   }
   // A connection that misbehaves or ends affects only itself (MP-CONN-04).
   std::string independence_rule() const override { return "MP-CONN-04"; }
+  std::string reference_server_arguments() const override {
+    return "--port {port} --keys {keys} --users {users} --status-interval {status}";
+  }
   // There is no goodbye message: a session ends when its connection does (spec §10.3, MP-CONN-05), so the
   // polite end is a plain close of the TCP connection.
   std::string farewell(message_framer&) const override { return {}; }

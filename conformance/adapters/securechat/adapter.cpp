@@ -249,6 +249,10 @@ public:
 
   std::string independence_rule() const override { return "SC-CONN-03"; }
 
+  std::string reference_server_arguments() const override {
+    return "--port {port} --keys {keys}";
+  }
+
   // The WebSocket handshake, then a join as the first user of the run, left again at once.
   identity identify(case_context& ctx) const override {
     std::string where = ctx.target_host() + ":" + std::to_string(ctx.target_port());

@@ -215,6 +215,9 @@ public:
   std::string step_rule(const step& s) const override { return s.op == "sslmessager.login" ? login_rule : ""; }
   // A misbehaving session must end that session at most (SSLM-CONN-03).
   std::string independence_rule() const override { return "SSLM-CONN-03"; }
+  std::string reference_server_arguments() const override {
+    return "--port {port} --cert {cert} --key {key} --users {users} --check-interval {check} --login-timeout {login}";
+  }
   // A session that is logged in ends with END (SSLM-END-01); one that is not has nothing to end but TLS.
   std::string farewell(message_framer& f) const override {
     auto* lines = dynamic_cast<sslmessager_lines*>(&f);

@@ -1,0 +1,31 @@
+// The target flags parley-conform and parley-fuzz share: what to test (--target, --launch, --role), how to
+// start and wait for it (--ready, --ready-delay), and what it knows (--keys, --user, --profile), so both
+// tools read the same command line the same way.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "conformance/engine/adapter.hpp"
+#include "conformance/engine/runner.hpp"
+#include "impl/cli/args.hpp"
+
+namespace parley::conform {
+
+// The flags (no value) and options (one value) below, for cli::args.
+extern const std::set<std::string> target_flags;
+extern const std::set<std::string> target_options;
+
+// Fills the target part of `settings` from the flags: --target HOST:PORT, --launch 'CMD' (a server, or a
+// client with --role client), --ready, --ready-delay, --profile, --keys, --user, --time-scale,
+// --type-delay, --no-events, --real-time, --fresh. Returns how reports name the target. Throws
+// cli::usage_error for a malformed or contradictory value.
+std::string apply_target_options(const cli::args& args, const adapter& a, run_settings& settings);
+
+// --profile NAME: a profile of the protocol by name (peerchat/1) or short form (v1).
+std::string profile_named(const adapter& a, const std::string& name);
+
+// The folder of the running program (to find parley-client and parley-server beside it).
+std::string own_directory();
+
+}  // namespace parley::conform
