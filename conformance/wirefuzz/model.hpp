@@ -1,0 +1,30 @@
+// What the mutators know of a protocol's grammar: its tokens (the libFuzzer dictionary fuzz/dict/P.dict),
+// how its names and numbers look and where their bounds are, and whether it speaks lines.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "conformance/engine/adapter.hpp"
+
+namespace parley::wirefuzz {
+
+struct fuzz_model {
+  std::vector<std::string> tokens;          // commands, keywords, field names
+  std::string name_alphabet;                // the characters of a valid name
+  std::vector<std::size_t> name_lengths;    // lengths at and around the name rule's bounds
+  std::vector<std::string> numbers;         // numbers at the bounds of the fields that hold them
+  std::vector<std::size_t> long_lengths;    // sizes at and around the line, text and frame limits
+  std::vector<std::string> odd_bytes;       // bytes and UTF-8 sequences a parser must survive
+  bool lines = false;                       // a `send` becomes a line: its terminator can be mutated
+  std::vector<std::string> terminators;     // for line protocols: LF variants to try
+};
+
+// The model of the adapter's protocol; the dictionary is the one compiled into parley-fuzz.
+fuzz_model model_for(const conform::adapter& a);
+
+// Reads a libFuzzer dictionary: one "quoted token" per line (optionally name="token"), \xNN and \\ \"
+// escapes, # comments.
+std::vector<std::string> parse_dictionary(const std::string& text);
+
+}  // namespace parley::wirefuzz

@@ -1,0 +1,77 @@
+#include "conformance/wirefuzz/session.hpp"
+
+#include "conformance/engine/case_run.hpp"
+
+namespace parley::wirefuzz {
+
+conform::step session_step(const conform::step& s, double cap_ms) {
+  conform::step out = s;
+  // A silence or a pause only gives the target time to answer: a fifth of the cap is enough for that.
+  bool pause = s.op == "wait" || s.op == "expect_silence" || s.op == "expect_none";
+  if (pause) out.within = {std::to_string(static_cast<long long>(cap_ms / 5))};
+  else if (s.op.starts_with("expect") && s.op != "expect_alive") out.within = {std::to_string(static_cast<long long>(cap_ms))};
+  return out;
+}
+
+namespace {
+
+// A pattern that a mutation made huge (a captured 64 KiB text substituted into it) is not matched: the
+// standard library's regex compiler recurses per character and would overflow the stack.
+bool too_long_to_match(const conform::step& st, const conform::case_context& ctx) {
+  for (const auto& m : st.matches)
+    if (ctx.substitute(m, true).size() > 4096) return true;
+  return false;
+}
+
+}  // namespace
+
+session_outcome run_session(const conform::adapter& a, const conform::run_settings& s, const conform::test_case& c,
+                            const std::string& host, unsigned short port, const std::string& suffix) {
+  session_outcome out;
+  conform::case_context ctx(a, s, a.real_timing(), host, port);
+  ctx.use_suffix(suffix);
+  if (auto problem = a.begin_case(ctx, false); !problem.empty()) {
+    ++out.unrunnable_steps;
+    return out;
+  }
+  for (const auto& original : c.steps) {
+    if (s.interrupted && s.interrupted->load()) break;
+    conform::step st = session_step(original, 100 * s.time_scale);
+    try {
+      if (!st.matches.empty() && too_long_to_match(st, ctx)) {
+        ++out.unrunnable_steps;
+        continue;
+      }
+      ctx.begin_step(st.rule.empty() ? c.rules.front() : st.rule, false);
+      if (!conform::execute_step(st, ctx).empty()) ++out.failed_steps;
+      ctx.take_blame();
+    } catch (const std::exception&) {  // case_error, a regex made odd by a mutation, a YAML type
+      ++out.unrunnable_steps;
+    }
+  }
+  ctx.drain(clock_type::now() + millis(20));
+  ctx.end_sessions(true);
+  a.end_case(ctx);
+  out.findings = ctx.take_findings();
+  out.record = ctx.take_record();
+  out.wire = ctx.take_wire();
+  return out;
+}
+
+std::string probe(const conform::adapter& a, const conform::run_settings& s, const std::string& host,
+                  unsigned short port, const std::string& suffix) {
+  conform::case_context ctx(a, s, a.real_timing(), host, port);
+  ctx.use_suffix(suffix);
+  if (auto problem = a.begin_case(ctx, false); !problem.empty()) return problem;
+  std::string problem;
+  try {
+    problem = conform::probe_target(ctx);
+  } catch (const std::exception& e) {
+    problem = e.what();
+  }
+  ctx.end_sessions(true);
+  a.end_case(ctx);
+  return problem;
+}
+
+}  // namespace parley::wirefuzz

@@ -1,0 +1,81 @@
+"""parley-fuzz finds what only fuzzing reaches, and its findings replay as conformance cases.
+
+Each reference server has faults of kind "fuzz" (parley-server PROTOCOL --list-faults): a crash, hang or
+spec violation behind a boundary value no conformance case sends. From a fixed seed, with default
+settings, parley-fuzz must find each within 120 s; its minimized case must FAIL the fault's rule (and
+nothing else) under parley-conform against the faulty server. A short run against the unfaulted
+reference server finds nothing."""
+import json
+import os
+import shlex
+import subprocess
+
+import pytest
+
+from test_faults import CONFORM, SERVER, fault_table, LAUNCH
+
+BIN_DIR = os.path.dirname(CONFORM)
+FUZZ = os.path.join(BIN_DIR, "parley-fuzz")
+
+FUZZ_FAULTS = [(p, name) for p in LAUNCH for name, (rules, kind) in fault_table(p).items() if kind == "fuzz"]
+
+
+def fuzz(tmp_path, protocol, *args, timeout=400):
+    report = tmp_path / "fuzz.json"
+    proc = subprocess.run([FUZZ, protocol, "--out", str(tmp_path / "findings"), "--report-json", str(report),
+                           "--quiet", *args], capture_output=True, text=True, timeout=timeout)
+    return proc, (json.loads(report.read_text()) if report.exists() else None)
+
+
+@pytest.mark.parametrize("protocol,fault", FUZZ_FAULTS)
+def test_fuzz_fault_is_found_and_its_case_replays(tmp_path, protocol, fault):
+    declared, _ = fault_table(protocol)[fault]
+    proc, report = fuzz(tmp_path, protocol, "--fault", fault, "--seed", "1", "--seconds", "120",
+                        "--max-findings", "1")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [finding] = report["findings"]
+    assert finding["rule"] in declared, finding
+    assert finding["at_seconds"] <= 120, finding
+    assert finding["replay"].startswith("reproduced"), finding
+
+    # The written case, replayed by parley-conform against the faulty server: that rule FAILs, nothing else.
+    launch = f"'{SERVER}' {protocol} {LAUNCH[protocol]} --fault {fault}"
+    out = tmp_path / "replay.json"
+    replay = subprocess.run([CONFORM, protocol, "--cases", str(tmp_path / "findings" / "cases"), "--launch", launch,
+                             "--no-color", "--report-json", str(out)], capture_output=True, text=True, timeout=120)
+    assert replay.returncode == 1, replay.stdout
+    failed = {r["id"] for r in json.loads(out.read_text())["rules"] if r["verdict"] == "FAIL"}
+    assert failed == {finding["rule"]}, replay.stdout
+    # ... and against the unfaulted server the same case passes: it is about the fault, not the protocol.
+    clean = subprocess.run([CONFORM, protocol, "--cases", str(tmp_path / "findings" / "cases"), "--launch",
+                            f"'{SERVER}' {protocol} {LAUNCH[protocol]}", "--no-color"],
+                           capture_output=True, text=True, timeout=120)
+    assert clean.returncode == 0, clean.stdout
+
+
+@pytest.mark.parametrize("protocol", ["itp"])
+def test_a_short_run_against_the_reference_server_finds_nothing(tmp_path, protocol):
+    proc, report = fuzz(tmp_path, protocol, "--seed", "7", "--seconds", "20")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["findings"] == [] and report["sessions"] > 20, report
+
+
+def test_the_same_seed_makes_the_same_sessions(tmp_path):
+    runs = []
+    for i in range(2):
+        proc, report = fuzz(tmp_path / str(i), "itp", "--seed", "5", "--runs", "15", "--seconds", "60", "--verbose")
+        assert proc.returncode == 0, proc.stderr
+        runs.append([line for line in proc.stderr.splitlines() if line.startswith("    ")])
+    assert runs[0] == runs[1] and len(runs[0]) >= 15
+
+
+def test_usage_and_untestable_targets(tmp_path):
+    proc, _ = fuzz(tmp_path, "itp", "--fault", "x", "--target", "127.0.0.1:1")
+    assert proc.returncode == 2 and "--fault" in proc.stderr, proc.stderr
+    proc, _ = fuzz(tmp_path, "nope")
+    assert proc.returncode == 2, proc.stderr
+    proc, report = fuzz(tmp_path, "itp", "--target", "127.0.0.1:1", "--seconds", "5")
+    assert proc.returncode == 3 and "cannot be fuzzed" in proc.stderr, proc.stderr
+    # A launched command that is no server at all: one clear error, exit 3.
+    proc, report = fuzz(tmp_path, "itp", "--launch", "sleep 30 # {port}", "--seconds", "5")
+    assert proc.returncode == 3, proc.stderr
