@@ -14,6 +14,8 @@ enum class fault_kind {
   exact,    // its rules FAIL in every run
   racy,     // a race: its rules break only some of the time; --repeat shows them FLAKY
   variant,  // a legitimate variant of the protocol (a profile such as peerchat/1 only): breaks no rule
+  fuzz,     // reachable only by fuzzing (a boundary value behind valid crypto or state): no conformance case
+            // triggers it, so the suite passes against it; parley-fuzz must find it
 };
 
 template <class Fault>
@@ -27,8 +29,8 @@ struct fault_info {
   fault_kind kind = fault_kind::exact;
 };
 
-// `--list-faults`: one line per fault, "name TAB description TAB rules", and TAB "racy" or TAB "variant"
-// for those kinds.
+// `--list-faults`: one line per fault, "name TAB description TAB rules", and TAB "racy", "variant" or
+// "fuzz" for those kinds.
 template <class Fault>
 std::string fault_listing(std::span<const fault_info<Fault>> table) {
   std::string out;
@@ -36,6 +38,7 @@ std::string fault_listing(std::span<const fault_info<Fault>> table) {
     out.append(f.name).append("\t").append(f.description).append("\t").append(f.rules);
     if (f.kind == fault_kind::racy) out.append("\tracy");
     if (f.kind == fault_kind::variant) out.append("\tvariant");
+    if (f.kind == fault_kind::fuzz) out.append("\tfuzz");
     out.append("\n");
   }
   return out;
