@@ -70,8 +70,7 @@ void hub::handle_line(core::conn_id conn, session& s, std::string_view line, tim
 void hub::handle(core::conn_id conn, session& s, const c2s::ident& m, time_point now, core::actions& out) {
   if (!s.name.empty()) return fail(conn, fail_code::already_logged_in, out);  // ITP-IDENT-04
   if (planted(fault::crash_on_long_name) && m.name.size() > 14) return out.crash("name longer than 14 characters (fault)");
-  if (planted(fault::crash_on_13_digit_name) && m.name.size() == 13 && valid_username(m.name) &&
-      std::any_of(m.name.begin(), m.name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (planted(fault::crash_on_13_digit_name) && core::fuzz_trigger_name(m.name) && valid_username(m.name))
     return out.crash("a 13-byte name with a digit (fault)");
   bool valid = valid_username(m.name) ||
                (planted(fault::accept_long_name) && m.name.size() == 15 && valid_username(m.name.substr(0, 14)));

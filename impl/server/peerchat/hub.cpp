@@ -84,6 +84,8 @@ void hub::handle(core::conn_id conn, const std::string& text, time_point now, co
 void hub::register_user(core::conn_id conn, connection& c, const client_line& line, core::actions& out) {
   // Spec §5.2's order: name grammar, key, taken name (own included), already registered.
   if (!valid_name(line.argument)) return send(conn, error_line(code::invalid_name), out);  // PC-REG-04
+  if (planted(fault::crash_on_13_digit_register) && core::fuzz_trigger_name(line.argument))
+    return out.crash("REGISTER of a 13-byte name with a digit (fault)");
   std::optional<public_key> key;
   // A peerchat/1-only server does not know keys: like the original, it ignores the extra field.
   if (!line.key.empty() && !v1_only()) {

@@ -7,7 +7,7 @@ namespace {
 
 // The fourth field: the rules the fault breaks (spec/sslmessager/rules.json), which the fault matrix checks
 // are exactly the rules a conformance run against it FAILs.
-constexpr std::array<fault_info, 14> table{{
+constexpr std::array<fault_info, 15> table{{
     {fault::spoofable_sender, "spoofable-sender", "relays MSG with whatever sender name the client wrote",
      "SSLM-MSG-02"},
     {fault::unknown_user_kills_all, "unknown-user-kills-all",
@@ -35,6 +35,9 @@ constexpr std::array<fault_info, 14> table{{
     {fault::unknown_user_kills_listener, "unknown-user-kills-listener",
      "refuses an unknown user, then stops accepting connections; open sessions go on",
      "SSLM-CONN-03"},
+    {fault::crash_on_13_digit_user, "crash-on-13-digit-user",
+     "the process exits (status 1) on an AUTH whose user name is 13 bytes holding a digit, known or not",
+     "SSLM-CONN-03", core::fault_kind::fuzz},
 }};
 
 }  // namespace

@@ -27,6 +27,9 @@ enum class fault {
   relay_to_everyone,       // relays a MSG for an online target to every online user, not just the target
   no_framing,              // takes each read as one message: no line splitting, no fragment timer (the original)
   unknown_user_kills_listener,  // after refusing an unknown user, stops accepting connections (a fragile server)
+  // Only fuzzing reaches these (no case sends their trigger); always appended last (the hub fuzzer's seeds
+  // pick faults by their place in the table).
+  crash_on_13_digit_user,  // the process exits on an AUTH whose name is 13 bytes holding a digit  SSLM-CONN-03
 };
 
 using fault_info = core::fault_info<fault>;

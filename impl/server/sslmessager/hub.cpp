@@ -87,6 +87,8 @@ void hub::handle(core::conn_id conn, connection& c, const std::string& content, 
 }
 
 void hub::login(core::conn_id conn, connection& c, const client_msg::auth& a, core::actions& out) {
+  if (planted(fault::crash_on_13_digit_user) && core::fuzz_trigger_name(a.name))
+    return out.crash("an AUTH name of 13 bytes with a digit (fault)");
   auto user = options_.users.find(a.name);
   bool known = valid_name(a.name) && user != options_.users.end();
   if (!known && planted(fault::unknown_user_kills_all)) {
