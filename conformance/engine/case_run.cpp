@@ -78,6 +78,7 @@ std::string execute_step(const step& s, case_context& ctx) {
   }
   if (s.op == "expect_alive") {
     std::string problem = probe_target(ctx);
+    ctx.take_blame();  // the probe's own login steps name their rules; what fails here is this step's rule
     return problem.empty() ? std::string{} : "the target no longer serves a new user: " + problem;
   }
   throw case_error("unknown operation " + s.op);

@@ -142,9 +142,16 @@ std::string mutator::mutate_token(test_case& c, fuzz_random& r) const {
       tokens.insert(tokens.begin() + static_cast<long>(r.below(tokens.size() + 1)), replacement(r, printable));
       what = "inserted a token";
       break;
-    default:
-      tokens[at] = replacement(r, printable);
+    default: {
+      // Where a name stands (a user's ${var}, a name or user argument) a name at a bound is the likeliest
+      // thing to matter: names are what the protocols' grammars bound most.
+      bool name_place = tokens[at].find("${") != std::string::npos || site.key == "name" || site.key == "user";
+      if (name_place && r.chance(0.6))
+        tokens[at] = r.text(r.pick(model_.name_lengths), r.chance(0.8) ? model_.name_alphabet : model_.name_alphabet + "-.!~");
+      else
+        tokens[at] = replacement(r, printable);
       what = "replaced token " + std::to_string(at) + " (" + std::to_string(tokens[at].size()) + " bytes)";
+    }
   }
   set_text(c, site, join_tokens(tokens));
   return "grammar: step " + std::to_string(site.step + 1) + (site.key.empty() ? "" : " " + site.key) + ": " + what;
