@@ -53,9 +53,9 @@ def test_fuzz_fault_is_found_and_its_case_replays(tmp_path, protocol, fault):
     assert clean.returncode == 0, clean.stdout
 
 
-@pytest.mark.parametrize("protocol", ["itp"])
+@pytest.mark.parametrize("protocol", LAUNCH)
 def test_a_short_run_against_the_reference_server_finds_nothing(tmp_path, protocol):
-    proc, report = fuzz(tmp_path, protocol, "--seed", "7", "--seconds", "20")
+    proc, report = fuzz(tmp_path, protocol, "--seed", "7", "--seconds", "15")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert report["findings"] == [] and report["sessions"] > 20, report
 
