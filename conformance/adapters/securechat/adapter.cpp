@@ -34,15 +34,24 @@ constexpr const char* case_users[] = {"alice", "bob", "carol", "dave", "erin"};
 
 // One WebSocket message per read. Messages are matched in a canonical form — compact JSON with sorted
 // keys — so that cases match any implementation's layout and key order (SC-MSG-07 is only a MAY).
-// Whatever is not JSON is passed on as it came, and simply matches no JSON pattern. The framer also
-// remembers whether the session was welcomed, so the engine knows whether it has a session to leave.
+// Whatever is not JSON is passed on as it came, and simply matches no JSON pattern; the first message on
+// a connection that is not a JSON object is a finding against SC-MSG-01 (a server that answers bad input
+// with a bare "Internal server error"). The framer also remembers whether the session was welcomed, so the
+// engine knows whether it has a session to leave.
 class json_messages final : public message_framer {
 public:
   void feed(std::string_view bytes) override {
     json j = json::parse(bytes, nullptr, false);
-    if (j.is_discarded()) {
-      pending_.emplace_back(bytes);
-      return;
+    if (j.is_discarded() || !j.is_object()) {
+      if (!reported_) {
+        reported_ = true;
+        std::string shown = core::printable(bytes.substr(0, 80)) + (bytes.size() > 80 ? "..." : "");
+        findings_.push_back({"SC-MSG-01", "a message that is not a JSON object: '" + shown + "'"});
+      }
+      if (j.is_discarded()) {
+        pending_.emplace_back(bytes);
+        return;
+      }
     }
     if (j.is_object() && j.value("_command", json()) == "WelcomeMessage") welcomed_ = true;
     pending_.push_back(j.dump(-1, ' ', false, json::error_handler_t::replace));
@@ -54,10 +63,13 @@ public:
     return message;
   }
   bool welcomed() const { return welcomed_; }
+  std::vector<finding> take_findings() override { return std::exchange(findings_, {}); }
 
 private:
   std::deque<std::string> pending_;
   bool welcomed_ = false;
+  bool reported_ = false;
+  std::vector<finding> findings_;
 };
 
 struct user_key {
