@@ -60,6 +60,43 @@ def test_a_short_run_against_the_reference_server_finds_nothing(tmp_path, protoc
     assert report["findings"] == [] and report["sessions"] > 20, report
 
 
+DEVIANT_ITP = os.path.join(os.path.dirname(__file__), "deviant_servers", "itp_server.py")
+
+
+@pytest.mark.parametrize("mode,kind", [("utf8-crash", "crash"), ("blocking-read", "hang")])
+def test_an_independent_server_s_defect_is_found_and_replays(tmp_path, mode, kind):
+    """A small Python itp server (scenarios/deviant_servers/itp_server.py) with one defect of the kind
+    student servers have: parley-fuzz finds it, and the case it writes FAILs ITP-CONN-04 against it."""
+    launch = f"/usr/bin/python3 {shlex.quote(DEVIANT_ITP)} {{port}} --mode {mode}"
+    proc, report = fuzz(tmp_path, "itp", "--launch", launch, "--seed", "1", "--seconds", "60", "--max-findings", "1")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [finding] = report["findings"]
+    assert (finding["kind"], finding["rule"]) == (kind, "ITP-CONN-04"), finding
+    assert finding["replay"].startswith("reproduced"), finding
+    if kind == "crash":
+        assert "UnicodeDecodeError" in finding["detail"], finding  # its last words, not "Traceback"
+    replay = subprocess.run([CONFORM, "itp", "--cases", str(tmp_path / "findings" / "cases"), "--launch", launch,
+                             "--no-color"], capture_output=True, text=True, timeout=120)
+    assert replay.returncode == 1 and "FAIL     fuzz-" in replay.stdout, replay.stdout
+
+
+def test_the_independent_server_without_a_defect_gives_no_finding(tmp_path):
+    launch = f"/usr/bin/python3 {shlex.quote(DEVIANT_ITP)} {{port}} --mode good"
+    proc, report = fuzz(tmp_path, "itp", "--launch", launch, "--seed", "3", "--seconds", "15")
+    assert proc.returncode == 0 and report["findings"] == [], proc.stdout + proc.stderr
+
+
+def test_a_listener_killed_by_one_login_is_found(tmp_path):
+    """The defect of an independent sslmessager server (one AUTH for an unknown user closed its listener),
+    planted in the reference server: the process lives on, the door is shut."""
+    proc, report = fuzz(tmp_path, "sslmessager", "--fault", "unknown-user-kills-listener", "--seed", "1",
+                        "--seconds", "60", "--max-findings", "1")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [finding] = report["findings"]
+    assert (finding["kind"], finding["rule"]) == ("hang", "SSLM-CONN-03"), finding
+    assert finding["replay"].startswith("reproduced") and finding["steps"] <= 3, finding
+
+
 def test_the_same_seed_makes_the_same_sessions(tmp_path):
     runs = []
     for i in range(2):

@@ -15,7 +15,7 @@ const std::set<std::string> engine_ops = {
 
 const std::set<std::string> step_keys = {"conn", "text", "bytes", "match", "any_of", "capture", "icase", "repeat",
                                          "split_at", "within", "not_before", "gap", "kind", "ms", "command", "skip", "from",
-                                         "rule", "delay", "prefix", "hex", "lenient"};
+                                         "rule", "delay", "prefix", "hex", "lenient", "while_open"};
 
 [[noreturn]] void fail(const std::string& origin, const YAML::Node& node, const std::string& why) {
   throw case_error(origin + ":" + std::to_string(node.Mark().line + 1) + ": " + why);
@@ -67,6 +67,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
       s.text.assign(decoded->begin(), decoded->end());
     }
     if (value["lenient"]) s.lenient = value["lenient"].as<bool>();
+    if (value["while_open"]) s.while_open = value["while_open"].as<bool>();
     if (value["match"]) s.matches = {value["match"].as<std::string>()};
     if (value["any_of"]) s.matches = value["any_of"].as<std::vector<std::string>>();
     if (value["capture"]) s.capture = value["capture"].as<std::vector<std::string>>();

@@ -66,6 +66,8 @@ struct step {
   std::string from;                 // connect: the local address to connect from (e.g. 127.0.0.2)
   std::string rule;                 // the rule a failure of this step breaks (default: the adapter's rule for
                                     // the step, else the case's first rule)
+  bool while_open = false;          // expect_alive: probe with the case's connections still open (default:
+                                    // end them politely first, as a session ends)
   bool lenient = false;             // its failure is logged and the case goes on: the step only brings the
                                     // target to a state a later check is about (cases written by parley-fuzz)
   step_args args;                   // the step's own map, for adapter steps

@@ -77,6 +77,12 @@ std::string execute_step(const step& s, case_context& ctx) {
     return wanted ? "the client never showed an event matching /" + s.matches.front() + "/" : std::string{};
   }
   if (s.op == "expect_alive") {
+    // As a fuzz session ends: what was sent is answered, then the case's users leave; only then is a new
+    // user tried (while_open: with the case's connections still open, for a server one session blocks).
+    if (!s.while_open) {
+      ctx.drain(ctx.deadline({}, 500));  // a loaded machine may take a while to act on the last bytes
+      ctx.end_sessions(true);
+    }
     std::string problem = probe_target(ctx);
     ctx.take_blame();  // the probe's own login steps name their rules; what fails here is this step's rule
     return problem.empty() ? std::string{} : "the target no longer serves a new user: " + problem;

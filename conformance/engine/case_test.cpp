@@ -59,7 +59,7 @@ steps:
   - wait: 20
   - send_raw: {conn: a, bytes: "12", repeat: 3}
   - itp.seal: {conn: a, tamper: true, text: "true"}
-  - expect_alive: {rule: ITP-CONN-04}
+  - expect_alive: {rule: ITP-CONN-04, while_open: true}
 )Y", "t.yaml");
   ASSERT_EQ(cases.size(), 1u);
   test_case c = cases[0];
@@ -94,6 +94,7 @@ steps:
     EXPECT_EQ(x.close_kind, y.close_kind) << i;
     EXPECT_EQ(x.rule, y.rule) << i;
     EXPECT_EQ(x.lenient, y.lenient) << i;
+    EXPECT_EQ(x.while_open, y.while_open) << i;
   }
   EXPECT_TRUE(b.steps[7].args["tamper"].as<bool>());
   EXPECT_EQ(b.steps[7].args["text"].as<std::string>(), "true");

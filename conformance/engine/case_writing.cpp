@@ -72,6 +72,7 @@ void emit_engine_step(YAML::Emitter& out, const step& s) {
   if (s.close_kind != "any") key_text(out, "kind", s.close_kind);
   if (!s.from.empty()) key_text(out, "from", s.from);
   if (!s.rule.empty()) key_text(out, "rule", s.rule);
+  if (s.while_open) out << YAML::Key << "while_open" << YAML::Value << true;
   if (s.lenient) out << YAML::Key << "lenient" << YAML::Value << true;
   out << YAML::EndMap;
 }

@@ -1,5 +1,6 @@
 #include "conformance/wirefuzz/finding.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -41,6 +42,16 @@ conform::test_case finding_case(const fuzz_finding& f, const conform::adapter& a
         s.text.clear();
       }
     }
+    // YAML strings are Unicode text: a send whose bytes are not plain ASCII is written as the bytes it
+    // puts on the wire, in hex.
+    bool plain = std::all_of(s.text.begin(), s.text.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f; });
+    if (s.op == "send" && !plain) {
+      try {
+        s.text = a.encode(s.text);
+        s.op = "send_raw";
+      } catch (const std::exception&) {
+      }
+    }
     s.lenient = true;
     s.rule.clear();
     if (s.args.IsMap()) s.args.remove("rule");
@@ -51,6 +62,7 @@ conform::test_case finding_case(const fuzz_finding& f, const conform::adapter& a
     alive.op = "expect_alive";
     alive.conn = "a";
     alive.rule = f.what.key.rule;
+    alive.while_open = f.what.key.signature == stall_signature;
     c.steps.push_back(alive);
   }
   return c;

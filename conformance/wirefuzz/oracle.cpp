@@ -21,13 +21,25 @@ std::string last_words(const std::string& output) {
   static const std::regex frame(R"(^\s*#0 .* in (\S+))");
   static const std::regex fatal(R"((fatal|panic|SUMMARY: |runtime error:|Exception|Traceback|Segmentation fault|Aborted))",
                                 std::regex::icase);
+  bool in_traceback = false;
+  std::string exception;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     last = line;
     std::smatch m;
     if (std::regex_search(line, m, frame)) return "in " + m[1].str();
+    // A Python traceback ends with the exception's own line, the first unindented one after its header.
+    if (line.starts_with("Traceback (most recent call last)")) {
+      in_traceback = true;
+      continue;
+    }
+    if (in_traceback && line[0] != ' ') {
+      exception = line;
+      in_traceback = false;
+    }
     if (telling.empty() && std::regex_search(line, fatal)) telling = line;
   }
+  if (!exception.empty()) return exception;
   return telling.empty() ? last : telling;
 }
 
@@ -60,6 +72,12 @@ std::optional<judgement> oracle::judge(fuzz_target& target, const session_outcom
       return judgement{{"hang", independence, "serves no new user"},
                        "the target is running but serves no new user: " + problem};
   }
+
+  // Served after the session but not during it: the session blocked the server while it lasted.
+  if (!outcome.stalled.empty() && problem.empty())
+    return judgement{{"hang", independence, stall_signature},
+                     "the target served no new user while this session's connections were open: " + outcome.stalled +
+                         " (it did once they were closed)"};
 
   if (!outcome.findings.empty()) {
     const auto& f = outcome.findings.front();

@@ -47,6 +47,9 @@ private:
   const conform::run_settings& settings_;
 };
 
+// The signature of a hang seen only while the session's connections were open.
+inline constexpr const char* stall_signature = "serves no new user while a session is open";
+
 // Digits and the engine's generated user names blanked, so that one defect has one signature.
 std::string normalize(std::string text);
 // The line of a target's output that says most about how it died: a sanitizer's first frame or summary,

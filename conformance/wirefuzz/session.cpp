@@ -50,6 +50,17 @@ session_outcome run_session(const conform::adapter& a, const conform::run_settin
     }
   }
   ctx.drain(clock_type::now() + millis(20));
+  // A new user, served while this session's connections are still open: a server that one session's
+  // half-sent line or open handshake blocks serves nobody meanwhile, and recovers once the session ends.
+  // Only with probe steps of the adapter's own, which log in a user no session uses: a preflight logs in
+  // one of the session's own users, whom the target rightly refuses while the session holds them.
+  if (!a.probe_steps().empty()) {
+    try {
+      out.stalled = conform::probe_target(ctx);
+    } catch (const std::exception& e) {
+      out.stalled = e.what();
+    }
+  }
   ctx.end_sessions(true);
   a.end_case(ctx);
   out.findings = ctx.take_findings();

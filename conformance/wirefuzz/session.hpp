@@ -17,6 +17,8 @@ struct session_outcome {
   std::vector<conform::finding> findings;  // rules the target's own messages broke (their form, their framing)
   std::vector<conform::wire_entry> wire;   // the session's wire log
   std::string record;                      // its bytes, in the hub fuzzers' record format
+  std::string stalled;                     // why a new user was not served while the session's connections
+                                           // were still open ("" when it was): a server one session can block
   int failed_steps = 0;                    // steps that did not go as in the seed case
   int unrunnable_steps = 0;                // steps a mutation made meaningless (a connection never opened)
 };
