@@ -1,11 +1,22 @@
 #include "impl/core/line_framer.hpp"
 
 namespace parley::core {
+namespace {
+
+// The first CR or LF. string_view::find_first_of searches its set once per byte, which for a long line
+// costs several times this loop.
+std::size_t first_cr_or_lf(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\r' || text[i] == '\n') return i;
+  return std::string_view::npos;
+}
+
+}  // namespace
 
 result<std::optional<framed_line>> line_framer::next() {
   if (poisoned_) return errc::line_too_long;
   std::string_view rest = std::string_view(pending_).substr(consumed_);
-  std::size_t end = options_.lone_cr_terminates ? rest.find_first_of("\r\n") : rest.find('\n');
+  std::size_t end = options_.lone_cr_terminates ? first_cr_or_lf(rest) : rest.find('\n');
 
   if (end == std::string_view::npos) {
     // A trailing '\r' may be the first half of "\r\n"; it is not content yet, so it does not count.

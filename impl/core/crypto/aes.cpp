@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "impl/core/crypto/fetched.hpp"
+
 namespace parley::core {
 namespace {
 
@@ -12,17 +14,8 @@ struct ctx_deleter {
 };
 using ctx_ptr = std::unique_ptr<EVP_CIPHER_CTX, ctx_deleter>;
 
-const EVP_CIPHER* gcm_for(std::size_t key_size) {
-  if (key_size == 16) return EVP_aes_128_gcm();
-  if (key_size == 32) return EVP_aes_256_gcm();
-  return nullptr;
-}
-const EVP_CIPHER* ecb_for(std::size_t key_size) {
-  if (key_size == 16) return EVP_aes_128_ecb();
-  if (key_size == 24) return EVP_aes_192_ecb();
-  if (key_size == 32) return EVP_aes_256_ecb();
-  return nullptr;
-}
+const EVP_CIPHER* gcm_for(std::size_t key_size) { return detail::aes_gcm_cipher(key_size); }
+const EVP_CIPHER* ecb_for(std::size_t key_size) { return detail::aes_ecb_cipher(key_size); }
 int isize(std::size_t n) { return static_cast<int>(n); }
 
 }  // namespace

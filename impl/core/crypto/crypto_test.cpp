@@ -27,6 +27,49 @@ TEST(Hkdf, MatchesRfc5869TestCase1) {
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 
+// Case 2 takes three expand blocks; case 3 has neither salt nor info.
+TEST(Hkdf, MatchesRfc5869TestCases2And3) {
+  bytes ikm, salt, info;
+  for (int i = 0; i < 80; ++i) {
+    ikm.push_back(static_cast<std::uint8_t>(i));
+    salt.push_back(static_cast<std::uint8_t>(0x60 + i));
+    info.push_back(static_cast<std::uint8_t>(0xb0 + i));
+  }
+  auto okm = hkdf_sha256(ikm, salt, info, 82);
+  ASSERT_TRUE(okm);
+  EXPECT_EQ(to_hex(*okm),
+            "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09da3275600c"
+            "2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87");
+  auto empty = hkdf_sha256(bytes(22, 0x0b), {}, {}, 42);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(to_hex(*empty),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+  EXPECT_FALSE(hkdf_sha256(ikm, salt, info, 255 * 32 + 1));
+}
+
+// A key kept for many records gives what the one-shot functions give, record after record, and a forged
+// record in between does not upset the next one.
+TEST(ChaCha20Poly1305Key, MatchesTheOneShotFunctionsRecordAfterRecord) {
+  auto key = random_bytes(chacha_key_size);
+  chacha20_poly1305_key sealer(key), opener(key);
+  for (std::uint8_t n = 0; n < 5; ++n) {
+    bytes nonce(chacha_nonce_size, n);
+    auto text = "record " + std::to_string(n);
+    auto sealed = sealer.seal(nonce, as_bytes("aad"), as_bytes(text));
+    ASSERT_TRUE(sealed);
+    EXPECT_EQ(*sealed, *chacha20_poly1305_seal(key, nonce, as_bytes("aad"), as_bytes(text)));
+    auto forged = *sealed;
+    forged[0] ^= 1;
+    EXPECT_EQ(opener.open(nonce, as_bytes("aad"), forged).error(), errc::authentication_failed);
+    EXPECT_EQ(to_string(*opener.open(nonce, as_bytes("aad"), *sealed)), text);
+  }
+  chacha20_poly1305_key copy(opener);
+  EXPECT_EQ(to_string(*copy.open(bytes(chacha_nonce_size, 0), as_bytes("aad"),
+                                 *chacha20_poly1305_seal(key, bytes(chacha_nonce_size, 0), as_bytes("aad"), as_bytes("x")))),
+            "x");
+  EXPECT_EQ(chacha20_poly1305_key(bytes(16)).seal(bytes(chacha_nonce_size), {}, {}).error(), errc::invalid_key);
+}
+
 TEST(Sha256, MatchesKnownDigest) {
   EXPECT_EQ(to_hex(sha256(as_bytes("abc"))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

@@ -23,16 +23,20 @@ std::string bio_text(BIO* bio) {
   return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : std::string{};
 }
 
-result<pkey> generate(const char* algorithm, int rsa_bits) {
+// A fresh key pair, or nullptr.
+EVP_PKEY* generate(const char* algorithm, int rsa_bits) {
   EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, algorithm, nullptr);
-  if (!ctx) return errc::crypto_failure;
+  if (!ctx) return nullptr;
   EVP_PKEY* key = nullptr;
   bool ok = EVP_PKEY_keygen_init(ctx) == 1 &&
             (rsa_bits == 0 || EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, rsa_bits) == 1) &&
             EVP_PKEY_generate(ctx, &key) == 1;
   EVP_PKEY_CTX_free(ctx);
-  if (!ok) return errc::crypto_failure;
-  return pkey(key);
+  if (!ok) {
+    EVP_PKEY_free(key);
+    return nullptr;
+  }
+  return key;
 }
 
 }  // namespace
@@ -42,13 +46,20 @@ void pkey::deleter::operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
 pkey::pkey(EVP_PKEY* owned) noexcept : key_(owned) {
   // A key is private when OpenSSL can export its private half; public-only keys fail this.
   if (owned) {
+    der_ = std::make_shared<der_cache>();
     bio_ptr bio(BIO_new(BIO_s_mem()));
     private_ = bio && PEM_write_bio_PKCS8PrivateKey(bio.get(), owned, nullptr, nullptr, 0, nullptr, nullptr) == 1;
   }
 }
 
+pkey::pkey(EVP_PKEY* owned, bool has_private)
+    : key_(owned), der_(owned ? std::make_shared<der_cache>() : nullptr), private_(owned && has_private) {}
+
 pkey::pkey(const pkey& other) noexcept : private_(other.private_) {
-  if (other.key_ && EVP_PKEY_up_ref(other.key_.get()) == 1) key_.reset(other.key_.get());
+  if (other.key_ && EVP_PKEY_up_ref(other.key_.get()) == 1) {
+    key_.reset(other.key_.get());
+    der_ = other.der_;
+  }
 }
 
 pkey& pkey::operator=(const pkey& other) noexcept {
@@ -56,15 +67,24 @@ pkey& pkey::operator=(const pkey& other) noexcept {
   return *this;
 }
 
-result<pkey> pkey::generate_rsa(int bits) { return generate("RSA", bits); }
-result<pkey> pkey::generate_ed25519() { return generate("ED25519", 0); }
+result<pkey> pkey::generate_rsa(int bits) {
+  EVP_PKEY* key = generate("RSA", bits);
+  if (!key) return errc::crypto_failure;
+  return pkey(key, true);
+}
+
+result<pkey> pkey::generate_ed25519() {
+  EVP_PKEY* key = generate("ED25519", 0);
+  if (!key) return errc::crypto_failure;
+  return pkey(key, true);
+}
 
 result<pkey> pkey::from_private_pem(std::string_view pem) {
   bio_ptr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return errc::crypto_failure;
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
   if (!key) return errc::invalid_key;
-  return pkey(key);
+  return pkey(key, true);
 }
 
 result<pkey> pkey::from_public_pem(std::string_view pem) {
@@ -72,7 +92,7 @@ result<pkey> pkey::from_public_pem(std::string_view pem) {
   if (!bio) return errc::crypto_failure;
   EVP_PKEY* key = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
   if (!key) return errc::invalid_key;
-  return pkey(key);
+  return pkey(key, false);
 }
 
 result<pkey> pkey::from_public_der(byte_view der) {
@@ -83,7 +103,13 @@ result<pkey> pkey::from_public_der(byte_view der) {
     EVP_PKEY_free(key);
     return errc::invalid_key;
   }
-  return pkey(key);
+  return pkey(key, false);
+}
+
+result<pkey> pkey::from_raw_ed25519_public(byte_view raw) {
+  EVP_PKEY* key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw.data(), raw.size());
+  if (!key) return errc::invalid_key;
+  return pkey(key, false);
 }
 
 key_type pkey::type() const noexcept {
@@ -96,13 +122,15 @@ key_type pkey::type() const noexcept {
 int pkey::bits() const noexcept { return key_ ? EVP_PKEY_get_bits(key_.get()) : 0; }
 
 bytes pkey::public_der() const {
-  if (!key_) return {};
-  unsigned char* out = nullptr;
-  int size = i2d_PUBKEY(key_.get(), &out);
-  if (size <= 0) return {};
-  bytes der(out, out + size);
-  OPENSSL_free(out);
-  return der;
+  if (!key_ || !der_) return {};
+  std::call_once(der_->once, [this] {
+    unsigned char* out = nullptr;
+    int size = i2d_PUBKEY(key_.get(), &out);
+    if (size <= 0) return;  // stays empty, as it would every time
+    der_->der.assign(out, out + size);
+    OPENSSL_free(out);
+  });
+  return der_->der;
 }
 
 std::string pkey::public_pem() const {

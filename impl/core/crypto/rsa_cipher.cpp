@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "impl/core/crypto/fetched.hpp"
+
 namespace parley::core {
 namespace {
 
@@ -14,8 +16,8 @@ using ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, ctx_deleter>;
 bool set_padding(EVP_PKEY_CTX* ctx, rsa_padding padding) {
   if (padding == rsa_padding::pkcs1_v15) return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1;
   return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1 &&
-         EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) == 1 &&
-         EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1;
+         EVP_PKEY_CTX_set_rsa_oaep_md(ctx, detail::sha256_md()) == 1 &&
+         EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, detail::sha256_md()) == 1;
 }
 
 }  // namespace

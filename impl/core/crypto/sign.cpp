@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include "impl/core/crypto/fetched.hpp"
+
 namespace parley::core {
 namespace {
 
@@ -11,7 +13,7 @@ bool fits(const pkey& key, signature_scheme scheme) {
 }
 // Ed25519 hashes internally and must be given no digest.
 const EVP_MD* digest_for(signature_scheme scheme) {
-  return scheme == signature_scheme::ed25519 ? nullptr : EVP_sha256();
+  return scheme == signature_scheme::ed25519 ? nullptr : detail::sha256_md();
 }
 
 }  // namespace
