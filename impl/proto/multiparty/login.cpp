@@ -103,9 +103,20 @@ bool verify_login(const core::pkey& user_public, const login_request& r) {
 
 result<bytes> make_login_res(byte_view tk, byte_view request_frame, byte_view server_random,
                              const std::vector<directory_entry>& directory) {
-  std::string plain = core::to_hex(core::sha256(request_frame)) + "\n" + core::to_hex(server_random) + "\n";
+  return make_login_res_with(tk, request_frame, server_random, directory_lines(directory));
+}
+
+std::string directory_lines(const std::vector<directory_entry>& directory) {
+  std::string lines;
   for (const auto& entry : directory)
-    plain += entry.name + " " + id_to_hex(entry.uid) + " " + core::to_base64(entry.key.public_der()) + "\n";
+    lines += entry.name + " " + id_to_hex(entry.uid) + " " + core::to_base64(entry.key.public_der()) + "\n";
+  return lines;
+}
+
+result<bytes> make_login_res_with(byte_view tk, byte_view request_frame, byte_view server_random,
+                                  std::string_view lines) {
+  std::string plain = core::to_hex(core::sha256(request_frame)) + "\n" + core::to_hex(server_random) + "\n";
+  plain += lines;
   header h{.type = static_cast<std::uint16_t>(msg_type::login_res), .sqn = 1, .sid = 0, .uid = 0};
   return seal_frame(tk, direction::to_client, h, as_bytes(plain));
 }

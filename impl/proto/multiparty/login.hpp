@@ -49,6 +49,11 @@ bool verify_login(const core::pkey& user_public, const login_request& request);
 
 result<bytes> make_login_res(byte_view tk, byte_view request_frame, byte_view server_random,
                              const std::vector<directory_entry>& directory);
+// The directory part of a login_res, one "<name> <uid hex> <base64 SPKI DER>\n" line per entry. A server
+// makes it once and passes it to make_login_res_with: encoding the keys is most of a login's cost.
+std::string directory_lines(const std::vector<directory_entry>& directory);
+result<bytes> make_login_res_with(byte_view tk, byte_view request_frame, byte_view server_random,
+                                  std::string_view directory_lines);
 struct login_response {
   bytes request_hash, server_random;
   std::vector<directory_entry> directory;

@@ -71,13 +71,25 @@ result<std::string> seal_part(const core::pkey& recipient, user_id to, session_i
 
 result<std::string> open_part(const core::pkey& own_private, session_id sid, user_id sender, std::string_view part) {
   auto raw = core::from_base64(part);
+  if (!raw) return errc::decrypt_failed;
+  auto key = unwrap_part_key(own_private, *raw);
+  if (!key) return key.error();
+  return open_part_with_key(*key, static_cast<std::size_t>(own_private.bits() / 8), sid, sender, *raw);
+}
+
+result<bytes> unwrap_part_key(const core::pkey& own_private, byte_view raw_part) {
   auto wrapped_size = static_cast<std::size_t>(own_private.bits() / 8);
-  if (!raw || raw->size() < wrapped_size + core::gcm_nonce_size + core::gcm_tag_size) return errc::decrypt_failed;
-  byte_view all(*raw);
-  auto key = core::rsa_decrypt(own_private, core::rsa_padding::oaep_sha256, all.first(wrapped_size));
+  if (raw_part.size() < wrapped_size + core::gcm_nonce_size + core::gcm_tag_size) return errc::decrypt_failed;
+  auto key = core::rsa_decrypt(own_private, core::rsa_padding::oaep_sha256, raw_part.first(wrapped_size));
   if (!key || key->size() != 32) return errc::decrypt_failed;
-  auto plain = core::aes_gcm_open(*key, all.subspan(wrapped_size, core::gcm_nonce_size), associated(sid, sender),
-                                  all.subspan(wrapped_size + core::gcm_nonce_size));
+  return std::move(*key);
+}
+
+result<std::string> open_part_with_key(byte_view part_key, std::size_t wrapped_size, session_id sid, user_id sender,
+                                       byte_view raw_part) {
+  if (raw_part.size() < wrapped_size + core::gcm_nonce_size + core::gcm_tag_size) return errc::decrypt_failed;
+  auto plain = core::aes_gcm_open(part_key, raw_part.subspan(wrapped_size, core::gcm_nonce_size),
+                                  associated(sid, sender), raw_part.subspan(wrapped_size + core::gcm_nonce_size));
   if (!plain) return errc::decrypt_failed;
   return parley::to_string(*plain);
 }

@@ -32,4 +32,11 @@ result<std::string> seal_part(const core::pkey& recipient, user_id to, session_i
                               std::string_view text);
 result<std::string> open_part(const core::pkey& own_private, session_id sid, user_id sender, std::string_view part);
 
+// open_part's two steps on the base64-decoded part, for a caller that keeps the costly first one (the
+// payload fuzzer memoizes it): the part's AES key, RSA-OAEP-unwrapped from its first wrapped_size bytes
+// (own_private's modulus size), then the text under that key. Both give errc::decrypt_failed for any fault.
+result<bytes> unwrap_part_key(const core::pkey& own_private, byte_view raw_part);
+result<std::string> open_part_with_key(byte_view part_key, std::size_t wrapped_size, session_id sid, user_id sender,
+                                       byte_view raw_part);
+
 }  // namespace parley::multiparty

@@ -119,10 +119,9 @@ std::array<std::uint8_t, 64> identity::sign(std::string_view message) const {
 
 bool verify_signature(const public_key& key, std::string_view message, std::string_view signature64) {
   if (signature64.size() != 64) return false;
-  EVP_PKEY* raw = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size());
-  if (!raw) return false;
-  core::pkey pkey(raw);
-  auto ok = core::verify(pkey, core::signature_scheme::ed25519, as_bytes(message), as_bytes(signature64));
+  auto pkey = core::pkey::from_raw_ed25519_public(key);
+  if (!pkey) return false;
+  auto ok = core::verify(*pkey, core::signature_scheme::ed25519, as_bytes(message), as_bytes(signature64));
   return ok && *ok;
 }
 

@@ -56,39 +56,50 @@ std::optional<unsigned> parse_port_number(std::string_view text) {
   return value;
 }
 
+// The curve's constants, made once: p = 2^255 - 19 and d = -121665/121666 mod p. Read-only after that, so
+// threads may share them.
+struct curve_constants {
+  BIGNUM* p = BN_new();
+  BIGNUM* d = BN_new();
+  bool ok = false;
+
+  curve_constants() {
+    BN_CTX* ctx = BN_CTX_new();
+    BIGNUM* t = BN_new();
+    ok = ctx && t && p && d && BN_set_bit(p, 255) && BN_sub_word(p, 19) && BN_set_word(t, 121666) &&
+         BN_mod_inverse(t, t, p, ctx) && BN_set_word(d, 121665) && BN_mod_mul(d, d, t, p, ctx) && BN_sub(d, p, d);
+    BN_free(t);
+    BN_CTX_free(ctx);
+  }
+};
+
 // RFC 8032 §5.1.3 point decoding: y < p and (y^2 - 1) / (d y^2 + 1) is a square mod p, with x = 0 not
 // marked negative. OpenSSL 3 imports any 32 bytes as a raw Ed25519 key and only fails at verification,
 // so this is what makes "decodes as a point" (PC-KEY-02) a real check.
 bool decodes_as_point(const public_key& key) {
+  static const curve_constants curve;
+  if (!curve.ok) return false;
   auto y_le = key;
   bool x_negative = (y_le[31] & 0x80) != 0;
   y_le[31] &= 0x7f;
   BN_CTX* ctx = BN_CTX_new();
   if (!ctx) return false;
   BN_CTX_start(ctx);
-  BIGNUM* p = BN_CTX_get(ctx);
   BIGNUM* y = BN_CTX_get(ctx);
-  BIGNUM* d = BN_CTX_get(ctx);
   BIGNUM* t = BN_CTX_get(ctx);
   BIGNUM* u = BN_CTX_get(ctx);
   BIGNUM* v = BN_CTX_get(ctx);
-  BIGNUM* e = BN_CTX_get(ctx);
-  BIGNUM* one = BN_CTX_get(ctx);
-  bool ok = e && BN_set_bit(p, 255) && BN_sub_word(p, 19) &&  // p = 2^255 - 19
-            BN_lebin2bn(y_le.data(), static_cast<int>(y_le.size()), y) && BN_one(one);
   bool point = false;
-  if (ok && BN_cmp(y, p) < 0) {
-    ok = BN_set_word(t, 121666) && BN_mod_inverse(t, t, p, ctx) && BN_set_word(d, 121665) &&
-         BN_mod_mul(d, d, t, p, ctx) && BN_sub(d, p, d) &&          // d = -121665/121666
-         BN_mod_sqr(t, y, p, ctx) && BN_mod_sub(u, t, one, p, ctx) &&  // u = y^2 - 1
-         BN_mod_mul(v, d, t, p, ctx) && BN_mod_add(v, v, one, p, ctx) &&  // v = d y^2 + 1, never 0
-         BN_mod_inverse(v, v, p, ctx) && BN_mod_mul(u, u, v, p, ctx);     // u = x^2
+  if (v && BN_lebin2bn(y_le.data(), static_cast<int>(y_le.size()), y) && BN_cmp(y, curve.p) < 0) {
+    bool ok = BN_mod_sqr(t, y, curve.p, ctx) && BN_copy(u, t) && BN_sub_word(u, 1) &&  // u = y^2 - 1 (y^2 < p)
+              BN_mod_mul(v, curve.d, t, curve.p, ctx) && BN_add_word(v, 1);           // v = d y^2 + 1, never 0 mod p
     if (ok && BN_is_zero(u)) {
-      point = !x_negative;
+      point = !x_negative;  // x = 0 has no negative form
     } else if (ok) {
-      // Euler's criterion: x^2 is a square iff x2^((p-1)/2) = 1.
-      point = BN_copy(e, p) && BN_sub_word(e, 1) && BN_rshift1(e, e) && BN_mod_exp(t, u, e, p, ctx) &&
-              BN_is_one(t);
+      // u / v is a square exactly when u v is (1/v = v (1/v)^2), and for a prime p the Kronecker symbol is
+      // Legendre's: no inverse and no exponentiation needed. u = -1 wraps: y^2 = 0 gives p - 1.
+      if (BN_is_negative(u)) ok = BN_add(u, u, curve.p);
+      point = ok && BN_mod_mul(t, u, v, curve.p, ctx) && BN_kronecker(t, curve.p, ctx) == 1;
     }
   }
   BN_CTX_end(ctx);

@@ -21,7 +21,7 @@ constexpr std::size_t sealed_header = 2 + 8;           // marker, kind, seq: als
 constexpr std::size_t auth_body = 1 + 32 + 64;         // flags, pk, sig
 constexpr std::uint64_t seq_limit = std::uint64_t{1} << 32;  // PC-REC-02
 
-using eph_key = std::array<std::uint8_t, eph_size>;
+using eph_key = ephemeral_public;
 
 struct pkey_deleter {
   void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
@@ -31,27 +31,6 @@ struct pctx_deleter {
   void operator()(EVP_PKEY_CTX* c) const noexcept { EVP_PKEY_CTX_free(c); }
 };
 using pctx_ptr = std::unique_ptr<EVP_PKEY_CTX, pctx_deleter>;
-
-pkey_ptr generate_x25519() {
-  pctx_ptr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, nullptr));
-  EVP_PKEY* key = nullptr;
-  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &key) != 1) return nullptr;
-  return pkey_ptr(key);
-}
-
-// X25519(own private, peer public); empty on failure. OpenSSL refuses to derive the all-zero secret of
-// a small-order point, which is the check PC-HS-03 asks for; the explicit test below keeps the rule
-// independent of that behaviour.
-bytes x25519(EVP_PKEY* own, const eph_key& peer) {
-  pkey_ptr theirs(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer.data(), peer.size()));
-  pctx_ptr ctx(EVP_PKEY_CTX_new(own, nullptr));
-  std::size_t size = 32;
-  bytes secret(size);
-  if (!theirs || !ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), theirs.get()) != 1 ||
-      EVP_PKEY_derive(ctx.get(), secret.data(), &size) != 1 || size != 32)
-    return {};
-  return secret;
-}
 
 void put_u64(std::string& out, std::uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xFF));
@@ -101,11 +80,45 @@ private:
 
 }  // namespace
 
+struct ephemeral_key::impl {
+  pkey_ptr key;
+};
+
+ephemeral_key ephemeral_key::generate() {
+  ephemeral_key made;
+  pctx_ptr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &key) != 1) return made;
+  auto owned = std::make_shared<impl>(impl{pkey_ptr(key)});
+  std::size_t size = made.public_.size();
+  if (EVP_PKEY_get_raw_public_key(key, made.public_.data(), &size) != 1 || size != made.public_.size()) {
+    made.public_ = {};
+    return made;
+  }
+  made.impl_ = std::move(owned);
+  return made;
+}
+
+// OpenSSL refuses to derive the all-zero secret of a small-order point, which is the check PC-HS-03 asks
+// for; on_hello tests for it explicitly too, so the rule does not depend on that behaviour.
+bytes ephemeral_key::agree(const ephemeral_public& peer) const {
+  if (!impl_) return {};
+  pkey_ptr theirs(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer.data(), peer.size()));
+  pctx_ptr ctx(EVP_PKEY_CTX_new(impl_->key.get(), nullptr));
+  std::size_t size = 32;
+  bytes secret(size);
+  if (!theirs || !ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), theirs.get()) != 1 ||
+      EVP_PKEY_derive(ctx.get(), secret.data(), &size) != 1 || size != 32)
+    return {};
+  return secret;
+}
+
 struct secure_session::impl {
   const identity& me;
   std::string my_name;
   std::string peer_name;
-  pkey_ptr eph;
+  session_crypto crypto;
+  std::optional<ephemeral_key> eph;
   eph_key my_eph{};
   std::string my_hello;
   std::optional<eph_key> peer_eph;
@@ -113,6 +126,8 @@ struct secure_session::impl {
   bytes transcript;
   std::array<std::uint8_t, 32> send_key{};
   std::array<std::uint8_t, 32> receive_key{};
+  // The two keys ready for records, each keyed once (set with the keys above).
+  std::optional<core::chacha20_poly1305_key> sealer, opener;
   std::uint8_t my_side = 0;
   std::uint64_t send_seq = 1;
   replay_guard replay;
@@ -120,8 +135,9 @@ struct secure_session::impl {
   bool accepted = false;
   bool confirmed = false;
 
-  impl(const identity& who, std::string mine, std::string peer)
-      : me(who), my_name(std::move(mine)), peer_name(std::move(peer)) {}
+  impl(const identity& who, std::string mine, std::string peer, session_crypto how)
+      : me(who), my_name(std::move(mine)), peer_name(std::move(peer)), crypto(std::move(how)) {}
+  impl(const impl&) = default;
 
   ~impl() {  // PC-REC-04: nothing of this chat's keys outlives it
     OPENSSL_cleanse(send_key.data(), send_key.size());
@@ -134,13 +150,14 @@ struct secure_session::impl {
   result<std::string> seal(record_type type, std::string_view body);
 };
 
-secure_session::secure_session(const identity& me, std::string my_name, std::string peer_name)
-    : impl_(std::make_unique<impl>(me, std::move(my_name), std::move(peer_name))) {
-  impl_->eph = generate_x25519();
-  std::size_t size = eph_size;
-  // Failure here means OpenSSL cannot make keys at all; the all-zero key then yields no handshake
-  // (x25519() fails), which the caller sees as a handshake that never completes.
-  if (impl_->eph) EVP_PKEY_get_raw_public_key(impl_->eph.get(), impl_->my_eph.data(), &size);
+secure_session::secure_session(const identity& me, std::string my_name, std::string peer_name, session_crypto crypto)
+    : impl_(std::make_unique<impl>(me, std::move(my_name), std::move(peer_name), std::move(crypto))) {
+  auto& how = impl_->crypto;
+  if (!how.sign) how.sign = [](const identity& who, std::string_view message) { return who.sign(message); };
+  if (!how.verify) how.verify = verify_signature;
+  if (!how.agree) how.agree = [](const ephemeral_key& own, const ephemeral_public& peer) { return own.agree(peer); };
+  impl_->eph = ephemeral_key::generate();
+  impl_->my_eph = impl_->eph->public_bytes();
   auto& hello = impl_->my_hello;
   hello.push_back(static_cast<char>(v2_marker));
   hello.push_back(static_cast<char>(kind_hello));
@@ -152,6 +169,7 @@ secure_session::secure_session(const identity& me, std::string my_name, std::str
 
 secure_session::~secure_session() = default;
 secure_session::secure_session(secure_session&&) noexcept = default;
+secure_session::secure_session(const secure_session& other) : impl_(std::make_unique<impl>(*other.impl_)) {}
 
 const std::string& secure_session::hello() const noexcept { return impl_->my_hello; }
 bool secure_session::has_keys() const noexcept { return !impl_->transcript.empty(); }
@@ -168,7 +186,7 @@ result<std::string> secure_session::auth() {
   std::string body;
   body.push_back(static_cast<char>(impl_->accepted ? 1 : 0));
   body.append(as_chars(impl_->me.public_key_bytes()));
-  auto signature = impl_->me.sign(auth_message(impl_->transcript, impl_->my_side));
+  auto signature = impl_->crypto.sign(impl_->me, auth_message(impl_->transcript, impl_->my_side));
   body.append(as_chars(signature));
   return impl_->seal(record_type::auth, body);
 }
@@ -182,6 +200,7 @@ result<std::string> secure_session::seal(record_type type, std::string_view body
 }
 
 result<std::string> secure_session::impl::seal(record_type type, std::string_view body) {
+  if (!sealer) return errc::no_keys;
   if (send_seq >= seq_limit) return errc::exhausted;
   std::string datagram;
   datagram.push_back(static_cast<char>(v2_marker));
@@ -191,7 +210,7 @@ result<std::string> secure_session::impl::seal(record_type type, std::string_vie
   plain.push_back(static_cast<char>(type));
   plain.append(body);
   auto nonce = nonce_for(send_seq);
-  auto sealed = core::chacha20_poly1305_seal(send_key, nonce, as_bytes(datagram), as_bytes(plain));
+  auto sealed = sealer->seal(nonce, as_bytes(datagram), as_bytes(plain));
   if (!sealed) return sealed.error();
   ++send_seq;  // PC-REC-02: every record, AUTH resends included, takes a new number
   datagram.append(as_chars(*sealed));
@@ -221,7 +240,7 @@ result<secure_event> secure_session::impl::on_hello(std::string_view datagram) {
   }
   if (theirs == my_eph) return errc::wrong_peer;  // our own HELLO reflected back under the peer's name
 
-  auto secret = x25519(eph.get(), theirs);
+  auto secret = eph ? crypto.agree(*eph, theirs) : bytes{};
   if (secret.empty() || std::all_of(secret.begin(), secret.end(), [](std::uint8_t b) { return b == 0; }))
     return errc::weak_secret;
 
@@ -239,6 +258,8 @@ result<secure_event> secure_session::impl::on_hello(std::string_view datagram) {
   auto second = keys->begin() + 32;
   std::copy_n(mine_low ? first : second, 32, send_key.begin());
   std::copy_n(mine_low ? second : first, 32, receive_key.begin());
+  sealer.emplace(send_key);
+  opener.emplace(receive_key);
   OPENSSL_cleanse(keys->data(), keys->size());
   my_side = mine_low ? 0 : 1;
   transcript = std::move(th);
@@ -249,12 +270,11 @@ result<secure_event> secure_session::impl::on_hello(std::string_view datagram) {
 
 result<secure_event> secure_session::impl::on_sealed(std::string_view datagram) {
   if (datagram.size() < sealed_header + 1 + core::chacha_tag_size) return errc::too_short;
-  if (transcript.empty()) return errc::no_keys;
+  if (transcript.empty() || !opener) return errc::no_keys;
   std::uint64_t seq = get_u64(datagram.substr(2, 8));
   if (!replay.fresh(seq)) return errc::replayed;
   auto nonce = nonce_for(seq);
-  auto plain = core::chacha20_poly1305_open(receive_key, nonce, as_bytes(datagram.substr(0, sealed_header)),
-                                            as_bytes(datagram.substr(sealed_header)));
+  auto plain = opener->open(nonce, as_bytes(datagram.substr(0, sealed_header)), as_bytes(datagram.substr(sealed_header)));
   if (!plain) return errc::bad_tag;
   std::string_view text = as_chars(*plain);
   auto event = on_record(static_cast<std::uint8_t>(text[0]), text.substr(1));
@@ -271,7 +291,7 @@ result<secure_event> secure_session::impl::on_record(std::uint8_t type, std::str
       public_key key{};
       std::copy_n(body.begin() + 1, key.size(), key.begin());
       std::uint8_t their_side = my_side ^ 1;
-      if (!verify_signature(key, auth_message(transcript, their_side), body.substr(33)))
+      if (!crypto.verify(key, auth_message(transcript, their_side), body.substr(33)))
         return errc::bad_signature;
       if (accepted && proved && *proved != key) return errc::wrong_peer;  // settled: no second identity
       bool says_accepted = (static_cast<std::uint8_t>(body[0]) & 1) != 0;

@@ -6,11 +6,13 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "impl/core/bytes.hpp"
 #include "impl/core/result.hpp"
 #include "impl/proto/peerchat/errc.hpp"
 #include "impl/proto/peerchat/rendezvous.hpp"
@@ -42,6 +44,33 @@ private:
 
 bool verify_signature(const public_key& key, std::string_view message, std::string_view signature64);
 
+using ephemeral_public = std::array<std::uint8_t, 32>;  // an X25519 public key, as HELLO carries it
+
+// The X25519 key pair of one chat (PC-HS-02), used once to agree on the chat's keys. Copies share it.
+class ephemeral_key {
+public:
+  // A fresh key pair. Should OpenSSL fail to make one, the public half is all zeros and agree() fails,
+  // which the caller sees as a handshake that never completes.
+  static ephemeral_key generate();
+  const ephemeral_public& public_bytes() const noexcept { return public_; }
+  // X25519 with the peer's public key; empty when OpenSSL refuses it (PC-HS-03: a small-order point).
+  bytes agree(const ephemeral_public& peer) const;
+
+private:
+  struct impl;
+  std::shared_ptr<const impl> impl_;
+  ephemeral_public public_{};
+};
+
+// A session's public-key operations. The defaults are the real ones (identity::sign, verify_signature,
+// ephemeral_key::agree); each is a pure function of its arguments, so a fuzzer can memoize them and spend
+// its time on the handshake's and the records' parsing instead of on Ed25519 and X25519.
+struct session_crypto {
+  std::function<std::array<std::uint8_t, 64>(const identity& me, std::string_view message)> sign;
+  std::function<bool(const public_key& key, std::string_view message, std::string_view signature64)> verify;
+  std::function<bytes(const ephemeral_key& own, const ephemeral_public& peer)> agree;
+};
+
 enum class record_type : std::uint8_t { auth = 1, msg = 2, close = 3, keepalive = 4 };
 
 // What one received datagram did.
@@ -62,9 +91,13 @@ struct secure_event {
 class secure_session {
 public:
   // Whether the proved key is acceptable (STARTCHAT's key, the contact list) is the caller's decision.
-  secure_session(const identity& me, std::string my_name, std::string peer_name);
+  secure_session(const identity& me, std::string my_name, std::string peer_name, session_crypto crypto = {});
   ~secure_session();
   secure_session(secure_session&&) noexcept;
+  // An independent session in the same state (the ephemeral key shared): what a fuzzer starts each input
+  // from instead of generating keys again.
+  secure_session(const secure_session& other);
+  secure_session& operator=(const secure_session&) = delete;
 
   // Our HELLO datagram (same bytes every time: one ephemeral key per chat, PC-HS-02).
   const std::string& hello() const noexcept;

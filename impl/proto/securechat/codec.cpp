@@ -222,8 +222,20 @@ private:
 }  // namespace
 
 std::string python_json_string(std::string_view utf8) {
-  std::string out = "\"";
+  std::string out;
+  out.reserve(utf8.size() + 2);
+  out += '"';
   for (std::size_t i = 0; i < utf8.size();) {
+    // Printable ASCII other than '"' and '\\' is copied as is, a run at a time: most text is nothing else.
+    std::size_t run = i;
+    while (run < utf8.size()) {
+      auto b = static_cast<unsigned char>(utf8[run]);
+      if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') break;
+      ++run;
+    }
+    out.append(utf8, i, run - i);
+    if (run == utf8.size()) break;
+    i = run;
     auto c = static_cast<unsigned char>(utf8[i]);
     if (c >= 0x80) {
       append_escaped(out, next_code_point(utf8, i));
@@ -238,9 +250,7 @@ std::string python_json_string(std::string_view utf8) {
       case '\t': out += "\\t"; break;
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) append_escaped(out, c);
-        else out += static_cast<char>(c);
+      default: append_escaped(out, c);  // the other controls
     }
   }
   out += '"';

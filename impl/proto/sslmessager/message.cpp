@@ -1,22 +1,32 @@
 #include "impl/proto/sslmessager/message.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "impl/core/encoding.hpp"
 
 namespace parley::sslmessager {
 namespace {
 
-// Splits "a b c" at single spaces into at most `parts` fields; the last takes the rest, spaces included.
-std::vector<std::string_view> fields(std::string_view s, std::size_t parts) {
-  std::vector<std::string_view> out;
-  while (out.size() + 1 < parts) {
+// At most four fields, in place: every message received is split, and a vector cost an allocation each.
+struct field_list {
+  std::array<std::string_view, 4> items{};
+  std::size_t count = 0;
+  std::size_t size() const noexcept { return count; }
+  std::string_view operator[](std::size_t i) const noexcept { return items[i]; }
+};
+
+// Splits "a b c" at single spaces into at most `parts` (1 to 4) fields; the last takes the rest, spaces
+// included.
+field_list fields(std::string_view s, std::size_t parts) {
+  field_list out;
+  while (out.count + 1 < parts) {
     auto sp = s.find(' ');
     if (sp == std::string_view::npos) break;
-    out.push_back(s.substr(0, sp));
+    out.items[out.count++] = s.substr(0, sp);
     s.remove_prefix(sp + 1);
   }
-  out.push_back(s);
+  out.items[out.count++] = s;
   return out;
 }
 
@@ -29,12 +39,18 @@ std::string wire(std::string_view content) { return std::string(content) + " \r\
 message_reader::status message_reader::feed(std::string_view bytes, time_point now, std::vector<std::string>& out) {
   held_.append(bytes);
   last_byte_ = now;
-  for (auto lf = held_.find('\n'); lf != std::string::npos; lf = held_.find('\n')) {
-    if (lf >= max_message) return status::too_long;  // the LF itself is beyond the 4096th byte
-    std::string content = held_.substr(0, lf);
-    held_.erase(0, lf + 1);
-    deliver(std::move(content), out);
+  // Delivered messages are dropped from the front once, at the end: erasing each in turn would move the
+  // rest of a chunk of many short messages again for every one of them.
+  std::size_t start = 0;
+  for (auto lf = held_.find('\n', start); lf != std::string::npos; lf = held_.find('\n', start)) {
+    if (lf - start >= max_message) {  // the LF itself is beyond the 4096th byte
+      held_.erase(0, start);
+      return status::too_long;
+    }
+    deliver(held_.substr(start, lf - start), out);
+    start = lf + 1;
   }
+  held_.erase(0, start);
   return held_.size() > max_message ? status::too_long : status::ok;
 }
 

@@ -26,7 +26,7 @@ bool client_may_send(std::uint16_t type) {
 
 }  // namespace
 
-hub::hub(hub_options options) : options_(std::move(options)) {
+hub::hub(hub_options options) : options_(std::move(options)), directory_lines_(directory_lines(options_.users)) {
   if (!options_.unix_ms)
     options_.unix_ms = [] {
       return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -34,6 +34,12 @@ hub::hub(hub_options options) : options_(std::move(options)) {
                                             .count());
     };
   if (!options_.random) options_.random = core::random_bytes;
+  if (!options_.open_login)
+    options_.open_login = [key = options_.server_key](byte_view frame) { return open_login_req(key, frame); };
+  if (!options_.verify_login)
+    options_.verify_login = [](const directory_entry& user, const login_request& request) {
+      return multiparty::verify_login(user.key, request);
+    };
 }
 
 std::vector<user_id> hub::members(session_id sid) const {
@@ -90,7 +96,7 @@ void hub::handle_frame(core::conn_id conn, connection& c, const bytes& frame, ti
 
 void hub::login(core::conn_id conn, connection& c, const bytes& frame, time_point now, core::actions& out) {
   // Any failure closes silently: an unauthenticated peer learns nothing (spec: login).
-  auto request = open_login_req(options_.server_key, frame);
+  auto request = options_.open_login(frame);
   if (!request) return drop(conn, "login refused: " + request.error().message(), out);
   auto user = std::find_if(options_.users.begin(), options_.users.end(),
                            [&](const directory_entry& u) { return u.name == request->name; });
@@ -100,13 +106,13 @@ void hub::login(core::conn_id conn, connection& c, const bytes& frame, time_poin
   std::uint64_t skew = clock > request->timestamp_ms ? clock - request->timestamp_ms : request->timestamp_ms - clock;
   if (skew > login_window_ms && !planted(fault::accept_stale_login))
     return drop(conn, "login refused: timestamp " + std::to_string(skew) + " ms off", out);
-  if (!verify_login(user->key, *request)) return drop(conn, "login refused: bad signature", out);
+  if (!options_.verify_login(*user, *request)) return drop(conn, "login refused: bad signature", out);
   if (online_.contains(user->uid)) return drop(conn, "login refused: " + user->name + " is already logged in", out);
   if (tk_seen_before(request->tk, now) && !planted(fault::accept_replayed_login))
     return drop(conn, "login refused: a replayed login_req (its tk was used before)", out);
 
   bytes server_random = options_.random(32);
-  auto response = make_login_res(request->tk, frame, server_random, options_.users);
+  auto response = make_login_res_with(request->tk, frame, server_random, directory_lines_);
   auto keys = derive_keys(request->client_random, server_random, frame);
   if (!response || !keys) return drop(conn, "login failed: cannot build the response", out);
   c.user = &*user;

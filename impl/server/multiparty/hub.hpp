@@ -31,6 +31,11 @@ struct hub_options {
   std::function<std::uint64_t()> unix_ms;      // wall clock for login timestamps; default: the system clock
   std::function<bytes(std::size_t)> random;    // default: core::random_bytes
   fault planted = fault::none;
+  // How a login_req is opened (default open_login_req with server_key: an RSA-OAEP decrypt) and its
+  // signature checked (default verify_login: an RSA verify). Both are pure; the hub fuzzer memoizes them,
+  // as a 2048-bit private operation per login would leave it a few hundred inputs a second.
+  std::function<result<login_request>(byte_view frame)> open_login;
+  std::function<bool(const directory_entry& user, const login_request& request)> verify_login;
 };
 
 class hub final : public core::hub {
@@ -90,6 +95,7 @@ private:
   bool tk_seen_before(const bytes& tk, time_point now);
 
   hub_options options_;
+  std::string directory_lines_;  // of every login_res: the users never change
   std::map<core::conn_id, connection> conns_;
   std::map<user_id, core::conn_id> online_;
   std::map<session_id, session> sessions_;  // closed ones stay, so a sid is never handed out twice

@@ -9,6 +9,10 @@ namespace parley::securechat {
 
 hub::hub(hub_options options) : options_(std::move(options)) {
   if (!options_.make_id) options_.make_id = new_message_id;
+  if (!options_.verify)
+    options_.verify = [](const known_key& key, std::string_view name, std::string_view signature_hex) {
+      return verify_join(key.key, name, signature_hex);
+    };
 }
 
 std::size_t hub::session_count() const noexcept {
@@ -70,7 +74,7 @@ void hub::join(core::conn_id conn, const std::string& id, const msg::join& m, co
   auto key = options_.keys ? options_.keys(m.name) : std::nullopt;
   if (!key) return refuse(conn, "No public key found for user", id, out);
   // The signature comes before the name check so that nobody learns who is online without a valid key.
-  if (!planted(fault::accept_bad_signature) && !verify_join(key->key, m.name, m.signature))
+  if (!planted(fault::accept_bad_signature) && !options_.verify(*key, m.name, m.signature))
     return refuse(conn, "Invalid signature", id, out);
   if (by_name_.contains(m.name) && !planted(fault::accept_duplicate_name))
     return refuse(conn, "User already exists", id, out);

@@ -27,6 +27,9 @@ struct hub_options {
   key_lookup keys;
   std::function<std::string()> make_id;  // default: new_message_id()
   fault planted = fault::none;
+  // How a join's signature is checked; default verify_join (an RSA verify). Pure: the hub fuzzer memoizes
+  // it by its arguments, as a 2048-bit verify per join would be most of an input's cost.
+  std::function<bool(const known_key& key, std::string_view name, std::string_view signature_hex)> verify;
 };
 
 class hub final : public core::hub {
