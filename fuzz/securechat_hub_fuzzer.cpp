@@ -12,6 +12,10 @@
 // Invariants: nothing is sent to a closed connection; every message sent decodes, and is a message servers
 // send; before its Welcome a connection gets nothing but one ErrorMessage followed by a close; names are
 // unique and the session count matches the open connections.
+// Speed: the hub's RSA verify of a join goes through hub_options::verify, memoized by key, name and
+// signature (fuzz/memo.hpp) and prefilled with the joins op 4 makes; a message the hub sends to several
+// connections at once (one encoded broadcast) is decoded once for all of them.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -20,6 +24,7 @@
 
 #include "fuzz/check.hpp"
 #include "fuzz/hub_records.hpp"
+#include "fuzz/memo.hpp"
 #include "impl/core/key_store.hpp"
 #include "impl/proto/securechat/crypto.hpp"
 #include "impl/server/securechat/hub.hpp"
@@ -60,6 +65,31 @@ const test_keys& keys() {
   return k;
 }
 
+// What an RSA verify of a join depends on: the key (its PEM), the name and the signature.
+std::string verify_key(const known_key& key, std::string_view name, std::string_view signature_hex) {
+  std::string made = key.pem;
+  made += '\n';
+  made += name;
+  made += '\n';
+  made += signature_hex;
+  return made;
+}
+
+fuzz::memo<bool>& verified() {
+  static fuzz::memo<bool> memo = [] {
+    fuzz::memo<bool> made;
+    const auto& k = keys();
+    for (const auto& [user, signatures] : k.signatures) {
+      auto key = k.publics.find(user);
+      if (key == k.publics.end()) continue;  // no key: the hub refuses the join before any signature check
+      for (const auto& signature : signatures)
+        made.keep(verify_key(key->second, user, signature), verify_join(key->second.key, user, signature));
+    }
+    return made;
+  }();
+  return memo;
+}
+
 bool server_sends(const message& m) {
   return std::holds_alternative<msg::routed_private>(m) || std::holds_alternative<msg::routed_public>(m) ||
          std::holds_alternative<msg::welcome>(m) || std::holds_alternative<msg::add_user>(m) ||
@@ -78,10 +108,14 @@ struct harness {
 
   void apply(core::actions& out) {
     auto list = out.take();
+    const std::string* last_text = nullptr;  // the previous send's bytes and what they decoded to
+    decoded d;
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (auto* send = std::get_if<core::send_action>(&list[i])) {
         PARLEY_FUZZ_CHECK(!closed.contains(send->conn), "sent to a closed connection");
-        auto d = decode(send->bytes);
+        // A broadcast is one encoded message sent to each recipient: decode is pure, so once will do.
+        if (!last_text || *last_text != send->bytes) d = decode(send->bytes);
+        last_text = &send->bytes;
         if (!std::holds_alternative<envelope>(d))
           std::fprintf(stderr, "undecodable: %s\n", std::get<decode_failure>(d).detail.c_str());
         PARLEY_FUZZ_CHECK(std::holds_alternative<envelope>(d), "a hub message does not decode");
@@ -117,9 +151,10 @@ struct harness {
     for (bool o : open) live += o;
     PARLEY_FUZZ_CHECK(h.session_count() == live, "session count differs from the open connections");
     auto names = h.joined_names();
-    std::set<std::string> unique(names.begin(), names.end());
-    PARLEY_FUZZ_CHECK(duplicates_allowed || unique.size() == names.size(), "a name joined twice");
     for (const auto& n : names) PARLEY_FUZZ_CHECK(valid_name(n), "an invalid name joined");
+    std::sort(names.begin(), names.end());
+    PARLEY_FUZZ_CHECK(duplicates_allowed || std::adjacent_find(names.begin(), names.end()) == names.end(),
+                      "a name joined twice");
   }
 };
 
@@ -133,6 +168,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto it = k.publics.find(std::string(name));
     if (it == k.publics.end()) return std::nullopt;
     return it->second;
+  };
+  options.verify = [](const known_key& key, std::string_view name, std::string_view signature_hex) {
+    return verified().get(verify_key(key, name, signature_hex), [&] { return verify_join(key.key, name, signature_hex); });
   };
   int counter = 0;
   options.make_id = [&counter] { return "s" + std::to_string(++counter); };
@@ -162,6 +200,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (join_id.empty()) join_id = "j";
       std::string text = encode({join_id, msg::join{user, k.signatures.at(user)[mode]}});
       h.message(conn, text, out);
+    } else {
+      continue;  // the hub was not called: nothing it did to check
     }
     h.apply(out);
     h.check_state(options.planted == fault::accept_duplicate_name);
