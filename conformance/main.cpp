@@ -122,18 +122,6 @@ selection and output:
   --no-color             plain console output
 )";
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t from = 0;
-  while (from <= text.size()) {
-    auto comma = text.find(',', from);
-    out.push_back(text.substr(from, comma - from));
-    if (comma == std::string::npos) break;
-    from = comma + 1;
-  }
-  return out;
-}
-
 std::atomic<bool> interrupted{false};
 
 // Whether FILE can be written: it is, or its directory is, writable. Nothing is created.
@@ -142,25 +130,6 @@ bool writable(const std::string& file) {
   if (std::filesystem::exists(path)) return access(file.c_str(), W_OK) == 0 && !std::filesystem::is_directory(path);
   auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   return std::filesystem::is_directory(dir) && access(dir.c_str(), W_OK) == 0;
-}
-
-// --rule, --level, --section: checked here, so a typo is a usage error and not an empty run.
-parley::conform::rule_selection selection_of(const parley::cli::args& args) {
-  parley::conform::rule_selection s;
-  if (auto r = args.get("--rule")) s.rule_globs = split_commas(*r);
-  if (auto l = args.get("--level")) {
-    s.levels = split_commas(*l);
-    for (const auto& level : s.levels)
-      if (!std::regex_match(level, std::regex("must|should|may", std::regex::icase)))
-        throw parley::cli::usage_error("--level is must, should or may, not '" + level + "'");
-  }
-  if (auto n = args.get("--section")) {
-    s.sections = split_commas(*n);
-    for (const auto& section : s.sections)
-      if (!std::regex_match(section, std::regex("[0-9]+(\\.[0-9]+)*\\.?")))
-        throw parley::cli::usage_error("--section takes a section number such as 6 or 6.2, not '" + section + "'");
-  }
-  return s;
 }
 
 parley::conform::baseline read_baseline(const std::string& file) {
@@ -179,7 +148,7 @@ int make_keys(const parley::cli::args& args) {
   int bits = static_cast<int>(args.number("--bits", 2048, 2048, 8192));
   std::filesystem::create_directories(*out);
   parley::core::key_store store(*out);
-  for (const auto& name : split_commas(*users)) {
+  for (const auto& name : parley::conform::split_commas(*users)) {
     if (!parley::core::key_store::valid_name(name) || name.ends_with(".public") || name.ends_with(".private"))
       throw parley::cli::usage_error("'" + name + "' cannot be a user name (letters, digits, _ . - and no leading dot)");
     auto key = parley::core::pkey::generate_rsa(bits);
@@ -252,7 +221,7 @@ int run(const std::string& protocol, const parley::cli::args& args) {
     if (chosen.empty()) throw parley::cli::usage_error("no case matches --case " + *globs);
     cases = std::move(chosen);
   }
-  rule_selection selection = selection_of(args);
+  rule_selection selection = selection_from(args);
   rule_book reported = rules;  // the rules the reports and the exit code speak of
   if (!selection.empty()) {
     reported = selected_rules(rules, selection);
@@ -362,13 +331,10 @@ int main(int argc, char** argv) {
     list.erase(list.begin());
     if (protocol == "keys") return make_keys(parley::cli::args(list, {}, {"--out", "--users", "--bits"}));
     if (protocol == "certs") return make_certs(parley::cli::args(list, {}, {"--out", "--name", "--days"}));
-    std::set<std::string> flags = {"--list", "--strict", "--coverage", "--no-color", "--help"};
-    std::set<std::string> options = {"--case", "--jobs", "--report-json", "--junit", "--record-corpus", "--cases",
-                                     "--rules", "--repeat", "--rule", "--level", "--section", "--markdown",
-                                     "--baseline", "--write-baseline", "--html", "--pcap", "--keylog"};
-    flags.insert(parley::conform::target_flags.begin(), parley::conform::target_flags.end());
-    options.insert(parley::conform::target_options.begin(), parley::conform::target_options.end());
-    parley::cli::args args(list, flags, options);
+    auto args = parley::conform::with_target_flags(
+        list, {"--list", "--strict", "--coverage", "--no-color", "--help"},
+        {"--case", "--jobs", "--report-json", "--junit", "--record-corpus", "--cases", "--rules", "--repeat", "--rule",
+         "--level", "--section", "--markdown", "--baseline", "--write-baseline", "--html", "--pcap", "--keylog"});
     if (args.has("--help")) {
       std::cout << usage;
       return 0;

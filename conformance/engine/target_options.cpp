@@ -9,6 +9,42 @@ const std::set<std::string> target_flags = {"--fresh", "--real-time", "--no-even
 const std::set<std::string> target_options = {"--target", "--launch", "--role", "--time-scale", "--keys", "--user",
                                               "--profile", "--ready", "--ready-delay", "--type-delay"};
 
+cli::args with_target_flags(std::vector<std::string> argv, std::set<std::string> flags, std::set<std::string> options) {
+  flags.insert(target_flags.begin(), target_flags.end());
+  options.insert(target_options.begin(), target_options.end());
+  return cli::args(std::move(argv), std::move(flags), std::move(options));
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  while (from <= text.size()) {
+    auto comma = text.find(',', from);
+    out.push_back(text.substr(from, comma - from));
+    if (comma == std::string::npos) break;
+    from = comma + 1;
+  }
+  return out;
+}
+
+rule_selection selection_from(const cli::args& args) {
+  rule_selection s;
+  if (auto r = args.get("--rule")) s.rule_globs = split_commas(*r);
+  if (auto l = args.get("--level")) {
+    s.levels = split_commas(*l);
+    for (const auto& level : s.levels)
+      if (!std::regex_match(level, std::regex("must|should|may", std::regex::icase)))
+        throw cli::usage_error("--level is must, should or may, not '" + level + "'");
+  }
+  if (auto n = args.get("--section")) {
+    s.sections = split_commas(*n);
+    for (const auto& section : s.sections)
+      if (!std::regex_match(section, std::regex("[0-9]+(\\.[0-9]+)*\\.?")))
+        throw cli::usage_error("--section takes a section number such as 6 or 6.2, not '" + section + "'");
+  }
+  return s;
+}
+
 std::string profile_named(const adapter& a, const std::string& name) {
   std::string known;
   for (const auto& p : a.profiles()) {

@@ -8,6 +8,7 @@
 
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/runner.hpp"
+#include "conformance/engine/selection.hpp"
 #include "impl/cli/args.hpp"
 
 namespace parley::conform {
@@ -21,6 +22,15 @@ extern const std::set<std::string> target_options;
 // --type-delay, --no-events, --real-time, --fresh. Returns how reports name the target. Throws
 // cli::usage_error for a malformed or contradictory value.
 std::string apply_target_options(const cli::args& args, const adapter& a, run_settings& settings);
+
+// A tool's command line: its own flags and options plus the target's.
+cli::args with_target_flags(std::vector<std::string> argv, std::set<std::string> flags, std::set<std::string> options);
+
+// "a,b,c" -> {"a", "b", "c"} (the lists of --case, --rule, --level, --section, --users).
+std::vector<std::string> split_commas(const std::string& text);
+
+// --rule, --level, --section: checked here, so a typo is a usage error and not an empty run.
+rule_selection selection_from(const cli::args& args);
 
 // --profile NAME: a profile of the protocol by name (peerchat/1) or short form (v1).
 std::string profile_named(const adapter& a, const std::string& name);

@@ -70,18 +70,6 @@ campaign:
 
 std::atomic<bool> interrupted{false};
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t from = 0;
-  while (from <= text.size()) {
-    auto comma = text.find(',', from);
-    out.push_back(text.substr(from, comma - from));
-    if (comma == std::string::npos) break;
-    from = comma + 1;
-  }
-  return out;
-}
-
 // The seeds: server-role cases that need neither the protocol's timers nor a long flood.
 std::vector<parley::conform::test_case> seed_cases(const std::string& protocol, const parley::cli::args& args,
                                                    const parley::conform::rule_book& rules,
@@ -98,10 +86,7 @@ std::vector<parley::conform::test_case> seed_cases(const std::string& protocol, 
     }
     seeds.push_back(std::move(c));
   }
-  rule_selection selection;
-  if (auto r = args.get("--rule")) selection.rule_globs = split_commas(*r);
-  if (auto l = args.get("--level")) selection.levels = split_commas(*l);
-  if (auto n = args.get("--section")) selection.sections = split_commas(*n);
+  rule_selection selection = selection_from(args);
   if (!selection.empty()) seeds = cases_checking(seeds, selected_rules(rules, selection));
   if (seeds.empty()) throw parley::cli::usage_error("no server-role case to seed from (check --case, --rule, --cases)");
   return seeds;
@@ -224,12 +209,10 @@ int main(int argc, char** argv) {
     }
     std::string protocol = list[0];
     list.erase(list.begin());
-    std::set<std::string> flags = {"--no-minimize", "--quiet", "--verbose", "--help"};
-    std::set<std::string> options = {"--seconds", "--runs", "--seed", "--jobs", "--max-findings", "--max-rss", "--out",
-                                     "--cases", "--case", "--rule", "--level", "--section", "--report-json", "--fault"};
-    flags.insert(parley::conform::target_flags.begin(), parley::conform::target_flags.end());
-    options.insert(parley::conform::target_options.begin(), parley::conform::target_options.end());
-    parley::cli::args args(list, flags, options);
+    auto args = parley::conform::with_target_flags(
+        list, {"--no-minimize", "--quiet", "--verbose", "--help"},
+        {"--seconds", "--runs", "--seed", "--jobs", "--max-findings", "--max-rss", "--out", "--cases", "--case", "--rule",
+         "--level", "--section", "--report-json", "--fault"});
     if (args.has("--help")) {
       std::cout << usage;
       return 0;
