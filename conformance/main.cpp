@@ -122,8 +122,6 @@ selection and output:
   --no-color             plain console output
 )";
 
-std::atomic<bool> interrupted{false};
-
 // Whether FILE can be written: it is, or its directory is, writable. Nothing is created.
 bool writable(const std::string& file) {
   std::filesystem::path path(file);
@@ -262,16 +260,7 @@ int run(const std::string& protocol, const parley::cli::args& args) {
     return 2;
   }
 
-  // Ctrl-C or SIGTERM: no further step starts, launched processes are stopped, and the report written so
-  // far is marked interrupted (exit 130). A second one ends the engine at once.
-  settings.interrupted = &interrupted;
-  struct sigaction on_stop {};
-  on_stop.sa_handler = [](int) {
-    if (interrupted.exchange(true)) _exit(130);
-  };
-  sigemptyset(&on_stop.sa_mask);
-  sigaction(SIGINT, &on_stop, nullptr);
-  sigaction(SIGTERM, &on_stop, nullptr);
+  stop_on_interrupt(settings);  // Ctrl-C: the report written so far is marked interrupted (exit 130)
 
   // --pcap, --keylog: the engine's sockets tell a capture what they carry (without them: no tap, no cost).
   // Key log lines are written as they come; the capture once the run ends, interrupted or not.

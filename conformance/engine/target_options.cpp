@@ -1,5 +1,9 @@
 #include "conformance/engine/target_options.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <filesystem>
 #include <regex>
 
@@ -55,6 +59,21 @@ std::string profile_named(const adapter& a, const std::string& name) {
   }
   if (known.empty()) throw cli::usage_error(a.protocol() + " has no profiles; --profile does not apply");
   throw cli::usage_error("--profile " + name + " is not one of " + known);
+}
+
+namespace {
+std::atomic<bool> interrupted{false};
+}  // namespace
+
+void stop_on_interrupt(run_settings& settings) {
+  settings.interrupted = &interrupted;
+  struct sigaction on_stop {};
+  on_stop.sa_handler = [](int) {
+    if (interrupted.exchange(true)) _exit(130);
+  };
+  sigemptyset(&on_stop.sa_mask);
+  sigaction(SIGINT, &on_stop, nullptr);
+  sigaction(SIGTERM, &on_stop, nullptr);
 }
 
 std::string own_directory() {

@@ -35,6 +35,10 @@ rule_selection selection_from(const cli::args& args);
 // --profile NAME: a profile of the protocol by name (peerchat/1) or short form (v1).
 std::string profile_named(const adapter& a, const std::string& name);
 
+// Ctrl-C or SIGTERM sets settings.interrupted: no further step starts, launched processes are stopped and
+// the tool writes what it has (exit 130). A second one ends the process at once.
+void stop_on_interrupt(run_settings& settings);
+
 // The folder of the running program (to find parley-client and parley-server beside it).
 std::string own_directory();
 

@@ -68,8 +68,6 @@ campaign:
   --verbose              one line per session on stderr: its seed case, its mutations, how long it took
 )";
 
-std::atomic<bool> interrupted{false};
-
 // The seeds: server-role cases that need neither the protocol's timers nor a long flood.
 std::vector<parley::conform::test_case> seed_cases(const std::string& protocol, const parley::cli::args& args,
                                                    const parley::conform::rule_book& rules,
@@ -153,14 +151,7 @@ int run(const std::string& protocol, const parley::cli::args& args) {
     std::cerr << "parley-fuzz: " << problem << "\n";
     return 2;
   }
-  settings.interrupted = &interrupted;
-  struct sigaction on_stop {};
-  on_stop.sa_handler = [](int) {
-    if (interrupted.exchange(true)) _exit(130);
-  };
-  sigemptyset(&on_stop.sa_mask);
-  sigaction(SIGINT, &on_stop, nullptr);
-  sigaction(SIGTERM, &on_stop, nullptr);
+  stop_on_interrupt(settings);
 
   std::cerr << "parley-fuzz: " << protocol << " against " << target_name << ", " << seeds.size()
             << " seed cases, seed " << options.seed << ", " << options.seconds << " s\n";
