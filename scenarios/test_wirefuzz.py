@@ -55,9 +55,9 @@ def test_fuzz_fault_is_found_and_its_case_replays(tmp_path, protocol, fault):
 
 @pytest.mark.parametrize("protocol", LAUNCH)
 def test_a_short_run_against_the_reference_server_finds_nothing(tmp_path, protocol):
-    proc, report = fuzz(tmp_path, protocol, "--seed", "7", "--seconds", "15")
+    proc, report = fuzz(tmp_path, protocol, "--seed", "7", "--seconds", "8")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert report["findings"] == [] and report["sessions"] > 20, report
+    assert report["findings"] == [] and report["sessions"] > 15, report
 
 
 DEVIANT_ITP = os.path.join(os.path.dirname(__file__), "deviant_servers", "itp_server.py")
@@ -82,7 +82,7 @@ def test_an_independent_server_s_defect_is_found_and_replays(tmp_path, mode, kin
 
 def test_the_independent_server_without_a_defect_gives_no_finding(tmp_path):
     launch = f"/usr/bin/python3 {shlex.quote(DEVIANT_ITP)} {{port}} --mode good"
-    proc, report = fuzz(tmp_path, "itp", "--launch", launch, "--seed", "3", "--seconds", "15")
+    proc, report = fuzz(tmp_path, "itp", "--launch", launch, "--seed", "3", "--seconds", "8")
     assert proc.returncode == 0 and report["findings"] == [], proc.stdout + proc.stderr
 
 
@@ -114,5 +114,5 @@ def test_usage_and_untestable_targets(tmp_path):
     proc, report = fuzz(tmp_path, "itp", "--target", "127.0.0.1:1", "--seconds", "5")
     assert proc.returncode == 3 and "cannot be fuzzed" in proc.stderr, proc.stderr
     # A launched command that is no server at all: one clear error, exit 3.
-    proc, report = fuzz(tmp_path, "itp", "--launch", "sleep 30 # {port}", "--seconds", "5")
-    assert proc.returncode == 3, proc.stderr
+    proc, report = fuzz(tmp_path, "itp", "--launch", "true # {port}", "--seconds", "5")
+    assert proc.returncode == 3 and "exited with code 0 before it was ready" in proc.stderr, proc.stderr
