@@ -22,10 +22,10 @@ void hub::on_connect(core::conn_id conn, std::string_view, time_point now, core:
 void hub::on_data(core::conn_id conn, std::string_view data, time_point now, core::actions& out) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;  // after an END, input is discarded
-  if (planted(fault::no_framing)) return take_whole_read(conn, it->second, data, out);
+  if (planted(fault::no_framing)) return take_whole_read(conn, it->second, data, now, out);
   std::vector<std::string> messages;
   auto status = it->second.reader.feed(data, now, messages);
-  process(conn, messages, out);
+  process(conn, messages, now, out);
   auto still = conns_.find(conn);
   if (status == message_reader::status::too_long && still != conns_.end())
     end(conn, end_text::too_long, "a message over 4096 bytes", out);
@@ -33,7 +33,8 @@ void hub::on_data(core::conn_id conn, std::string_view data, time_point now, cor
 
 // The original's framing (spec §12 R1): one read is one message, whatever it holds. Its line ending and one
 // SP are removed as a receiver does (SSLM-FRAME-03), but a read is never split at an LF nor held for more.
-void hub::take_whole_read(core::conn_id conn, connection& c, std::string_view data, core::actions& out) {
+void hub::take_whole_read(core::conn_id conn, connection& c, std::string_view data, time_point now,
+                          core::actions& out) {
   if (data.size() > max_message) return end(conn, end_text::too_long, "a read over 4096 bytes", out);
   std::string content(data);
   if (content.ends_with('\n')) content.pop_back();
@@ -43,24 +44,25 @@ void hub::take_whole_read(core::conn_id conn, connection& c, std::string_view da
   // Several lines in one read make one message, which no grammar admits.
   if (content.find('\n') != std::string::npos)
     return end(conn, end_text::bad_protocol, "several lines in one read (no framing: fault)", out);
-  handle(conn, c, content, out);
+  handle(conn, c, content, now, out);
 }
 
-void hub::process(core::conn_id conn, std::vector<std::string>& messages, core::actions& out) {
+void hub::process(core::conn_id conn, std::vector<std::string>& messages, time_point now, core::actions& out) {
   for (const auto& content : messages) {
     auto it = conns_.find(conn);
     if (it == conns_.end()) return;
-    handle(conn, it->second, content, out);
+    handle(conn, it->second, content, now, out);
   }
 }
 
-void hub::handle(core::conn_id conn, connection& c, const std::string& content, core::actions& out) {
+void hub::handle(core::conn_id conn, connection& c, const std::string& content, time_point now,
+                 core::actions& out) {
   auto message = parse_client(content);
   bool online = !c.name.empty();
   std::visit(core::overloaded{
                  [&](const client_msg::auth& a) {
                    if (online) return end(conn, end_text::bad_protocol, "AUTH after login", out);  // SSLM-AUTH-07
-                   login(conn, c, a, out);
+                   login(conn, c, a, now, out);
                  },
                  [&](const client_msg::msg& m) {
                    if (online) return relay(conn, c, m, out);
@@ -86,7 +88,8 @@ void hub::handle(core::conn_id conn, connection& c, const std::string& content, 
              message);
 }
 
-void hub::login(core::conn_id conn, connection& c, const client_msg::auth& a, core::actions& out) {
+void hub::login(core::conn_id conn, connection& c, const client_msg::auth& a, time_point now,
+                core::actions& out) {
   if (planted(fault::crash_on_13_digit_user) && core::fuzz_trigger_name(a.name))
     return out.crash("an AUTH name of 13 bytes with a digit (fault)");
   auto user = options_.users.find(a.name);
@@ -109,7 +112,9 @@ void hub::login(core::conn_id conn, connection& c, const client_msg::auth& a, co
   if (online_.contains(a.name) && !planted(fault::accept_second_login))
     return end(conn, end_text::already_online, a.name + " is already online", out);
   c.name = a.name;
-  c.next_check = c.opened + options_.check_interval;
+  // Counted from the AUTH, not from the connect: a slow login must not make the first CHECKs come in a burst
+  // right after ACCEPT (SSLM-CHECK-01: the first within one interval after ACCEPT, then one per interval).
+  c.next_check = now + options_.check_interval;
   online_[a.name] = conn;
   send(conn, "ACCEPT " + a.name, out);
 }
@@ -165,7 +170,7 @@ void hub::on_timer(time_point now, core::actions& out) {
     if (auto due = c.reader.deadline(); due && *due <= now) {
       std::vector<std::string> messages;
       c.reader.on_timer(now, messages);
-      if (!planted(fault::no_fragments)) process(id, messages, out);
+      if (!planted(fault::no_fragments)) process(id, messages, now, out);
       if (!conns_.contains(id)) continue;
     }
     if (c.name.empty()) {

@@ -47,8 +47,8 @@ private:
     time_point next_check{};
   };
 
-  void handle(core::conn_id conn, connection& c, const std::string& content, core::actions& out);
-  void login(core::conn_id conn, connection& c, const client_msg::auth& a, core::actions& out);
+  void handle(core::conn_id conn, connection& c, const std::string& content, time_point now, core::actions& out);
+  void login(core::conn_id conn, connection& c, const client_msg::auth& a, time_point now, core::actions& out);
   void relay(core::conn_id conn, connection& c, const client_msg::msg& m, core::actions& out);
   void send(core::conn_id conn, std::string_view content, core::actions& out);
   // Writes `end_line` and closes; the user, if any, is offline at once (SSLM-CONN-04).
@@ -56,9 +56,9 @@ private:
   void go_offline(core::conn_id conn, connection& c);
   // Closes without a further line and forgets the connection.
   void forget(core::conn_id conn, std::string why, core::actions& out);
-  void process(core::conn_id conn, std::vector<std::string>& messages, core::actions& out);
+  void process(core::conn_id conn, std::vector<std::string>& messages, time_point now, core::actions& out);
   // The no-framing fault: one read is one message.
-  void take_whole_read(core::conn_id conn, connection& c, std::string_view data, core::actions& out);
+  void take_whole_read(core::conn_id conn, connection& c, std::string_view data, time_point now, core::actions& out);
   bool planted(fault f) const noexcept { return options_.planted == f; }
 
   hub_options options_;

@@ -166,6 +166,23 @@ TEST_F(SslmessagerHub, ChecksEveryIntervalAndTimesOutLogins) {
   EXPECT_FALSE(closed(1));
 }
 
+// Found under load: an AUTH that arrived 2.5 intervals after the connect got ACCEPT, a CHECK at once and
+// another soon after, because the interval was counted from the connect.
+TEST_F(SslmessagerHub, TheFirstCheckComesOneIntervalAfterALateLogin) {
+  connect(1);
+  advance(millis(2500));
+  data(1, "AUTH aaa 123 \r\n");
+  ASSERT_EQ(take(1), (std::vector<std::string>{"ACCEPT aaa \r\n"}));
+  advance(millis(999));
+  EXPECT_TRUE(take(1).empty());
+  advance(millis(1));
+  EXPECT_EQ(take(1), (std::vector<std::string>{"CHECK \r\n"}));
+  advance(millis(999));
+  EXPECT_TRUE(take(1).empty());
+  advance(millis(1));
+  EXPECT_EQ(take(1), (std::vector<std::string>{"CHECK \r\n"}));
+}
+
 class SslmessagerHubSpoofable : public SslmessagerHub {
 protected:
   SslmessagerHubSpoofable() : SslmessagerHub(fault::spoofable_sender) {}
