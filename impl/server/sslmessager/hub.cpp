@@ -179,7 +179,9 @@ void hub::on_timer(time_point now, core::actions& out) {
     }
     if (now >= c.next_check) {
       if (!planted(fault::no_check)) send(id, "CHECK", out);
-      while (c.next_check <= now) c.next_check += options_.check_interval;
+      // One interval from this CHECK, not from when it was due: a late wake-up (a slow scrypt blocks the
+      // loop) must not be made up with a burst of CHECKs (SSLM-CHECK-01: once per interval).
+      c.next_check = now + options_.check_interval;
     }
   }
 }

@@ -183,6 +183,18 @@ TEST_F(SslmessagerHub, TheFirstCheckComesOneIntervalAfterALateLogin) {
   EXPECT_EQ(take(1), (std::vector<std::string>{"CHECK \r\n"}));
 }
 
+// A loop that wakes 2.5 intervals late (the same slow scrypt) sends one CHECK, and the next a whole interval
+// after it, not two more to catch up.
+TEST_F(SslmessagerHub, ALateWakeUpSendsOneCheckNotABurst) {
+  login(1, "aaa");
+  advance(millis(2500));
+  EXPECT_EQ(take(1), (std::vector<std::string>{"CHECK \r\n"}));
+  advance(millis(999));
+  EXPECT_TRUE(take(1).empty());
+  advance(millis(1));
+  EXPECT_EQ(take(1), (std::vector<std::string>{"CHECK \r\n"}));
+}
+
 class SslmessagerHubSpoofable : public SslmessagerHub {
 protected:
   SslmessagerHubSpoofable() : SslmessagerHub(fault::spoofable_sender) {}
