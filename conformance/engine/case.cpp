@@ -105,7 +105,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
 
 test_case parse_case(const YAML::Node& doc, const std::string& origin) {
   static const std::set<std::string> keys = {"id", "rules", "description", "role", "fresh", "timers", "slow", "faults",
-                                             "steps", "profile", "events_probe"};
+                                             "steps", "profile", "events_probe", "suffix"};
   if (!doc.IsMap()) fail(origin, doc, "a case is a map");
   for (auto kv : doc)
     if (!keys.contains(kv.first.as<std::string>()))
@@ -128,6 +128,12 @@ test_case parse_case(const YAML::Node& doc, const std::string& origin) {
   if (doc["events_probe"]) c.events_probe = doc["events_probe"].as<bool>();
   if (doc["faults"]) c.faults = doc["faults"].as<std::vector<std::string>>();
   if (doc["profile"]) c.profile = doc["profile"].as<std::string>();
+  if (doc["suffix"]) {
+    c.suffix = doc["suffix"].as<std::string>();
+    if (c.suffix.empty() || c.suffix.size() > 8 ||
+        c.suffix.find_first_not_of(user_suffix_alphabet) != std::string::npos)
+      fail(origin, doc["suffix"], std::string("suffix is 1 to 8 of the characters ") + user_suffix_alphabet);
+  }
   for (const auto& node : doc["steps"]) c.steps.push_back(parse_step(node, origin));
   if (c.steps.empty()) fail(origin, doc, "a case has at least one step");
   return c;

@@ -12,6 +12,10 @@
 
 namespace parley::conform {
 
+// What a case's user-name suffix is made of: lower case and digits without the look-alikes l, o, 0 and 1,
+// so the names are valid in every protocol and read unambiguously in a wire log.
+inline constexpr char user_suffix_alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+
 struct case_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -85,6 +89,9 @@ struct test_case {
   bool events_probe = false;  // client-role: run first, alone, to learn whether the client prints events
   std::vector<std::string> faults;  // faults of the reference server this case must catch
   std::string profile;  // runs only against a target that offers this profile (peerchat/2); else SKIP
+  // The characters that make the case's user names unique (${alice} = alice_SUFFIX); empty: random per run.
+  // A parley-fuzz finding pins the one it was found with: a target's defect may hang on the exact name.
+  std::string suffix;
   std::vector<step> steps;
   std::string file;
 };

@@ -33,6 +33,9 @@ TEST(CaseLoader, RejectsTyposWithFileAndLine) {
   EXPECT_THROW(load("id: x\nrules: []\nsteps:\n  - connect: a\n"), case_error);
   EXPECT_THROW(load("id: x\nsteps:\n  - connect: a\n"), case_error);
   EXPECT_THROW(load("id: x\nrules: [R]\nsteps:\n  - expect_close: {kind: maybe}\n"), case_error);
+  // A suffix makes user names: characters some protocols refuse in a name would fail the wrong rule.
+  EXPECT_THROW(load("id: x\nrules: [R]\nsuffix: \"a b\"\nsteps:\n  - connect: a\n"), case_error);
+  EXPECT_THROW(load("id: x\nrules: [R]\nsuffix: abcdefghj\nsteps:\n  - connect: a\n"), case_error);
   try {
     load("id: x\nrules: [R]\nsteps:\n  - connect: a\n  - bogus: 1\n");
     FAIL();
@@ -50,6 +53,7 @@ id: fuzz-crash-1
 rules: [ITP-CONN-04]
 description: "found by parley-fuzz: crash"
 fresh: true
+suffix: k3f9
 steps:
   - itp.login: {conn: b, name: "${bob}", lenient: true}
   - send: {conn: b, text: "no", split_at: [1], gap: "5", lenient: true}
@@ -78,6 +82,7 @@ steps:
   EXPECT_EQ(b.rules, c.rules);
   EXPECT_EQ(b.description, c.description);
   EXPECT_TRUE(b.fresh);
+  EXPECT_EQ(b.suffix, "k3f9");
   ASSERT_EQ(b.steps.size(), c.steps.size()) << written;
   for (std::size_t i = 0; i < c.steps.size(); ++i) {
     const step &x = c.steps[i], &y = b.steps[i];

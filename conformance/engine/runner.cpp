@@ -34,10 +34,10 @@ std::string ends_of(const net::stream& s, const run_settings& settings) {
 std::string random_suffix() {
   static std::mutex m;
   static std::mt19937 gen(std::random_device{}());
-  static constexpr char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
   std::lock_guard lock(m);
   std::string s;
-  for (int i = 0; i < 4; ++i) s += alphabet[gen() % (sizeof alphabet - 1)];
+  std::string_view alphabet = user_suffix_alphabet;
+  for (int i = 0; i < 4; ++i) s += alphabet[gen() % alphabet.size()];
   return s;
 }
 

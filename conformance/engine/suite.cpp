@@ -124,6 +124,7 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
   }
 
   case_context ctx(adapter_, settings_, t, host, port);
+  if (!c.suffix.empty()) ctx.use_suffix(c.suffix);
   ctx.filter_noise = c.role == role::server;
   ctx.events_off = events_off_;
   // Pacing is per server: a case's own instance only sees the case's own connects.
