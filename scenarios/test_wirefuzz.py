@@ -12,12 +12,14 @@ import subprocess
 
 import pytest
 
-from test_faults import CONFORM, SERVER, fault_table, LAUNCH
+from test_faults import CLIENT, CLIENT_LAUNCH, CONFORM, SERVER, fault_table, LAUNCH
 
 BIN_DIR = os.path.dirname(CONFORM)
 FUZZ = os.path.join(BIN_DIR, "parley-fuzz")
 
 FUZZ_FAULTS = [(p, name) for p in LAUNCH for name, (rules, kind) in fault_table(p).items() if kind == "fuzz"]
+CLIENT_FUZZ_FAULTS = [(p, name) for p in CLIENT_LAUNCH
+                      for name, (rules, kind) in fault_table(p, CLIENT).items() if kind == "fuzz"]
 
 
 def fuzz(tmp_path, protocol, *args, timeout=400):
@@ -37,6 +39,8 @@ def test_fuzz_fault_is_found_and_its_case_replays(tmp_path, protocol, fault):
     assert finding["rule"] in declared, finding
     assert finding["at_seconds"] <= 120, finding
     assert finding["replay"].startswith("reproduced"), finding
+    # It replays with the session's own user names, whatever the next run's random ones would be.
+    assert "\nsuffix: " in open(finding["case_file"]).read()
 
     # The written case, replayed by parley-conform against the faulty server: that rule FAILs, nothing else.
     launch = f"'{SERVER}' {protocol} {LAUNCH[protocol]} --fault {fault}"
@@ -58,6 +62,41 @@ def test_a_short_run_against_the_reference_server_finds_nothing(tmp_path, protoc
     proc, report = fuzz(tmp_path, protocol, "--seed", "7", "--seconds", "8")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert report["findings"] == [] and report["sessions"] > 15, report
+
+
+@pytest.mark.parametrize("protocol,fault", CLIENT_FUZZ_FAULTS)
+def test_client_fuzz_fault_is_found_and_its_case_replays(tmp_path, protocol, fault):
+    """--role client: a fresh reference client per session, fed the client cases' server messages, mutated."""
+    declared, _ = fault_table(protocol, CLIENT)[fault]
+    proc, report = fuzz(tmp_path, protocol, "--role", "client", "--fault", fault, "--seed", "1", "--seconds", "120",
+                        "--max-findings", "1")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [finding] = report["findings"]
+    assert finding["kind"] == "crash" and finding["rule"] in declared, finding
+    assert finding["replay"].startswith("reproduced"), finding
+
+    # Replayed by parley-conform against the faulty client: that rule FAILs, nothing else; the clean client
+    # passes the same case.
+    cases = str(tmp_path / "findings" / "cases")
+    out = tmp_path / "replay.json"
+    faulty = f"'{CLIENT}' {protocol} {CLIENT_LAUNCH[protocol]} --fault {fault}"
+    replay = subprocess.run([CONFORM, protocol, "--role", "client", "--cases", cases, "--launch", faulty, "--no-color",
+                             "--report-json", str(out)], capture_output=True, text=True, timeout=120)
+    assert replay.returncode == 1, replay.stdout
+    failed = {r["id"] for r in json.loads(out.read_text())["rules"] if r["verdict"] == "FAIL"}
+    assert failed == {finding["rule"]}, replay.stdout
+    clean = subprocess.run([CONFORM, protocol, "--role", "client", "--cases", cases, "--launch",
+                            f"'{CLIENT}' {protocol} {CLIENT_LAUNCH[protocol]}", "--no-color"],
+                           capture_output=True, text=True, timeout=120)
+    assert clean.returncode == 0, clean.stdout
+
+
+@pytest.mark.parametrize("protocol", CLIENT_LAUNCH)
+def test_a_short_run_against_the_reference_client_finds_nothing(tmp_path, protocol):
+    proc, report = fuzz(tmp_path, protocol, "--role", "client", "--seed", "7", "--seconds", "8")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # A client is launched per session, and peerchat's sessions wait on UDP: a few sessions, not dozens.
+    assert report["findings"] == [] and report["sessions"] >= 3, report
 
 
 DEVIANT_ITP = os.path.join(os.path.dirname(__file__), "deviant_servers", "itp_server.py")

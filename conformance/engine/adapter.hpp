@@ -145,6 +145,9 @@ public:
   // The rule that sessions are served independently: what a target breaks when it resets connections
   // opened close together, or dies because of one session's input.
   virtual std::string independence_rule() const { return {}; }
+  // The rule a client breaks when something a server sent makes it crash (a signal, an uncaught exception,
+  // a sanitizer report): what parley-fuzz --role client charges, and client-role expect_alive checks.
+  virtual std::string client_robustness_rule() const { return {}; }
   // What the engine writes to end a session politely at the end of a case (itp: QUIT), given what the
   // connection's framer saw; "" for nothing. The transport is then closed gracefully.
   virtual std::string farewell(message_framer&) const { return {}; }

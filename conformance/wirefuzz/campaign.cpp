@@ -53,7 +53,7 @@ private:
 };
 
 // The 4 characters of a session's user names, from the run's chance (as the engine makes them).
-std::string suffix_from(fuzz_random& r) { return r.text(4, "abcdefghijkmnpqrstuvwxyz23456789"); }
+std::string suffix_from(fuzz_random& r) { return r.text(4, conform::user_suffix_alphabet); }
 
 class campaign {
 public:
@@ -109,7 +109,7 @@ void campaign::work(int index) {
   fuzz_random r(options_.seed + static_cast<std::uint64_t>(index) * 0x9e3779b97f4a7c15ull);
   std::unique_ptr<fuzz_target> own;
   fuzz_target* target = address_target_.get();
-  if (!target) {
+  if (!target && !options_.client_role) {
     own = std::make_unique<fuzz_target>(adapter_, settings_, "worker" + std::to_string(index));
     if (auto problem = own->start(); !problem.empty()) {
       std::lock_guard lock(mutex_);
@@ -127,13 +127,15 @@ void campaign::work(int index) {
     auto session_seed = r.next();
     fuzz_random mutation_chance(session_seed);
     auto mutations = mutator_.mutate(session, mutation_chance);
-    std::string suffix = suffix_from(mutation_chance);
+    session.suffix = suffix_from(mutation_chance);  // kept with a finding: its case replays the same names
     auto session_started = clock_type::now();
-    auto outcome = run_session(adapter_, settings_, session, target->host(), target->port(), suffix);
+    auto outcome = target ? run_session(adapter_, settings_, session, target->host(), target->port(), session.suffix)
+                          : run_session(adapter_, settings_, session, {}, 0, session.suffix);
     if (done() && settings_.interrupted && settings_.interrupted->load()) break;
     std::size_t execution = ++sessions_;
     auto session_ms = std::chrono::duration_cast<millis>(clock_type::now() - session_started).count();
-    auto verdict = judge.judge(*target, outcome, suffix_from(mutation_chance), &memory);
+    auto verdict = target ? judge.judge(*target, outcome, suffix_from(mutation_chance), &memory)
+                          : judge.judge_client(outcome);
     if (options_.verbose) {
       std::string line = "session " + std::to_string(execution) + " (worker " + std::to_string(index) + "): " + seed.id +
                          ", " + std::to_string(session_ms) + " ms (judged in " +
@@ -154,8 +156,9 @@ void campaign::work(int index) {
                    .at_seconds = std::chrono::duration<double>(clock_type::now() - started_).count(),
                    .wire = std::move(outcome.wire),
                    .record = std::move(outcome.record),
-                   .target_output = target->output_tail(4000)};
-    bool target_hurt = f.what.key.kind != "violation";
+                   .target_output = target ? target->output_tail(4000) : outcome.client_log};
+    // A client lives and ends with its session; a server that died, hangs or grew is replaced.
+    bool target_hurt = target && f.what.key.kind != "violation";
     keep(std::move(f));
     if (!target_hurt) continue;
     // The target died, hangs or grew: a fresh one for the next sessions (a --target cannot be restarted).
@@ -192,6 +195,11 @@ void campaign::report_status(bool final) {
 }
 
 bool campaign::reproduces(const conform::test_case& c, const finding_key& key, fuzz_target* shared) {
+  oracle judge(adapter_, settings_);
+  if (options_.client_role) {
+    auto verdict = judge.judge_client(run_session(adapter_, settings_, c, {}, 0, c.suffix));
+    return verdict && verdict->key == key;
+  }
   std::unique_ptr<fuzz_target> fresh;
   fuzz_target* target = shared;
   if (!target) {
@@ -200,8 +208,7 @@ bool campaign::reproduces(const conform::test_case& c, const finding_key& key, f
     target = fresh.get();
   }
   fuzz_random r(key.signature.size());
-  auto outcome = run_session(adapter_, settings_, c, target->host(), target->port(), suffix_from(r));
-  oracle judge(adapter_, settings_);
+  auto outcome = run_session(adapter_, settings_, c, target->host(), target->port(), c.suffix);
   auto verdict = judge.judge(*target, outcome, suffix_from(r), nullptr);
   return verdict && verdict->key == key;
 }
@@ -210,7 +217,7 @@ void campaign::finish(fuzz_finding& f) {
   const finding_key key = f.what.key;
   f.steps_before = f.session.steps.size();
   // A --target that died or hangs cannot be started afresh for each trial: such findings stay as found.
-  bool fresh_targets = settings_.kind == conform::target_kind::launch;
+  bool fresh_targets = settings_.kind == conform::target_kind::launch || options_.client_role;
   fuzz_target* shared = fresh_targets ? nullptr : address_target_.get();
   bool can_try = (fresh_targets || key.kind == "violation") && key.kind != "leak";
   if (options_.minimize && can_try) {

@@ -29,6 +29,7 @@ struct campaign_options {
   std::string replay_command;    // how a user replays the written cases (printed in each case file)
   bool status_line = true;       // a live line on stderr (a terminal: rewritten in place)
   bool verbose = false;          // one line per session on stderr: its seed case, mutations and duration
+  bool client_role = false;      // the seeds are client-role cases: each session launches its own client
 };
 
 struct campaign_result {

@@ -28,8 +28,9 @@ conform::test_case finding_case(const fuzz_finding& f, const conform::adapter& a
   c.rules = {f.what.key.rule};
   c.description = "parley-fuzz found a " + f.what.key.kind + ": " + f.what.detail + " (mutated from case " +
                   f.seed_case + "; the steps bring the target to it, the last step shows it)";
-  c.fresh = true;
-  c.role = conform::role::server;
+  c.role = f.session.role;
+  c.suffix = f.session.suffix;  // the session's own user names: a defect may hang on them
+  c.fresh = c.role == conform::role::server;
   conform::test_case session = f.session;
   detach(session);
   for (auto s : session.steps) {

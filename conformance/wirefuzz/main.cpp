@@ -1,6 +1,6 @@
-// parley-fuzz PROTOCOL [options]: fuzzes a server of PROTOCOL over the wire with mutations of the
-// conformance cases' own exchanges, and writes every finding as a conformance case that parley-conform
-// replays.
+// parley-fuzz PROTOCOL [options]: fuzzes a server (or, with --role client, a client) of PROTOCOL over the
+// wire with mutations of the conformance cases' own exchanges, and writes every finding as a conformance
+// case that parley-conform replays.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -22,15 +22,17 @@ namespace {
 
 constexpr const char* usage = R"(usage: parley-fuzz PROTOCOL [options]
 
-Fuzzes a server of PROTOCOL over the wire. Each session is one of PROTOCOL's conformance cases with its
+Fuzzes a server of PROTOCOL over the wire (--role client: a client). Each session is one of PROTOCOL's
+conformance cases (server-role ones, or client-role ones with --role client) with its
 messages mutated at every layer: bytes, framing (terminators, splits, merged writes, sizes), grammar
 (tokens, names and numbers at their bounds, another user's name) and state (steps dropped, repeated,
 swapped, moved to another connection, a login skipped). Protocol steps are mutated in their arguments and
 built when the session runs, so a mutated securechat join is signed again and a mutated multiparty frame
 sealed again. After every session the target is judged: did it die (crash), print a sanitizer report,
 stop serving new users (hang), grow past a memory bound (leak), or break a rule in what it sent
-(violation)? Each new finding is minimized, written as a case under OUT/cases/, and replayed as
-`parley-conform PROTOCOL --cases OUT/cases` would replay it.
+(violation)? A client, launched afresh for every session, is judged for crashes (a signal, an uncaught
+exception's trace, a sanitizer report) and violations. Each new finding is minimized, written as a case
+under OUT/cases/, and replayed as `parley-conform PROTOCOL --cases OUT/cases` would replay it.
 
 Exit code: 0 nothing found; 1 a finding was made; 2 usage error; 3 the target cannot be fuzzed
 (unreachable, does not start, does not serve a new user before the first session); 130 interrupted.
@@ -42,7 +44,11 @@ target (default: Parley's reference server, parley-server PROTOCOL, launched bes
                          documents ({keys}, {users}, {cert}, {key}, timing); restarted after each crash,
                          and started afresh for every trial of a minimization
   --fault NAME           with the default target: plant this fault in the reference server
-                         (parley-server PROTOCOL --list-faults lists them)
+                         (parley-server PROTOCOL --list-faults lists them), or with --role client in
+                         the reference client (parley-client PROTOCOL --list-faults)
+  --role server|client   what is fuzzed (default server). With client, --launch 'CMD' starts the client
+                         under test for each session, as for parley-conform --role client ({port},
+                         {name}, the protocol's placeholders); without it, Parley's reference client
   --ready, --ready-delay, --keys, --user, --profile, --time-scale
                          as for parley-conform (parley-conform --help)
 
@@ -68,14 +74,14 @@ campaign:
   --verbose              one line per session on stderr: its seed case, its mutations, how long it took
 )";
 
-// The seeds: server-role cases that need neither the protocol's timers nor a long flood.
+// The seeds: the role's cases that need neither the protocol's timers nor a long flood.
 std::vector<parley::conform::test_case> seed_cases(const std::string& protocol, const parley::cli::args& args,
                                                    const parley::conform::rule_book& rules,
-                                                   const parley::conform::run_settings& settings) {
+                                                   const parley::conform::run_settings& settings, parley::conform::role wanted_role) {
   using namespace parley::conform;
   std::vector<test_case> seeds;
   for (auto& c : cases_for(protocol, args.get_or("--cases", ""))) {
-    if (c.role != role::server || c.timers || c.slow) continue;
+    if (c.role != wanted_role || c.timers || c.slow) continue;
     if (!c.profile.empty() && !settings.profile.empty() && c.profile > settings.profile) continue;
     if (auto globs = args.get("--case")) {
       bool wanted = false;
@@ -86,7 +92,9 @@ std::vector<parley::conform::test_case> seed_cases(const std::string& protocol, 
   }
   rule_selection selection = selection_from(args);
   if (!selection.empty()) seeds = cases_checking(seeds, selected_rules(rules, selection));
-  if (seeds.empty()) throw parley::cli::usage_error("no server-role case to seed from (check --case, --rule, --cases)");
+  if (seeds.empty())
+    throw parley::cli::usage_error(std::string("no ") + (wanted_role == role::server ? "server" : "client") +
+                                   "-role case to seed from (check --case, --rule, --cases)");
   return seeds;
 }
 
@@ -102,15 +110,19 @@ int run(const std::string& protocol, const parley::cli::args& args) {
   auto factory = adapters().find(protocol);
   if (factory == adapters().end()) throw parley::cli::usage_error("unknown protocol '" + protocol + "'");
   auto adapter = factory->second();
-  if (args.get_or("--role", "server") != "server")
-    throw parley::cli::usage_error("parley-fuzz fuzzes servers for now; --role client is not supported yet");
+  bool client_role = args.get_or("--role", "server") == "client";
 
   run_settings settings;
   settings.bin_dir = own_directory();
   std::string target_name = apply_target_options(args, *adapter, settings);
-  if (args.has("--fault") && settings.kind != target_kind::builtin)
-    throw parley::cli::usage_error("--fault plants a fault in the reference server: not with --target or --launch");
-  if (settings.kind == target_kind::builtin) {
+  if (args.has("--fault") && (settings.kind != target_kind::builtin || !settings.client_command.empty()))
+    throw parley::cli::usage_error("--fault plants a fault in the reference server or client: not with --target or --launch");
+  if (client_role) {
+    settings.test_servers = false;
+    settings.test_clients = true;
+    if (settings.client_command.empty())
+      target_name = "parley-client " + protocol + (args.has("--fault") ? " --fault " + *args.get("--fault") : "");
+  } else if (settings.kind == target_kind::builtin) {
     auto server = std::filesystem::path(settings.bin_dir) / "parley-server";
     if (!std::filesystem::exists(server))
       throw parley::cli::usage_error(server.string() + " is missing: give --launch or --target");
@@ -120,7 +132,7 @@ int run(const std::string& protocol, const parley::cli::args& args) {
     target_name = "parley-server " + protocol + (args.has("--fault") ? " --fault " + *args.get("--fault") : "");
   }
   rule_book rules = rules_for(protocol);
-  auto seeds = seed_cases(protocol, args, rules, settings);
+  auto seeds = seed_cases(protocol, args, rules, settings, client_role ? role::client : role::server);
 
   campaign_options options;
   options.seconds = static_cast<double>(args.number("--seconds", 300, 1, 7 * 24 * 3600));
@@ -135,14 +147,13 @@ int run(const std::string& protocol, const parley::cli::args& args) {
   options.out_dir = args.get_or("--out", "parley-fuzz-findings");
   options.status_line = !args.has("--quiet");
   options.verbose = args.has("--verbose");
-  // The replay starts the target as the fuzzer did; the keys and accounts a launched target gets through
-  // its placeholders are made afresh by parley-conform.
-  std::string replay = "parley-conform " + protocol + " --cases " + shell_quote(options.out_dir + "/cases");
-  if (settings.kind == target_kind::launch) replay += " --launch " + shell_quote(settings.launch_command);
-  if (settings.kind == target_kind::address) replay += " --target " + *args.get("--target");
-  if (auto k = args.get("--keys")) replay += " --keys " + shell_quote(*k);
-  for (const auto& u : args.all("--user")) replay += " --user " + shell_quote(u);
-  options.replay_command = replay;
+  options.client_role = client_role;
+
+  // The reference client with a fault, as a replay launches it: before prepare, which may give the fuzzer's
+  // own launches a file of the run's (itp's key) that is gone once the run ends.
+  std::string replay_client = settings.client_command;
+  if (auto f = args.get("--fault"); f && client_role)
+    replay_client = adapter->reference_client_command(settings.bin_dir) + " --fault " + shell_quote(*f);
 
   auto log_dir = std::filesystem::temp_directory_path() / ("parley-fuzz-" + std::to_string(getpid()));
   std::filesystem::create_directories(log_dir);
@@ -151,6 +162,19 @@ int run(const std::string& protocol, const parley::cli::args& args) {
     std::cerr << "parley-fuzz: " << problem << "\n";
     return 2;
   }
+  // The reference client with a fault: its command once the adapter has made what it needs (itp's key).
+  if (auto f = args.get("--fault"); f && client_role)
+    settings.client_command = adapter->reference_client_command(settings.bin_dir) + " --fault " + shell_quote(*f);
+  // The replay starts the target as the fuzzer did; the keys and accounts a launched target gets through
+  // its placeholders are made afresh by parley-conform.
+  std::string replay = "parley-conform " + protocol + " --cases " + shell_quote(options.out_dir + "/cases");
+  if (client_role) replay += " --role client";
+  if (client_role && !replay_client.empty()) replay += " --launch " + shell_quote(replay_client);
+  if (settings.kind == target_kind::launch) replay += " --launch " + shell_quote(settings.launch_command);
+  if (settings.kind == target_kind::address) replay += " --target " + *args.get("--target");
+  if (auto k = args.get("--keys")) replay += " --keys " + shell_quote(*k);
+  for (const auto& u : args.all("--user")) replay += " --user " + shell_quote(u);
+  options.replay_command = replay;
   stop_on_interrupt(settings);
 
   std::cerr << "parley-fuzz: " << protocol << " against " << target_name << ", " << seeds.size()

@@ -100,4 +100,22 @@ std::optional<judgement> oracle::judge(fuzz_target& target, const session_outcom
   return std::nullopt;
 }
 
+std::optional<judgement> oracle::judge_client(const session_outcome& outcome) const {
+  if (!outcome.client_crash.empty()) {
+    const std::string rule =
+        adapter_.client_robustness_rule().empty() ? "liveness" : adapter_.client_robustness_rule();
+    bool sanitizer = outcome.client_crash.starts_with("printed a sanitizer report");
+    std::string words = last_words(outcome.client_log);
+    std::string signature = sanitizer ? words : outcome.client_crash.substr(0, outcome.client_crash.find(" after ")) +
+                                                    (words.empty() ? "" : ": " + words);
+    return judgement{{sanitizer ? "sanitizer" : "crash", rule, normalize(signature)},
+                     "the client " + outcome.client_crash + (words.empty() || sanitizer ? "" : "; its last words: " + words)};
+  }
+  if (!outcome.findings.empty()) {
+    const auto& f = outcome.findings.front();
+    return judgement{{"violation", f.rule, normalize(f.rule)}, f.message};
+  }
+  return std::nullopt;
+}
+
 }  // namespace parley::wirefuzz

@@ -41,6 +41,11 @@ public:
   // Judges the target after `outcome`; nullopt when all is well. `suffix` names the probe's user.
   std::optional<judgement> judge(fuzz_target& target, const session_outcome& outcome, const std::string& suffix,
                                  memory_watch* memory);
+  // Judges a client-role session, whose client lived and ended with it: a crash (a signal, an uncaught
+  // exception, a sanitizer report) breaks the adapter's client robustness rule; a message of the client's
+  // that broke a rule of form is a violation. No hang: what a client should still do after a mutated
+  // session depends on the state it was left in, which a generic probe cannot know.
+  std::optional<judgement> judge_client(const session_outcome& outcome) const;
 
 private:
   const conform::adapter& adapter_;

@@ -1,6 +1,10 @@
 #include "conformance/wirefuzz/session.hpp"
 
+#include <thread>
+
 #include "conformance/engine/case_run.hpp"
+#include "conformance/engine/client_health.hpp"
+#include "conformance/engine/process.hpp"
 
 namespace parley::wirefuzz {
 
@@ -23,6 +27,17 @@ bool too_long_to_match(const conform::step& st, const conform::case_context& ctx
   return false;
 }
 
+// A client is judged after the engine, as its server, ended the connection: a client must survive that too.
+// The check waits briefly for a client on its way down; one still running afterwards is then stopped.
+void judge_client(conform::process& client, conform::case_context& ctx, session_outcome& out) {
+  auto until = clock_type::now() + millis(100);
+  while (client.running() && clock_type::now() < until) std::this_thread::sleep_for(millis(5));
+  std::string log = ctx.client_output_tail(64 * 1024);
+  out.client_crash = conform::client_crash(client, log);
+  out.client_log = log.size() > 4000 ? log.substr(log.size() - 4000) : log;
+  client.stop(millis(200));
+}
+
 }  // namespace
 
 session_outcome run_session(const conform::adapter& a, const conform::run_settings& s, const conform::test_case& c,
@@ -30,8 +45,14 @@ session_outcome run_session(const conform::adapter& a, const conform::run_settin
   session_outcome out;
   conform::case_context ctx(a, s, a.real_timing(), host, port);
   ctx.use_suffix(suffix);
+  bool client_role = c.role == conform::role::client;
   if (auto problem = a.begin_case(ctx, false); !problem.empty()) {
     ++out.unrunnable_steps;
+    return out;
+  }
+  if (client_role && !ctx.listen().empty()) {
+    ++out.unrunnable_steps;
+    a.end_case(ctx);
     return out;
   }
   for (const auto& original : c.steps) {
@@ -54,14 +75,15 @@ session_outcome run_session(const conform::adapter& a, const conform::run_settin
   // half-sent line or open handshake blocks serves nobody meanwhile, and recovers once the session ends.
   // Only with probe steps of the adapter's own, which log in a user no session uses: a preflight logs in
   // one of the session's own users, whom the target rightly refuses while the session holds them.
-  if (!a.probe_steps().empty()) {
+  if (!client_role && !a.probe_steps().empty()) {
     try {
       out.stalled = conform::probe_target(ctx);
     } catch (const std::exception& e) {
       out.stalled = e.what();
     }
   }
-  ctx.end_sessions(true);
+  ctx.end_sessions(!client_role);
+  if (auto* client = ctx.client()) judge_client(*client, ctx, out);
   a.end_case(ctx);
   out.findings = ctx.take_findings();
   out.record = ctx.take_record();

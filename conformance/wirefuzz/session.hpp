@@ -19,11 +19,16 @@ struct session_outcome {
   std::string record;                      // its bytes, in the hub fuzzers' record format
   std::string stalled;                     // why a new user was not served while the session's connections
                                            // were still open ("" when it was): a server one session can block
+  // Client role: how the launched client crashed ("" when it did not; conform::client_crash), and the tail
+  // of what it wrote to stderr.
+  std::string client_crash;
+  std::string client_log;
   int failed_steps = 0;                    // steps that did not go as in the seed case
   int unrunnable_steps = 0;                // steps a mutation made meaningless (a connection never opened)
 };
 
-// Runs `c` against host:port. `suffix` makes the session's user names (${alice} = alice_SUFFIX).
+// Runs `c` against host:port; a client-role case listens instead and launches its client (host and port
+// unused). `suffix` makes the session's user names (${alice} = alice_SUFFIX).
 session_outcome run_session(const conform::adapter& a, const conform::run_settings& s, const conform::test_case& c,
                             const std::string& host, unsigned short port, const std::string& suffix);
 

@@ -116,6 +116,7 @@ public:
   // A client that never connects breaks ITP-CLIENT-01 first of all.
   std::string client_connect_rule() const override { return "ITP-CLIENT-01"; }
   std::string independence_rule() const override { return "ITP-CONN-04"; }
+  std::string client_robustness_rule() const override { return "ITP-CLIENT-06"; }
   std::string reference_server_arguments() const override {
     return "--port {port} --ping-interval {ping} --pong-timeout {pong}";
   }

@@ -157,6 +157,7 @@ public:
   }
   // A connection that misbehaves or ends affects only itself (MP-CONN-04).
   std::string independence_rule() const override { return "MP-CONN-04"; }
+  std::string client_robustness_rule() const override { return "MP-CLIENT-13"; }
   std::string reference_server_arguments() const override {
     return "--port {port} --keys {keys} --users {users} --status-interval {status}";
   }

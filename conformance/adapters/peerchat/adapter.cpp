@@ -93,6 +93,7 @@ public:
   // A registration step's failure breaks the registration rule, whatever the case is about.
   std::string step_rule(const step& s) const override { return s.op == "peerchat.register" ? "PC-REG-01" : ""; }
   std::string independence_rule() const override { return "PC-CONN-03"; }
+  std::string client_robustness_rule() const override { return "PC-CLI-01"; }
   std::string reference_server_arguments() const override {
     return "--port {port} --port-timeout {port_timeout} --register-timeout {register} --max-connections {maxconn}";
   }

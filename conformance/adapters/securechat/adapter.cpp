@@ -260,6 +260,7 @@ public:
   }
 
   std::string independence_rule() const override { return "SC-CONN-03"; }
+  std::string client_robustness_rule() const override { return "SC-CLIENT-11"; }
 
   std::string reference_server_arguments() const override {
     return "--port {port} --keys {keys}";

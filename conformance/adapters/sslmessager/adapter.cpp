@@ -215,6 +215,7 @@ public:
   std::string step_rule(const step& s) const override { return s.op == "sslmessager.login" ? login_rule : ""; }
   // A misbehaving session must end that session at most (SSLM-CONN-03).
   std::string independence_rule() const override { return "SSLM-CONN-03"; }
+  std::string client_robustness_rule() const override { return "SSLM-CLIENT-10"; }
   std::string reference_server_arguments() const override {
     return "--port {port} --cert {cert} --key {key} --users {users} --check-interval {check} --login-timeout {login}";
   }

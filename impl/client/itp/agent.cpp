@@ -1,5 +1,7 @@
 #include "impl/client/itp/agent.hpp"
 
+#include <cstdlib>
+
 namespace parley::itp {
 namespace {
 
@@ -12,6 +14,16 @@ std::string fail_name(int code) {
   s += static_cast<char>('0' + (code / 10) % 10);
   s += static_cast<char>('0' + code % 10);
   return s;
+}
+
+// The user a server line names (its sender or subject), "" for lines that name none: the trigger of the
+// crash-on-13-digit-name fault.
+std::string user_named_by(const server_message& m) {
+  if (auto* x = std::get_if<s2c::ok_ident>(&m)) return x->name;
+  if (auto* x = std::get_if<s2c::joined>(&m)) return x->name;
+  if (auto* x = std::get_if<s2c::left>(&m)) return x->name;
+  if (auto* x = std::get_if<s2c::bcst>(&m)) return x->from;
+  return {};
 }
 
 }  // namespace
@@ -52,6 +64,7 @@ void agent::handle_line(std::string_view line, agent_output& out) {
     }
     return;
   }
+  if (has(client_fault::crash_on_13_digit_name) && core::fuzz_trigger_name(user_named_by(*parsed))) std::abort();
   std::visit(
       [&](const auto& m) {
         using T = std::decay_t<decltype(m)>;

@@ -8,7 +8,7 @@
 namespace parley::itp {
 namespace {
 
-constexpr std::array<client_fault_info, 16> table{{
+constexpr std::array<client_fault_info, 17> table{{
     {client_fault::ident_before_init, "ident-before-init", "sends IDENT as soon as it connects, before the server's INIT", "ITP-CLIENT-01"},
     {client_fault::no_pong, "no-pong", "never answers PING", "ITP-CLIENT-02"},
     {client_fault::no_pubkey, "no-pubkey", "never announces its public key after OK IDENT", "ITP-CLIENT-03"},
@@ -25,6 +25,9 @@ constexpr std::array<client_fault_info, 16> table{{
     {client_fault::show_undecryptable, "show-undecryptable", "shows a PM body that fails to decrypt as a message", "ITP-CRYPTO-06"},
     {client_fault::keep_keys_of_leavers, "keep-keys-of-leavers", "keeps a user's keys after LEFT, so a returning user gets no new session key", "ITP-CRYPTO-07"},
     {client_fault::no_acks, "no-acks", "never acknowledges PM_PUBKEY or PM_SESSIONKEY", "ITP-CRYPTO-08"},
+    {client_fault::crash_on_13_digit_name, "crash-on-13-digit-name",
+     "aborts on a server line (OK IDENT, JOINED, LEFT, BCST) that names a user of exactly 13 bytes with a digit",
+     "ITP-CLIENT-06", core::fault_kind::fuzz},
 }};
 
 }  // namespace

@@ -32,6 +32,8 @@ enum class client_fault {
   show_undecryptable,      // shows a body that fails to decrypt as a message (ITP-CRYPTO-06)
   keep_keys_of_leavers,    // keeps a user's keys after LEFT (ITP-CRYPTO-07)
   no_acks,                 // never sends OK PM_PUBKEY / OK PM_SESSIONKEY (ITP-CRYPTO-08)
+  // Only fuzzing reaches it (kind fuzz, kept last): no case names a user of 13 bytes.
+  crash_on_13_digit_name,  // aborts on a server line naming a 13-byte user with a digit (ITP-CLIENT-06)
 };
 
 using client_fault_info = core::fault_info<client_fault>;
