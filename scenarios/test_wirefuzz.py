@@ -64,6 +64,19 @@ def test_a_short_run_against_the_reference_server_finds_nothing(tmp_path, protoc
     assert report["findings"] == [] and report["sessions"] > 15, report
 
 
+def test_a_forged_sender_relayed_is_a_violation_and_replays(tmp_path):
+    """No step of a fuzz session expects anything of a mutated exchange; the session watcher traces each
+    relay to the connection that sent it. sslmessager's spoofable-sender server relays a MSG whose sender
+    is not the logged-in user: a violation of SSLM-MSG-02, whose case replays only with its watcher."""
+    proc, report = fuzz(tmp_path, "sslmessager", "--fault", "spoofable-sender", "--seed", "1", "--seconds", "60",
+                        "--max-findings", "1")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [finding] = report["findings"]
+    assert (finding["kind"], finding["rule"]) == ("violation", "SSLM-MSG-02"), finding
+    assert "forged sender" in finding["detail"] and finding["replay"].startswith("reproduced"), finding
+    assert "\nwatch: true" in open(finding["case_file"]).read()
+
+
 @pytest.mark.parametrize("protocol,fault", CLIENT_FUZZ_FAULTS)
 def test_client_fuzz_fault_is_found_and_its_case_replays(tmp_path, protocol, fault):
     """--role client: a fresh reference client per session, fed the client cases' server messages, mutated."""

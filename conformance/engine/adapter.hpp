@@ -41,6 +41,19 @@ public:
   virtual bool renders_printable() const { return false; }
 };
 
+// Watches what a session's connections say to each other, for what no single connection shows: a message
+// relayed under a sender that did not send it. Fed every write the engine makes and every message it
+// receives; judges once the session is over, when every connection's answers are in (a login's answer
+// may still be unread on its connection when another connection's relay arrives). parley-fuzz's sessions
+// use one, since their lenient steps expect nothing of a mutated exchange.
+class session_watcher {
+public:
+  virtual ~session_watcher() = default;
+  virtual void sent(const std::string& conn, std::string_view bytes) = 0;
+  virtual void received(const std::string& conn, const std::string& message) = 0;
+  virtual std::vector<finding> verdicts() = 0;
+};
+
 // What the preflight learned about a target before the first case.
 struct identity {
   std::string problem;                // "" when the target speaks the protocol, else what it did instead
@@ -69,6 +82,8 @@ public:
   // the connection to a server under test (the server's form rules apply to them), false when a client
   // under test connected to the engine. By default the same framer either way.
   virtual std::unique_ptr<message_framer> make_framer_for(bool /*from_target_server*/) const { return make_framer(); }
+  // The protocol's session watcher (nullptr: none yet).
+  virtual std::unique_ptr<session_watcher> make_watcher() const { return nullptr; }
   // A case's `send` text to wire bytes (itp: append "\n").
   virtual std::string encode(const std::string& text) const = 0;
   // The spec's timings, and the short ones used where the engine controls the server.

@@ -105,7 +105,7 @@ step parse_step(const YAML::Node& node, const std::string& origin) {
 
 test_case parse_case(const YAML::Node& doc, const std::string& origin) {
   static const std::set<std::string> keys = {"id", "rules", "description", "role", "fresh", "timers", "slow", "faults",
-                                             "steps", "profile", "events_probe", "suffix"};
+                                             "steps", "profile", "events_probe", "suffix", "watch"};
   if (!doc.IsMap()) fail(origin, doc, "a case is a map");
   for (auto kv : doc)
     if (!keys.contains(kv.first.as<std::string>()))
@@ -126,6 +126,7 @@ test_case parse_case(const YAML::Node& doc, const std::string& origin) {
   if (doc["timers"]) c.timers = doc["timers"].as<bool>();
   if (doc["slow"]) c.slow = doc["slow"].as<bool>();
   if (doc["events_probe"]) c.events_probe = doc["events_probe"].as<bool>();
+  if (doc["watch"]) c.watch = doc["watch"].as<bool>();
   if (doc["faults"]) c.faults = doc["faults"].as<std::vector<std::string>>();
   if (doc["profile"]) c.profile = doc["profile"].as<std::string>();
   if (doc["suffix"]) {

@@ -92,6 +92,9 @@ struct test_case {
   // The characters that make the case's user names unique (${alice} = alice_SUFFIX); empty: random per run.
   // A parley-fuzz finding pins the one it was found with: a target's defect may hang on the exact name.
   std::string suffix;
+  // Runs the adapter's session watcher (a relayed message's sender traced to the connection that sent it):
+  // parley-fuzz's violation cases found by a watcher need it to replay.
+  bool watch = false;
   std::vector<step> steps;
   std::string file;
 };

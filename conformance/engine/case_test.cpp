@@ -54,6 +54,7 @@ rules: [ITP-CONN-04]
 description: "found by parley-fuzz: crash"
 fresh: true
 suffix: k3f9
+watch: true
 steps:
   - itp.login: {conn: b, name: "${bob}", lenient: true}
   - send: {conn: b, text: "no", split_at: [1], gap: "5", lenient: true}
@@ -83,6 +84,7 @@ steps:
   EXPECT_EQ(b.description, c.description);
   EXPECT_TRUE(b.fresh);
   EXPECT_EQ(b.suffix, "k3f9");
+  EXPECT_TRUE(b.watch);
   ASSERT_EQ(b.steps.size(), c.steps.size()) << written;
   for (std::size_t i = 0; i < c.steps.size(); ++i) {
     const step &x = c.steps[i], &y = b.steps[i];

@@ -104,6 +104,7 @@ std::string to_yaml(const test_case& c) {
   if (c.timers) out << YAML::Key << "timers" << YAML::Value << true;
   if (!c.profile.empty()) key_text(out, "profile", c.profile);
   if (!c.suffix.empty()) key_text(out, "suffix", c.suffix);
+  if (c.watch) out << YAML::Key << "watch" << YAML::Value << true;
   out << YAML::Key << "steps" << YAML::Value << YAML::BeginSeq;
   for (const auto& s : c.steps) {
     out << YAML::BeginMap << YAML::Key << s.op << YAML::Value;

@@ -70,6 +70,11 @@ void case_context::use_suffix(const std::string& suffix) {
 
 case_context::~case_context() = default;
 
+void case_context::take_watch_findings() {
+  if (!watcher_) return;
+  for (auto& f : watcher_->verdicts()) finding(f.rule, f.message);
+}
+
 std::string case_context::get(const std::string& name) const {
   auto it = vars_.find(name);
   return it == vars_.end() ? std::string{} : it->second;
@@ -205,6 +210,7 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
     note(name, '>', piece.size() > 512 ? core::printable(piece.substr(0, 64)) + "... (" + std::to_string(piece.size()) + " bytes)"
                                        : core::printable(piece));
     record(1, c.index, piece);
+    if (watcher_) watcher_->sent(name, piece);
     c.last_activity = clock_type::now();
     if (!c.write_error.empty()) return lost(name, "sending on " + name + " failed: " + c.write_error + " (an earlier write)");
     if (auto ec = c.stream->write(piece, clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale)))) {

@@ -129,6 +129,10 @@ public:
   // A broken rule that does not stop the case (recorded once per rule).
   void finding(const std::string& rule, const std::string& message);
   std::vector<conform::finding> take_findings();
+  // From now on the adapter's session watcher sees the case's traffic; its verdicts become findings when
+  // the session ends (take_watch_findings).
+  void watch_sessions() { watcher_ = adapter_.make_watcher(); }
+  void take_watch_findings();
   bool interrupted() const;  // SIGINT/SIGTERM: steps give up at once
   // The case cannot tell anything about its rules this time (a user the target still holds from an
   // earlier case): the runner runs it once more, with `why` in the report.
@@ -205,6 +209,7 @@ private:
   bool keepalives_visible_ = false;
   std::string blame_;
   std::vector<conform::finding> findings_;
+  std::unique_ptr<session_watcher> watcher_;
   transport_trouble trouble_;
   std::string retry_;
 };

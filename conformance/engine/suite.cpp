@@ -125,6 +125,7 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
 
   case_context ctx(adapter_, settings_, t, host, port);
   if (!c.suffix.empty()) ctx.use_suffix(c.suffix);
+  if (c.watch) ctx.watch_sessions();
   ctx.filter_noise = c.role == role::server;
   ctx.events_off = events_off_;
   // Pacing is per server: a case's own instance only sees the case's own connects.
@@ -161,6 +162,7 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
     }
   }
   ctx.end_sessions(c.role == role::server);
+  ctx.take_watch_findings();
   if (ctx.client()) ctx.client()->stop();
   adapter_.end_case(ctx);
 

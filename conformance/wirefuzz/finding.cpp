@@ -30,6 +30,7 @@ conform::test_case finding_case(const fuzz_finding& f, const conform::adapter& a
                   f.seed_case + "; the steps bring the target to it, the last step shows it)";
   c.role = f.session.role;
   c.suffix = f.session.suffix;  // the session's own user names: a defect may hang on them
+  c.watch = f.what.key.kind == "violation";  // a watcher's verdict replays only with the watcher
   c.fresh = c.role == conform::role::server;
   conform::test_case session = f.session;
   detach(session);

@@ -45,6 +45,7 @@ session_outcome run_session(const conform::adapter& a, const conform::run_settin
   session_outcome out;
   conform::case_context ctx(a, s, a.real_timing(), host, port);
   ctx.use_suffix(suffix);
+  ctx.watch_sessions();
   bool client_role = c.role == conform::role::client;
   if (auto problem = a.begin_case(ctx, false); !problem.empty()) {
     ++out.unrunnable_steps;
@@ -83,6 +84,7 @@ session_outcome run_session(const conform::adapter& a, const conform::run_settin
     }
   }
   ctx.end_sessions(!client_role);
+  ctx.take_watch_findings();
   if (auto* client = ctx.client()) judge_client(*client, ctx, out);
   a.end_case(ctx);
   out.findings = ctx.take_findings();

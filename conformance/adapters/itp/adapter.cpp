@@ -4,6 +4,7 @@
 #include <atomic>
 #include <future>
 
+#include "conformance/adapters/itp/broadcast_watch.hpp"
 #include "conformance/adapters/itp/client_lines.hpp"
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/builtin_host.hpp"
@@ -60,6 +61,7 @@ public:
   std::string protocol() const override { return "itp"; }
   unsigned short default_port() const override { return itp::default_port; }
   std::unique_ptr<message_framer> make_framer() const override { return std::make_unique<line_messages>(); }
+  std::unique_ptr<session_watcher> make_watcher() const override { return itp_watch::make_sender_watcher(); }
   // A server's lines are judged by the server's form rule (ITP-FRAME-04), a client's by ITP-CLIENT-04.
   std::unique_ptr<message_framer> make_framer_for(bool from_target_server) const override {
     if (from_target_server) return make_framer();

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conformance/adapters/sslmessager/content_lines.hpp"
+#include "conformance/adapters/sslmessager/relay_watch.hpp"
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/builtin_host.hpp"
 #include "conformance/engine/runner.hpp"
@@ -121,6 +122,7 @@ public:
   std::unique_ptr<message_framer> make_framer_for(bool from_target_server) const override {
     return std::make_unique<sslmessager_lines>(2 * max_message, !from_target_server);
   }
+  std::unique_ptr<session_watcher> make_watcher() const override { return sslmessager_watch::make_relay_watcher(); }
   std::string encode(const std::string& text) const override { return wire(text); }  // content SP CR LF
   // check: the CHECK interval; login: how long a connection may stay without AUTH.
   timing real_timing() const override { return {{{"check", 60000}, {"login", 120000}}}; }
