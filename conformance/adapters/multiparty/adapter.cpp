@@ -339,7 +339,7 @@ private:
       auto it = ctx.objects().find("mp.frame:" + arg(s, ctx, "replay"));
       if (it == ctx.objects().end()) throw case_error("no saved login_req '" + arg(s, ctx, "replay") + "'");
       const auto& saved = std::any_cast<std::pair<login_secrets, bytes>&>(it->second);
-      state_of(ctx, s.conn).pending_login = saved.first;
+      state_of(ctx, s.conn).pending_logins.push_back(saved.first);
       return ctx.send(s.conn, as_chars(saved.second));
     }
     std::string user = arg(s, ctx, "user");
@@ -370,7 +370,7 @@ private:
     secrets.request = frame;
     if (has(s, "save")) ctx.objects()["mp.frame:" + arg(s, ctx, "save")] = std::pair{secrets, frame};
     connection_state& st = state_of(ctx, s.conn);
-    st.pending_login = secrets;
+    st.pending_logins.push_back(secrets);
     st.uid = spec.h.uid;
     return ctx.send(s.conn, as_chars(frame), s.split_at);
   }

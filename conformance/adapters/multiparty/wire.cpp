@@ -155,7 +155,7 @@ login_reading read_login_res(std::string_view payload) {
 
 std::string frame_text::render(const bytes& frame) {
   if (state_.keyed) return render_keyed(frame);
-  if (state_.pending_login) return render_login_res(frame);
+  if (!state_.pending_logins.empty()) return render_login_res(frame);
   auto h = decode_header(frame);
   if (h && h->type == static_cast<std::uint16_t>(msg_type::login_req) && server_private_ && *server_private_)
     return render_login_req(*h, frame);
@@ -186,10 +186,11 @@ std::string frame_text::render_login_res(const bytes& frame) {
   auto refuse = [&](const char* rule, const std::string& why) {
     s.login_refused = rule;
     find(rule, "a login_res that cannot be used: " + why);
-    s.pending_login.reset();
+    s.pending_logins.pop_front();
     return "refused login_res: " + why + ", " + unreadable(frame);
   };
-  auto opened = open_frame(s.pending_login->tk, direction::to_client, frame);
+  const multiparty::login_secrets& answered = s.pending_logins.front();
+  auto opened = open_frame(answered.tk, direction::to_client, frame);
   if (!opened) return refuse("MP-LOGIN-13", opened.error().message() + " under tk with nonce 02..01");
   const header& h = opened->h;
   std::string line = line_of(h, as_chars(opened->payload));
@@ -201,10 +202,10 @@ std::string frame_text::render_login_res(const bytes& frame) {
   login_reading reading = read_login_res(as_chars(opened->payload));
   if (!reading.server_random) return refuse("MP-LOGIN-14", reading.grammar_problem);
   if (!reading.grammar_problem.empty()) find("MP-LOGIN-14", "login_res payload: " + reading.grammar_problem);
-  if (reading.request_hash_hex != core::to_hex(core::sha256(s.pending_login->request)))
+  if (reading.request_hash_hex != core::to_hex(core::sha256(answered.request)))
     find("MP-LOGIN-14", "request_hash is not SHA-256 of the login_req as sent");
   if (!reading.uid_problem.empty()) find("MP-DIR-01", reading.uid_problem);
-  auto keys = derive_keys(s.pending_login->client_random, *reading.server_random, s.pending_login->request);
+  auto keys = derive_keys(answered.client_random, *reading.server_random, answered.request);
   if (!keys) return refuse("MP-LOGIN-14", "no keys derive from its server_random");
   s.in_key = keys->to_client;
   s.out_key = keys->to_server;
@@ -212,7 +213,7 @@ std::string frame_text::render_login_res(const bytes& frame) {
   s.last_in = h.sqn;
   s.last_out = 1;  // the login_req was 1
   s.directory = std::move(reading.directory);
-  s.pending_login.reset();
+  s.pending_logins.pop_front();
   return line;
 }
 

@@ -8,6 +8,7 @@
 // case that reads a frame.
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,8 +28,9 @@ struct connection_state {
   bytes in_key, out_key;
   std::uint16_t last_in = 0, last_out = 0;
   user_id uid = 0;  // the user the engine logged in as (server-role)
-  // Server-role: the login_req in flight, so that its login_res can be opened.
-  std::optional<multiparty::login_secrets> pending_login;
+  // Server-role: the login_reqs in flight, oldest first, so that each login_res is opened under the tk of
+  // the request it answers (a fuzz session may send a second login_req before the first is answered).
+  std::deque<multiparty::login_secrets> pending_logins;
   std::vector<multiparty::directory_entry> directory;  // from the login_res
   // Client-role: the client's login_req as opened with the engine's server key.
   std::optional<multiparty::login_request> client_login;
