@@ -45,7 +45,8 @@ public:
 // relayed under a sender that did not send it. Fed every write the engine makes and every message it
 // receives; judges once the session is over, when every connection's answers are in (a login's answer
 // may still be unread on its connection when another connection's relay arrives). parley-fuzz's sessions
-// use one, since their lenient steps expect nothing of a mutated exchange.
+// use one, since their lenient steps expect nothing of a mutated exchange. Connections are named "a#0":
+// the case's name for it and its place among the case's connections (a name may be reused).
 class session_watcher {
 public:
   virtual ~session_watcher() = default;

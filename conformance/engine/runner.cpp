@@ -188,6 +188,7 @@ std::string case_context::connect(const std::string& name, time_point deadline, 
   c.stream = std::move(*stream);
   c.framer = adapter_.make_framer_for(true);
   c.index = static_cast<int>(conns_.size());
+  c.serial = connections_made_++;
   c.opened = clock_type::now();
   c.ours = true;
   conns_.insert_or_assign(name, std::move(c));
@@ -210,7 +211,8 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
     note(name, '>', piece.size() > 512 ? core::printable(piece.substr(0, 64)) + "... (" + std::to_string(piece.size()) + " bytes)"
                                        : core::printable(piece));
     record(1, c.index, piece);
-    if (watcher_) watcher_->sent(name, piece);
+    // A name a case reuses for a new connection is another connection to the watcher: its index tells them apart.
+    if (watcher_) watcher_->sent(name + "#" + std::to_string(c.serial), piece);
     c.last_activity = clock_type::now();
     if (!c.write_error.empty()) return lost(name, "sending on " + name + " failed: " + c.write_error + " (an earlier write)");
     if (auto ec = c.stream->write(piece, clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale)))) {
@@ -283,6 +285,7 @@ std::string case_context::accept(const std::string& name, time_point deadline) {
   c.stream = std::move(*s);
   c.framer = adapter_.make_framer_for(false);
   c.index = static_cast<int>(conns_.size());
+  c.serial = connections_made_++;
   c.opened = clock_type::now();
   conns_.insert_or_assign(name, std::move(c));
   note(name, '*', "client connected" + ends_of(*conns_.at(name).stream, settings_));

@@ -53,6 +53,7 @@ struct connection {
   net::read_status end = net::read_status::data;          // data while open; closed/reset/error once ended
   std::string framing_error;
   int index = 0;           // creation order, for the recorded fuzz seeds
+  int serial = 0;          // unique in the case even when a name is reused: the session watcher's key
   time_point opened;       // when the connect completed
   std::size_t received = 0;  // bytes received
   time_point last_activity;  // the last bytes sent or received
@@ -197,6 +198,7 @@ private:
   time_point started_;
   std::map<std::string, std::string> vars_;
   std::map<std::string, connection> conns_;
+  int connections_made_ = 0;
   std::map<std::string, std::any> objects_;
   std::vector<wire_entry> wire_;
   std::unique_ptr<net::listener> listener_;
