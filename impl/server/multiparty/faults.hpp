@@ -2,6 +2,7 @@
 // conformance case is shown to fail against a server that breaks its rule. Never enabled by default.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -26,7 +27,15 @@ enum class fault {
   no_status_check,       // never sends status_req to silent clients
   offline_status_lies,   // answers every status_req about a user with "Online"
   skip_sqn,              // numbers its frames after the login_res from 3: sqn 2 is never sent
+  // Only fuzzing reaches these (no conformance case sends their trigger); parley-fuzz must find them.
+  // Always appended last: the hub fuzzer's seeds pick faults by their place in the table.
+  crash_on_255_byte_answer,  // the process exits on a sealed invite_res whose answer is 255 bytes  MP-CONN-04
 };
+
+// The trigger of crash-on-255-byte-answer: the length of an invite_res payload that no conformance case
+// sends ("Accept", "Deny" and the like are a few bytes) but parley-fuzz makes, growing a payload to 255
+// bytes or putting a 255-byte name in its place; the frame is sealed again, so it reaches the hub.
+inline constexpr std::size_t crash_answer_bytes = 255;
 
 using fault_info = core::fault_info<fault>;
 

@@ -186,6 +186,9 @@ std::size_t hub::open_sessions_created_by(user_id uid) const {
 }
 
 void hub::on_invite_res(connection& c, const opened_frame& f, core::actions& out) {
+  // Fault crash-on-255-byte-answer: only a frame sealed under the session's keys gets this far.
+  if (planted(fault::crash_on_255_byte_answer) && f.payload.size() == crash_answer_bytes)
+    return out.crash("an invite_res answer of 255 bytes (fault)");
   std::string answer = text_of(f.payload);
   auto it = sessions_.find(f.h.sid);
   std::string problem;

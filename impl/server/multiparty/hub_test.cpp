@@ -115,10 +115,13 @@ protected:
         inbox_[s->conn].push_back(s->bytes);
       } else if (auto* c = std::get_if<core::close_action>(&action)) {
         closed_.insert(c->conn);
+      } else if (std::holds_alternative<core::crash_action>(action)) {
+        crashed_ = true;
       }
     }
   }
   std::map<core::conn_id, std::vector<std::string>> inbox_;
+  bool crashed_ = false;  // a planted fault asked for the process to exit
 
 private:
   std::set<core::conn_id> closed_;
@@ -334,6 +337,27 @@ TEST_F(MultipartyHubSkipTag, AcceptsABadTag) {
   send(alice, msg_type::status_req, 0, "", /*corrupt_tag=*/true);
   EXPECT_FALSE(closed(1));
   EXPECT_EQ(text(only(alice, msg_type::status_res)), "Online");
+}
+
+class MultipartyHubCrashingAnswer : public MultipartyHub {
+protected:
+  MultipartyHubCrashingAnswer() : MultipartyHub(fault::crash_on_255_byte_answer) {}
+};
+
+TEST_F(MultipartyHubCrashingAnswer, OnlyA255ByteAnswerCrashesTheServer) {
+  auto alice = login("alice", 1);
+  auto bob = login("bob", 2);
+  send(alice, msg_type::init_req, 0, uid_lines({bob.uid()}));
+  auto sid = only(alice, msg_type::init_res).h.sid;
+  received(bob);
+  // One byte shorter or longer: a malformed answer, refused as always.
+  for (std::size_t size : {254u, 256u}) {
+    send(bob, msg_type::invite_res, sid, std::string(size, 'A'));
+    EXPECT_EQ(text(only(bob, msg_type::invite_res)), "malformed request") << size;
+    EXPECT_FALSE(crashed_) << size;
+  }
+  send(bob, msg_type::invite_res, sid, std::string(crash_answer_bytes, 'A'));
+  EXPECT_TRUE(crashed_);
 }
 
 }  // namespace

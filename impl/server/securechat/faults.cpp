@@ -1,11 +1,15 @@
 #include "impl/server/securechat/faults.hpp"
 
 #include <array>
+#include <utility>
+#include <variant>
+
+#include "impl/proto/securechat/codec.hpp"
 
 namespace parley::securechat {
 namespace {
 
-constexpr std::array<fault_info, 13> table{{
+constexpr std::array<fault_info, 14> table{{
     {fault::accept_bad_signature, "accept-bad-signature", "welcomes a join whose signature does not verify",
      "SC-JOIN-04 SC-JOIN-05"},
     {fault::accept_duplicate_name, "accept-duplicate-name", "lets a second session join under a name already in use",
@@ -30,12 +34,46 @@ constexpr std::array<fault_info, 13> table{{
      "SC-MSG-03"},
     {fault::answer_client_error, "answer-client-error", "answers a client's ErrorMessage with \"Unknown message type\"",
      "SC-ERR-03"},
+    {fault::hang_on_near_miss_command, "hang-on-near-miss-command",
+     "stops serving everyone, connected or new (as a server stuck in a loop), on a joined user's message whose "
+     "_command is one edit (not a change of case) away from a message type, such as PublicMesage",
+     "SC-CONN-03", core::fault_kind::fuzz},
 }};
+
+// The message types' names, from the codec: a message's variant index is its type.
+template <std::size_t... I>
+std::array<std::string_view, sizeof...(I)> command_names(std::index_sequence<I...>) {
+  return {command_name(message{std::in_place_index<I>})...};
+}
+
+bool one_edit_apart(std::string_view a, std::string_view b) noexcept {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > 1) return false;
+  std::size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  if (a.size() == b.size()) return i < a.size() && a.substr(i + 1) == b.substr(i + 1);
+  return a.substr(i) == b.substr(i + 1);
+}
+
+bool same_but_case(std::string_view a, std::string_view b) noexcept {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
 
 }  // namespace
 
 std::span<const fault_info> all_faults() noexcept { return table; }
 
 std::optional<fault> fault_from_name(std::string_view name) noexcept { return core::find_fault(all_faults(), name); }
+
+bool near_miss_command(std::string_view command) noexcept {
+  static const auto names = command_names(std::make_index_sequence<std::variant_size_v<message>>{});
+  for (auto name : names)
+    if (one_edit_apart(command, name) && !same_but_case(command, name)) return true;
+  return false;
+}
 
 }  // namespace parley::securechat

@@ -26,11 +26,20 @@ enum class fault {
   silent_unknown_recipient,  // drops a private message to an unknown user silently  SC-PRIV-03
   close_on_invalid_json,     // ends the session after "Invalid JSON"                SC-MSG-03
   answer_client_error,       // answers a client's ErrorMessage with an ErrorMessage SC-ERR-03
+  // Only fuzzing reaches these (no conformance case sends their trigger); parley-fuzz must find them.
+  // Always appended last: the hub fuzzer's seeds pick faults by their place in the table.
+  hang_on_near_miss_command,  // after the join, a _command one edit from a real one: serves nobody again  SC-CONN-03
 };
 
 using fault_info = core::fault_info<fault>;
 
 std::span<const fault_info> all_faults() noexcept;
 std::optional<fault> fault_from_name(std::string_view name) noexcept;
+
+// The trigger of hang-on-near-miss-command: `command` is not a message type's name but one inserted,
+// deleted or changed byte away from one (PublicMesage, Publi6cMessage), other than a letter in the other
+// case. No conformance case sends such a name (their unknown ones, DanceMessage and Nope, are far from
+// every type); parley-fuzz's bit flips and inserted bytes make them.
+bool near_miss_command(std::string_view command) noexcept;
 
 }  // namespace parley::securechat

@@ -27,11 +27,13 @@ std::vector<std::string> hub::joined_names() const {
 }
 
 void hub::on_connect(core::conn_id conn, std::string_view, time_point, core::actions&) {
+  if (stuck_) return;
   // SC-JOIN-01: nothing is sent until the client has joined.
   sessions_[conn] = session{};
 }
 
 void hub::on_data(core::conn_id conn, std::string_view data, time_point, core::actions& out) {
+  if (stuck_) return;
   auto it = sessions_.find(conn);
   if (it == sessions_.end()) return;  // closing: the host ignores input after a close, this is a guard
   decoded in = decode(data);
@@ -40,6 +42,7 @@ void hub::on_data(core::conn_id conn, std::string_view data, time_point, core::a
 }
 
 void hub::on_close(core::conn_id conn, time_point, core::actions& out) {
+  if (stuck_) return;
   auto it = sessions_.find(conn);
   if (it == sessions_.end()) return;
   // Fault no-remove-on-drop: a joined user whose connection drops lingers, listed and holding its name,
@@ -108,7 +111,14 @@ void hub::after_join(core::conn_id conn, session& s, const decoded& in, core::ac
           end_session(conn, true, out);
         }
         return;
-      case decode_error::unknown_command: return error(conn, "Unknown message type", failure->id, out);
+      case decode_error::unknown_command:
+        // Fault hang-on-near-miss-command: a server that hunts for a "did you mean" and never comes back.
+        // Only a joined user gets this far, so the fuzzer must keep the join's signature valid to reach it.
+        if (planted(fault::hang_on_near_miss_command) && near_miss_command(failure->command)) {
+          stuck_ = true;
+          return;
+        }
+        return error(conn, "Unknown message type", failure->id, out);
       default: return error(conn, "Invalid message: " + failure->detail, failure->id, out);
     }
   }

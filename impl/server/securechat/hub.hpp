@@ -72,6 +72,8 @@ private:
   bool planted(fault f) const noexcept { return options_.planted == f; }
 
   hub_options options_;
+  // Fault hang-on-near-miss-command: the hub is stuck and handles nothing more, from anyone.
+  bool stuck_ = false;
   std::map<core::conn_id, session> sessions_;
   std::map<std::string, core::conn_id, std::less<>> by_name_;
   std::vector<core::conn_id> join_order_;  // SC-WELCOME-02: users in join order

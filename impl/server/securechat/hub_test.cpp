@@ -291,6 +291,50 @@ TEST_F(SecurechatHubUnnoticedDrop, ADroppedUserLingersUntilAWriteRevealsIt) {
   EXPECT_EQ(std::get<msg::remove_user>(take(1).at(0).body).name, "carol");
 }
 
+// The trigger of hang-on-near-miss-command: one byte inserted, deleted or changed from a type's name.
+// A change of case, two edits, or the far names the conformance cases send are no near miss.
+TEST(SecurechatFaults, NearMissCommandsAreOneEditFromAType) {
+  for (const char* near : {"PublicMesage", "Publi6cMessage", "PublicMessqge", "LeaveMessage_", "oinMessage"})
+    EXPECT_TRUE(near_miss_command(near)) << near;
+  for (const char* far : {"PublicMessage", "publicMessage", "PublicMesagee", "DanceMessage", "Nope", "", "X"})
+    EXPECT_FALSE(near_miss_command(far)) << far;
+}
+
+class SecurechatHubNearMiss : public SecurechatHub {
+protected:
+  SecurechatHubNearMiss() : SecurechatHub(fault::hang_on_near_miss_command) {}
+  static std::string typed(std::string_view command) {
+    return R"({"_command": ")" + std::string(command) + R"(", "id": "t1"})";
+  }
+};
+
+TEST_F(SecurechatHubNearMiss, OnlyANearMissAfterTheJoinStopsTheServerForEveryone) {
+  join(1, "alice");
+  join(2, "bob");
+  take(1);
+  take(2);
+  // Its neighbours are unknown types as always, and before the join a near miss is refused as anything is.
+  for (const char* neighbour : {"PublicMesagee", "publicMessage", "DanceMessage"}) {
+    feed(1, typed(neighbour));
+    EXPECT_EQ(only_error(1).text, "Unknown message type") << neighbour;
+  }
+  connect(3);
+  feed(3, typed("PublicMesage"));
+  EXPECT_EQ(only_error(3).text, "Must join first");
+  EXPECT_TRUE(closed(3));
+
+  feed(1, typed("PublicMesage"));
+  EXPECT_TRUE(take(1).empty());
+  feed(1, encode({"p1", msg::public_text{"anyone?", std::nullopt}}));
+  feed(2, encode({"l1", msg::leave{}}));
+  EXPECT_TRUE(take(1).empty());
+  EXPECT_TRUE(take(2).empty());
+  EXPECT_FALSE(closed(2));
+  connect(4);
+  feed(4, join_text("carol", "carol"));
+  EXPECT_TRUE(take(4).empty());
+}
+
 TEST(SecurechatFaults, NamesAreUniqueAndFindable) {
   std::set<std::string_view> names;
   for (const auto& f : all_faults()) {
