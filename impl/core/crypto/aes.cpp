@@ -79,6 +79,8 @@ result<bytes> aes_ecb_encrypt(byte_view key, byte_view plaintext) {
 result<bytes> aes_ecb_decrypt(byte_view key, byte_view ciphertext) {
   const EVP_CIPHER* cipher = ecb_for(key.size());
   if (!cipher) return errc::invalid_key;
+  // Padded ECB is whole blocks, at least one: anything else fails without a cipher context.
+  if (ciphertext.empty() || ciphertext.size() % 16 != 0) return errc::authentication_failed;
   ctx_ptr ctx(EVP_CIPHER_CTX_new());
   bytes out(ciphertext.size() + 16);
   int len = 0;

@@ -179,6 +179,10 @@ TEST(Pkey, PublicDerAndPemRoundTrip) {
   auto trailing = der;
   trailing.push_back(0);
   EXPECT_EQ(pkey::from_public_der(trailing).error(), errc::invalid_key);
+  // Not one DER SEQUENCE spanning the input: turned away before OpenSSL, as a truncated key is.
+  EXPECT_EQ(pkey::from_public_der(bytes(der.begin(), der.end() - 1)).error(), errc::invalid_key);
+  EXPECT_EQ(pkey::from_public_der(as_bytes("ABCD")).error(), errc::invalid_key);
+  EXPECT_EQ(pkey::from_public_der(bytes{0x30, 0x80}).error(), errc::invalid_key);
   EXPECT_EQ(pkey::from_public_pem("not a key").error(), errc::invalid_key);
   EXPECT_TRUE(pkey::from_private_pem(rsa_key().private_pem())->has_private());
 }

@@ -39,6 +39,23 @@ EVP_PKEY* generate(const char* algorithm, int rsa_bits) {
   return key;
 }
 
+// Whether `der` is shaped as one DER SEQUENCE that spans it exactly, as every SubjectPublicKeyInfo is. A
+// check this cheap turns away most of what is not a key before OpenSSL's decoders (tens of microseconds
+// each) see it: peers send key tokens, and fuzzers send anything.
+bool one_der_sequence(byte_view der) {
+  if (der.size() < 2 || der[0] != 0x30) return false;
+  std::size_t length = der[1];
+  std::size_t header = 2;
+  if (length & 0x80) {
+    std::size_t n = length & 0x7f;
+    if (n == 0 || n > 3 || der.size() < 2 + n) return false;
+    length = 0;
+    for (std::size_t i = 0; i < n; ++i) length = (length << 8) | der[2 + i];
+    header += n;
+  }
+  return header + length == der.size();
+}
+
 }  // namespace
 
 void pkey::deleter::operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
@@ -96,6 +113,7 @@ result<pkey> pkey::from_public_pem(std::string_view pem) {
 }
 
 result<pkey> pkey::from_public_der(byte_view der) {
+  if (!one_der_sequence(der)) return errc::invalid_key;
   const unsigned char* p = der.data();
   EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
   if (!key) return errc::invalid_key;
