@@ -21,7 +21,7 @@ std::vector<std::string> frame(std::string_view bytes, std::size_t cut) {
     for (;;) {
       auto next = framer.next();
       if (!next || !*next) return;
-      if (!(*next)->text.empty()) lines.push_back((*next)->text);  // empty lines depend on the cut
+      if (!(*next)->text.empty()) lines.push_back(std::move((*next)->text));  // empty lines depend on the cut
     }
   };
   framer.feed(bytes.substr(0, cut));
