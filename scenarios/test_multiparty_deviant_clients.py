@@ -14,7 +14,7 @@ BIN_DIR = os.environ.get("PARLEY_BIN") or os.path.join(os.path.dirname(__file__)
 CONFORM = os.path.join(BIN_DIR, "parley-conform")
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deviant_clients", "multiparty_client.py")
 
-CLIENT_RULES = {f"MP-CLIENT-{i:02d}" for i in range(1, 13)} | {"MP-CONN-01"}
+CLIENT_RULES = {f"MP-CLIENT-{i:02d}" for i in range(1, 14)} | {"MP-CONN-01"}
 EVENT_ONLY = set()  # what the user is shown is checked too, but every rule also has a wire check
 
 # --mode -> the rules that client breaks, and those its failure keeps from being checked (BLOCKED).
@@ -22,7 +22,9 @@ DEVIANTS = {
     "good": (set(), set()),
     "early": ({"MP-CLIENT-01"}, {"MP-CONN-01"}),  # an init_req before the login_res, sealed under tk
     "mute": ({"MP-CLIENT-06"}, set()),             # never answers the server's status_req
-    "crash": ({"MP-CLIENT-09"}, set()),            # a traceback on a text over 2048 bytes, not a local refusal
+    # A traceback on a typed text over 2048 bytes, not a local refusal: what the user types is not what
+    # MP-CLIENT-13 is about, only what the server sends.
+    "crash": ({"MP-CLIENT-09"}, set()),
 }
 
 

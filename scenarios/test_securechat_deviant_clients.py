@@ -13,14 +13,15 @@ BIN_DIR = os.environ.get("PARLEY_BIN") or os.path.join(os.path.dirname(__file__)
 CONFORM = os.path.join(BIN_DIR, "parley-conform")
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deviant_clients", "securechat_client.py")
 
-CLIENT_RULES = {f"SC-CLIENT-{i:02d}" for i in range(1, 11)}
+CLIENT_RULES = {f"SC-CLIENT-{i:02d}" for i in range(1, 12)}
 EVENT_ONLY = {"SC-CLIENT-06"}  # the decrypted text the user is shown
 
 # --mode -> the rules that client breaks.
 DEVIANTS = {
     "good": set(),
     "early-send": {"SC-CLIENT-01"},           # a PublicMessage before the WelcomeMessage
-    "crash-unknown-sender": {"SC-CLIENT-08"},  # a traceback instead of an ErrorMessage (SHOULD: --strict)
+    # A traceback instead of an ErrorMessage (SHOULD: --strict); dying of a server message breaks SC-CLIENT-11.
+    "crash-unknown-sender": {"SC-CLIENT-08", "SC-CLIENT-11"},
     "close-without-leave": set(),             # a close 1000 with no LeaveMessage is allowed (spec §5, R25)
     "old-key": {"SC-CLIENT-03"},              # private messages keep going to a replaced key
 }

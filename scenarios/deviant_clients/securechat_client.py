@@ -23,7 +23,7 @@ MODES = {
     "good": "no misbehaviour",
     "early-send": "sends what the user types at once, before the WelcomeMessage arrived (breaks SC-CLIENT-01)",
     "crash-unknown-sender": "dies with a traceback on a RoutedPublicMessage from a user it does not know "
-                            "(breaks SC-CLIENT-08)",
+                            "(breaks SC-CLIENT-08 and SC-CLIENT-11)",
     "close-without-leave": "has no LeaveMessage: quits with a WebSocket close 1000 alone, which spec section 5 "
                            "allows (breaks nothing)",
     "old-key": "keeps encrypting to a user's first key after an AddUserMessage replaced it (breaks SC-CLIENT-03)",
@@ -33,6 +33,32 @@ MODES = {
 def say(line):
     """What the user reads: plain text, never a Parley event."""
     print(line, flush=True)
+
+
+# The fields this client reads in each server message, and their types. A message that lacks one, or is not
+# a JSON object at all, is passed over: nothing a server sends may crash a client (SC-CLIENT-11).
+FIELDS = {
+    "WelcomeMessage": {"users": list},
+    "AddUserMessage": {"name": str, "public_key": str},
+    "RemoveUserMessage": {"name": str},
+    "RoutedPublicMessage": {"id": str, "text": str, "from_name": str},
+    "RoutedPrivateMessage": {"id": str, "encrypted_text": str, "from_name": str},
+    "ErrorMessage": {},
+}
+
+
+def readable(text):
+    """The server message as a dict, or None when it is not one this client can read."""
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's stack allows
+        return None
+    if not isinstance(message, dict) or not isinstance(message.get("_command"), str):
+        return None
+    fields = FIELDS.get(message["_command"], {})
+    if not all(isinstance(message.get(f), t) for f, t in fields.items()):
+        return None
+    return message
 
 
 class Client:
@@ -56,7 +82,11 @@ class Client:
         await self.send("JoinMessage", name=self.name, signature=signature.hex())
 
     def learn(self, name, pem):
-        key = serialization.load_pem_public_key(pem.encode())
+        try:
+            key = serialization.load_pem_public_key(pem.encode())
+        except ValueError:  # not a PEM public key: the user cannot be written to
+            say(f"! the key announced for {name} is not a public key")
+            return
         if name in self.users and self.mode == "old-key":
             say(f"! the key of {name} changed")  # ... and the old one stays in use: the misbehaviour
             return
@@ -99,14 +129,19 @@ class Client:
         await self.ws.close(code=1000)
 
     async def received(self, text):
-        message = json.loads(text)
-        kind = message.get("_command")
+        message = readable(text)
+        if message is None:
+            say("! passed over a server message it cannot read")
+            return
+        kind = message["_command"]
         if kind == "ErrorMessage":
             say(f"! the server says: {message.get('text')}")
         elif not self.welcomed:
             if kind == "WelcomeMessage":
                 for user in message["users"]:
-                    self.learn(user["name"], user["public_key"])
+                    if isinstance(user, dict) and isinstance(user.get("name"), str) \
+                            and isinstance(user.get("public_key"), str):
+                        self.learn(user["name"], user["public_key"])
                 self.welcomed = True
                 say("* welcome; online: " + ", ".join(self.users))
                 for line in self.typed_early:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "impl/core/crypto/digest.hpp"
 #include "impl/core/encoding.hpp"
@@ -23,6 +24,14 @@ event make(std::string type, std::vector<std::pair<std::string, std::string>> fi
 }
 
 std::string text_of(const bytes& payload) { return std::string(as_chars(payload)); }
+
+// Whether a payload follows the grammar of its type, for the types whose payload this client parses: the
+// uid lines of an invite_req (§9.1) and the part lines of a msg_req (§8). Other payloads are shown as text.
+bool parseable(msg_type type, std::string_view payload) {
+  if (type == msg_type::invite_req) return parse_uid_lines(payload).has_value();
+  if (type == msg_type::msg_req) return parse_message_parts(payload).has_value();
+  return true;
+}
 
 // "VERB rest": the verb and the rest, without the separating space.
 std::pair<std::string_view, std::string_view> split_word(std::string_view line) {
@@ -107,6 +116,9 @@ void agent::on_frame(const bytes& frame, agent_output& out) {
     return refuse_frame("the server sent " + std::string(type_name(type)), out);
   if (h.uid != 0 && !entry_of(h.uid)) return refuse_frame("a frame from uid " + id_to_hex(h.uid) + ", who is not in the directory", out);
   std::string text = text_of(opened->payload);
+  // MP-CLIENT-13: no payload crashes the client; the fault dies of one it cannot parse. No other client
+  // case sends one, so the fault breaks that rule alone.
+  if (has(client_fault::crash_on_garbage) && !parseable(type, text)) std::abort();
   std::string sid = id_to_hex(h.sid);
   switch (type) {
     case msg_type::init_res: {

@@ -6,7 +6,7 @@
 namespace parley::multiparty {
 namespace {
 
-constexpr std::array<client_fault_info, 14> table{{
+constexpr std::array<client_fault_info, 15> table{{
     {client_fault::send_before_login, "send-before-login",
      "sends a command typed during the login at once, sealed under tk, before the login_res", "MP-CLIENT-01"},
     {client_fault::any_login_res_type, "any-login-res-type",
@@ -33,6 +33,8 @@ constexpr std::array<client_fault_info, 14> table{{
      "answers a status_res from the server as if it were a status_req", "MP-CLIENT-10"},
     {client_fault::keep_closed_session, "keep-closed-session",
      "ignores a close notification: does not say so and still sends to the session", "MP-CLIENT-12"},
+    {client_fault::crash_on_garbage, "crash-on-garbage",
+     "aborts on an invite_req that is not uid lines or a msg_req whose lines are not parts", "MP-CLIENT-13"},
 }};
 
 }  // namespace

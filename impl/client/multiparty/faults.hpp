@@ -29,6 +29,7 @@ enum class client_fault {
   send_long_text,       // a text over 2048 bytes is sent, not refused (MP-CLIENT-09)
   answer_status_res,    // a status_res from the server is answered like a status_req (MP-CLIENT-10)
   keep_closed_session,  // a close notification changes nothing: not shown, the session still offered (MP-CLIENT-12)
+  crash_on_garbage,     // aborts on an invite_req or msg_req whose payload it cannot parse (MP-CLIENT-13)
 };
 
 using client_fault_info = core::fault_info<client_fault>;

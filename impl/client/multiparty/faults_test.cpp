@@ -136,5 +136,22 @@ TEST(MultipartyClientFaults, SendLongTextSendsWhatMustBeRefused) {
   EXPECT_EQ(faulty.type(line).sends.size(), 1u);
 }
 
+TEST(MultipartyClientFaults, CrashOnGarbageDiesOfAPayloadItCannotParse) {
+  user_id bob = FaultyClient::entry("bob").uid;
+  // MP-CLIENT-13: a msg_req whose lines are not parts is answered 'cannot decrypt' (MP-CLIENT-08), and the
+  // session goes on.
+  FaultyClient honest(client_fault::none);
+  honest.log_in();
+  EXPECT_EQ(honest.send(msg_type::msg_req, "GET / HTTP/1.1\r\n", 0xa1, bob).sends.size(), 1u);
+  EXPECT_FALSE(honest.send(msg_type::init_res, "OK\nzz\n", 0xa2).close);
+  EXPECT_EQ(honest.send(msg_type::status_req, "").sends.size(), 1u);
+  // The fault lives through well-formed payloads and dies of the first it cannot parse.
+  FaultyClient faulty(client_fault::crash_on_garbage);
+  faulty.log_in();
+  EXPECT_EQ(faulty.send(msg_type::msg_req, id_to_hex(bob) + " AAAA\n", 0xa1, bob).sends.size(), 1u);
+  EXPECT_FALSE(faulty.send(msg_type::init_res, "OK\nzz\n", 0xa2).close);
+  EXPECT_DEATH(faulty.send(msg_type::msg_req, "GET / HTTP/1.1\r\n", 0xa1, bob), "");
+}
+
 }  // namespace
 }  // namespace parley::multiparty

@@ -1,5 +1,7 @@
 #include "impl/client/securechat/agent.hpp"
 
+#include <cstdlib>
+
 #include "impl/core/crypto/sign.hpp"
 #include "impl/core/encoding.hpp"
 #include "impl/proto/securechat/codec.hpp"
@@ -51,6 +53,9 @@ void agent::on_open(agent_output& out) {
 void agent::on_message(std::string_view text, agent_output& out) {
   auto d = decode(text);
   if (auto* failure = std::get_if<decode_failure>(&d)) {
+    // SC-CLIENT-11: what a server sends never crashes the client; the fault dies of it. No other client
+    // case sends a message that does not decode, so the fault breaks that rule alone.
+    if (faulty(client_fault::crash_on_garbage)) std::abort();
     // Nothing to answer: replying to a server's garbage with errors helps nobody.
     out.events.push_back(make("unknown", {{"message", std::string(text)}, {"problem", failure->detail}}));
     return;

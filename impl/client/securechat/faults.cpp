@@ -5,7 +5,7 @@
 namespace parley::securechat {
 namespace {
 
-constexpr std::array<client_fault_info, 10> table{{
+constexpr std::array<client_fault_info, 11> table{{
     {client_fault::send_before_welcome, "send-before-welcome", "sends what the user types at once, before the WelcomeMessage", "SC-CLIENT-01"},
     {client_fault::sign_compact_json, "sign-compact-json", "signs {\"name\":\"NAME\"} (no space after the colon) in its JoinMessage", "SC-CLIENT-02"},
     {client_fault::keep_old_key, "keep-old-key", "shows that an AddUserMessage changed a key, but keeps encrypting to the old one", "SC-CLIENT-03"},
@@ -16,6 +16,8 @@ constexpr std::array<client_fault_info, 10> table{{
     {client_fault::accept_unknown_sender, "accept-unknown-sender", "shows a public message from an unknown sender and sends no ErrorMessage", "SC-CLIENT-08"},
     {client_fault::truncate_long_private, "truncate-long-private", "cuts a private text too long for one RSA block to fit, and sends it", "SC-CLIENT-09"},
     {client_fault::talk_after_leave, "talk-after-leave", "after its LeaveMessage stays connected and sends what the user types", "SC-CLIENT-10"},
+    {client_fault::crash_on_garbage, "crash-on-garbage",
+     "aborts on a server message it cannot decode (not JSON, an unknown _command, a field of the wrong type)", "SC-CLIENT-11"},
 }};
 
 }  // namespace

@@ -23,6 +23,7 @@ enum class client_fault {
   accept_unknown_sender,      // shows a stranger's public message without a reply (SC-CLIENT-08)
   truncate_long_private,      // cuts a private text to one RSA block instead of refusing it (SC-CLIENT-09)
   talk_after_leave,           // after LeaveMessage stays connected and goes on sending (SC-CLIENT-10)
+  crash_on_garbage,           // aborts on a server message it cannot decode (SC-CLIENT-11)
 };
 
 using client_fault_info = core::fault_info<client_fault>;

@@ -195,5 +195,31 @@ TEST(SecurechatClientFaults, TalkAfterLeave) {
   EXPECT_TRUE(bad.last_sent<msg::public_text>());
 }
 
+TEST(SecurechatClientFaults, CrashOnGarbage) {
+  // SC-CLIENT-11: the good client passes over what does not decode and its session goes on.
+  session good(client_fault::none);
+  good.welcome();
+  for (std::string_view garbage : {"{", "GET / HTTP/1.1", "[1, 2]", R"({"_command": "NoSuchMessage", "id": "g-1"})",
+                                   R"({"_command": "AddUserMessage", "id": "g-2", "name": 7, "public_key": []})"}) {
+    agent_output out;
+    good.a.on_message(garbage, out);
+    good.take(out);
+  }
+  EXPECT_FALSE(good.closed);
+  good.type("still here");
+  EXPECT_TRUE(good.last_sent<msg::public_text>());
+  // The fault lives through well-formed messages, the odd ones the other cases send included, and dies of
+  // the first that does not decode.
+  session bad(client_fault::crash_on_garbage);
+  bad.receive({"early-1", msg::routed_public{"too early", "ghost"}});
+  bad.welcome();
+  bad.receive({"ru-1", msg::remove_user{"stranger"}});
+  bad.receive({"rp-1", msg::routed_private{"alice", "00", "bob"}});
+  bad.type("still here");
+  EXPECT_TRUE(bad.last_sent<msg::public_text>());
+  agent_output out;
+  EXPECT_DEATH(bad.a.on_message("{", out), "");
+}
+
 }  // namespace
 }  // namespace parley::securechat

@@ -1,5 +1,7 @@
 #include "impl/client/sslmessager/agent.hpp"
 
+#include <cstdlib>
+
 #include "impl/core/overloaded.hpp"
 #include "impl/proto/sslmessager/users.hpp"
 
@@ -16,6 +18,15 @@ std::pair<std::string_view, std::string_view> split_word(std::string_view line) 
   auto sp = line.find(' ');
   if (sp == std::string_view::npos) return {line, {}};
   return {line.substr(0, sp), line.substr(sp + 1)};
+}
+
+// A line that starts with a command this client reads but whose fields it cannot read (`RELAY` alone,
+// `ACCEPT` without a name): the trigger of the crash-on-garbage fault. Unknown commands are not, since
+// SSLM-CLIENT-08's case sends some that later originals use.
+bool unreadable_known_command(std::string_view content, const server_message& parsed) {
+  if (!std::holds_alternative<server_msg::unknown>(parsed)) return false;
+  auto word = split_word(content).first;
+  return word == "ACCEPT" || word == "RELAY" || word == "CNT" || word == "CHECK";
 }
 
 }  // namespace
@@ -57,6 +68,9 @@ void agent::on_data(std::string_view bytes, time_point now, agent_output& out) {
 }
 
 void agent::handle(const std::string& content, time_point now, agent_output& out) {
+  server_message parsed = parse_server(content);
+  // SSLM-CLIENT-10: no server line crashes the client; the fault dies of one it cannot read.
+  if (faulty(client_fault::crash_on_garbage) && unreadable_known_command(content, parsed)) std::abort();
   std::visit(core::overloaded{
                  [&](const server_msg::accept& a) {
                    if (logged_in_) return;  // a repeated ACCEPT changes nothing
@@ -95,7 +109,7 @@ void agent::handle(const std::string& content, time_point now, agent_output& out
                    }
                  },
              },
-             parse_server(content));
+             parsed);
   if (logged_in_ && !finished_) {
     while (!queued_.empty() && !finished_) {
       std::string line = std::move(queued_.front());

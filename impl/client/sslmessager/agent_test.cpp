@@ -248,6 +248,25 @@ TEST(SslmessagerAgentFaults, ServerLineFaults) {
   EXPECT_FALSE(crlf_only.logged_in());
 }
 
+TEST(SslmessagerAgentFaults, CrashOnGarbageDiesOfAKnownCommandItCannotRead) {
+  // SSLM-CLIENT-10: lines that are not the protocol, unknown commands and known commands with fields it
+  // cannot read are passed over, and the session goes on.
+  agent good({"aaa", "123"});
+  auto out = logged_in(good);
+  good.on_data("{ \r\nGET / HTTP/1.1\r\nFOO bar \r\nRELAY \r\nRELAY aaa \r\nACCEPT \r\nCNT \r\n", {}, out);
+  EXPECT_FALSE(out.close);
+  good.on_command("@bbb still here", {}, out);
+  EXPECT_EQ(out.sends.back(), "MSG bbb aaa still here \r\n");
+  // The fault passes over what the other cases send, later originals' commands included, and dies of the
+  // first known command it cannot read.
+  agent bad({"aaa", "123", client_fault::crash_on_garbage});
+  out = logged_in(bad, "ACCEPT aaa 51234 \r\n");
+  bad.on_data("{ \r\nSTOP <x> \r\nCMD <list> \r\nRELAYG friends bbb hi \r\nCHECK \r\nCNT <user not online> \r\n", {}, out);
+  bad.on_data("RELAY aaa bbb hi \r\n", {}, out);
+  EXPECT_FALSE(out.close);
+  EXPECT_DEATH(bad.on_data("RELAY aaa \r\n", {}, out), "");
+}
+
 TEST(SslmessagerAgentFaults, QuitFaults) {
   agent rude({"aaa", "123", client_fault::quit_without_end});
   auto out = logged_in(rude);

@@ -5,7 +5,7 @@
 namespace parley::sslmessager {
 namespace {
 
-constexpr std::array<client_fault_info, 17> table{{
+constexpr std::array<client_fault_info, 18> table{{
     {client_fault::hello_first, "hello-first", "greets the server with HELLO <name> before its AUTH", "SSLM-CLIENT-01"},
     {client_fault::msg_before_accept, "msg-before-accept", "sends what its user types at once, before ACCEPT came", "SSLM-CLIENT-02"},
     {client_fault::any_accept, "any-accept", "takes an ACCEPT for another name as its own and goes on", "SSLM-CLIENT-02"},
@@ -23,6 +23,8 @@ constexpr std::array<client_fault_info, 17> table{{
     {client_fault::no_space_before_crlf, "no-space-before-crlf", "ends its lines with CR LF but no SP before them", "SSLM-FRAME-01"},
     {client_fault::crlf_only, "crlf-only", "takes only CR LF as a line end: a bare LF stays in the line", "SSLM-FRAME-03"},
     {client_fault::no_line_limit, "no-line-limit", "passes over a server line of more than 4096 bytes instead of closing", "SSLM-FRAME-08"},
+    {client_fault::crash_on_garbage, "crash-on-garbage",
+     "aborts on a server line of a command it reads (ACCEPT, RELAY, CNT, CHECK) whose fields it cannot read", "SSLM-CLIENT-10"},
 }};
 
 }  // namespace

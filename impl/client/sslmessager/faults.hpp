@@ -30,6 +30,7 @@ enum class client_fault {
   no_space_before_crlf, // ends its lines with CR LF but no SP before them (SSLM-FRAME-01)
   crlf_only,            // takes only CR LF as a line end: a bare LF stays in the line (SSLM-FRAME-03)
   no_line_limit,        // passes over a line of more than 4096 bytes instead of closing (SSLM-FRAME-08)
+  crash_on_garbage,     // aborts on a known command whose fields it cannot read (SSLM-CLIENT-10)
 };
 
 using client_fault_info = core::fault_info<client_fault>;
