@@ -134,6 +134,8 @@ client_message parse_client(std::string_view content) {
 }
 
 server_message parse_server(std::string_view content) {
+  // A CR inside the content makes the message malformed (SSLM-FRAME-03): it is no RELAY to show.
+  if (content.find('\r') != std::string_view::npos) return server_msg::unknown{std::string(content)};
   auto f = fields(content, 4);
   // Extra fields after the name are tolerated: later versions of the original append a token.
   if (f[0] == "ACCEPT" && f.size() >= 2 && is_token(f[1])) return server_msg::accept{std::string(f[1])};

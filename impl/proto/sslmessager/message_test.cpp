@@ -95,6 +95,8 @@ TEST(SslmessagerGrammar, ServerMessages) {
   EXPECT_EQ(end.reason, "incorrect protocol");
   EXPECT_FALSE(std::get<server_msg::end>(parse_server("END <end accepted>")).violation);
   EXPECT_TRUE(std::holds_alternative<server_msg::unknown>(parse_server("SURPRISE")));
+  // SSLM-FRAME-03: a CR in the content makes the message malformed, whatever its first word.
+  EXPECT_TRUE(std::holds_alternative<server_msg::unknown>(parse_server("RELAY bbb aaa a\rb")));
   EXPECT_EQ(wire("ACCEPT aaa"), "ACCEPT aaa \r\n");
 }
 
