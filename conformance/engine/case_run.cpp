@@ -85,7 +85,9 @@ std::string execute_step(const step& s, case_context& ctx) {
     // must survive too (while_open: true judges it with them open). A moment, for a client on its way down.
     ctx.drain(ctx.deadline({}, 300));
     if (!s.while_open) ctx.end_sessions(false);
-    auto until = clock_type::now() + millis(200);
+    // With its connections ended a client may still be reading what came before the end, and an
+    // interpreter takes a while to die and print its trace: up to 2 s (scaled) for it to exit.
+    auto until = s.while_open ? clock_type::now() + millis(200) : ctx.deadline(s.within, 2000);
     while (ctx.client()->running() && clock_type::now() < until) std::this_thread::sleep_for(millis(10));
     std::string crash = client_crash(*ctx.client(), ctx.client_output_tail(64 * 1024));
     return crash.empty() ? std::string{} : "the client crashed: it " + crash;
