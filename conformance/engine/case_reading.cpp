@@ -61,7 +61,7 @@ void case_context::absorb(connection& c, const std::string& name, net::read_resu
       continue;
     }
     note(name, '<', shown);
-    if (watcher_) watcher_->received(name + "#" + std::to_string(c.serial), *message);
+    if (watcher_) watcher_->received(watch_key(name, c), *message);
     c.inbox.emplace_back(clock_type::now(), std::move(*message));
   }
   for (auto& f : c.framer->take_findings()) finding(f.rule, f.message + " (on " + name + ")");

@@ -82,15 +82,15 @@ std::string execute_step(const step& s, case_context& ctx) {
   if (s.op == "expect_alive" && ctx.client()) {
     // A client is alive while it has not crashed: it may end its session on what it cannot accept, but not
     // die of it. As a fuzz session ends, the engine (its server) first ends the connections, which a client
-    // must survive too (while_open: true judges it with them open). A moment, for a client on its way down.
+    // must survive too (while_open: true judges it with them open).
     ctx.drain(ctx.deadline({}, 300));
     if (!s.while_open) ctx.end_sessions(false);
     // With its connections ended a client may still be reading what came before the end, and an
     // interpreter takes a while to die and print its trace: up to 2 s (scaled) for it to exit.
     auto until = s.while_open ? clock_type::now() + millis(200) : ctx.deadline(s.within, 2000);
     while (ctx.client()->running() && clock_type::now() < until) std::this_thread::sleep_for(millis(10));
-    std::string crash = client_crash(*ctx.client(), ctx.client_output_tail(64 * 1024));
-    return crash.empty() ? std::string{} : "the client crashed: it " + crash;
+    auto crash = client_crash(*ctx.client(), ctx.client_output_tail(64 * 1024));
+    return crash.crashed ? "the client crashed: it " + crash.text() : std::string{};
   }
   if (s.op == "expect_alive") {
     // As a fuzz session ends: what was sent is answered, then the case's users leave; only then is a new

@@ -23,25 +23,35 @@ bool crash_signal(int signal) {
 
 }  // namespace
 
-std::string client_crash(process& client, const std::string& log) {
+std::string client_crash_report::text() const {
+  if (sanitizer) return "printed a sanitizer report: " + evidence;
+  return evidence.empty() ? ending : ending + " after an uncaught exception: " + evidence;
+}
+
+std::string sanitizer_report_line(const std::string& output) {
   static const std::regex sanitizer(R"(ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:)");
-  if (auto line = first_line_matching(log, sanitizer); !line.empty()) return "printed a sanitizer report: " + line;
+  return first_line_matching(output, sanitizer);
+}
+
+client_crash_report client_crash(process& client, const std::string& log) {
+  if (auto line = sanitizer_report_line(log); !line.empty())
+    return {.crashed = true, .sanitizer = true, .ending = client.describe_exit(), .evidence = line};
   if (client.running()) return {};
-  std::string status = client.describe_exit();
   auto code = client.exit_code();
-  if (status.starts_with("was killed by signal")) {
-    // SIGTERM and SIGKILL come from outside (the engine stops clients with them), not from a defect.
-    if (code && crash_signal(*code - 128)) return status;
-    return {};
-  }
   if (!code || *code == 0) return {};
-  if (*code > 128 && crash_signal(*code - 128)) return status + " (the shell's report of signal " + std::to_string(*code - 128) + ")";
+  bool by_crash_signal = *code > 128 && crash_signal(*code - 128);
+  if (client.killed_by_signal()) {
+    // SIGTERM and SIGKILL come from outside (the engine stops clients with them), not from a defect.
+    if (!by_crash_signal) return {};
+    return {.crashed = true, .ending = client.describe_exit()};
+  }
+  if (by_crash_signal)
+    return {.crashed = true,
+            .ending = client.describe_exit() + " (the shell's report of signal " + std::to_string(*code - 128) + ")"};
   static const std::regex uncaught(
       R"(Traceback \(most recent call last\)|Exception in thread "|^panic: |panicked at|terminate called after throwing|Unhandled(PromiseRejection| exception)|^\s*throw \w+;|^Uncaught )");
-  if (auto line = first_line_matching(log, uncaught); !line.empty()) {
-    // The exception's own line (the last of a Python trace) says most; the marker line says what it is.
-    return status + " after an uncaught exception: " + line;
-  }
+  if (auto line = first_line_matching(log, uncaught); !line.empty())
+    return {.crashed = true, .ending = client.describe_exit(), .evidence = line};
   return {};
 }
 

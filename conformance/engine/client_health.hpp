@@ -11,9 +11,21 @@
 
 namespace parley::conform {
 
-// "" when the client has not crashed (it runs, or it ended as a client may); else what happened, for a
-// verdict: "was killed by signal 11 (SIGSEGV)", "printed a sanitizer report: ...".
+struct client_crash_report {
+  bool crashed = false;
+  bool sanitizer = false;  // a sanitizer's report (the client may still run)
+  std::string ending;      // how it ended: "was killed by signal 11 (SIGSEGV)", "exited with code 1"
+  std::string evidence;    // the telling line of its output: the sanitizer's, or the uncaught exception's
+  // For a verdict: "was killed by signal 11 (SIGSEGV)", "printed a sanitizer report: ...",
+  // "exited with code 1 after an uncaught exception: ...".
+  std::string text() const;
+};
+
 // `log` is what the client wrote to stderr (its log file).
-std::string client_crash(process& client, const std::string& log);
+client_crash_report client_crash(process& client, const std::string& log);
+
+// The first line of `output` that opens a sanitizer report (AddressSanitizer, LeakSanitizer, ..., UBSan's
+// "runtime error:"); "" when there is none. The fuzz oracle reads a server's output with it too.
+std::string sanitizer_report_line(const std::string& output);
 
 }  // namespace parley::conform

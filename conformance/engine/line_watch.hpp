@@ -7,28 +7,25 @@
 #include <string_view>
 #include <vector>
 
+#include "impl/core/line_framer.hpp"
+
 namespace parley::conform {
 
 class written_lines {
 public:
   // The lines `bytes` completes on `conn`, without their LF and a CR before it.
   std::vector<std::string> add(const std::string& conn, std::string_view bytes) {
-    std::string& held = held_[conn];
-    held.append(bytes);
+    // Twice the longest line a mutation makes (64 KiB of text); a connection that writes a longer one has
+    // lost its framing, and the watcher reads no more of it.
+    auto& framer = framers_.try_emplace(conn, core::line_framer_options{.max_line = 128 * 1024}).first->second;
+    framer.feed(bytes);
     std::vector<std::string> lines;
-    for (auto lf = held.find('\n'); lf != std::string::npos; lf = held.find('\n')) {
-      std::string line = held.substr(0, lf);
-      if (line.ends_with('\r')) line.pop_back();
-      lines.push_back(std::move(line));
-      held.erase(0, lf + 1);
-    }
-    // A line that never ends is no message; a mutation's 64 KiB of it need not be kept.
-    if (held.size() > 64 * 1024) held.clear();
+    for (auto next = framer.next(); next && *next; next = framer.next()) lines.push_back(std::move((*next)->text));
     return lines;
   }
 
 private:
-  std::map<std::string, std::string> held_;
+  std::map<std::string, core::line_framer> framers_;
 };
 
 // The words of a line, split at runs of spaces.

@@ -81,6 +81,10 @@ std::string process::describe_exit() {
   return "exited with code " + std::to_string(*status_);
 }
 
+bool process::killed_by_signal() {
+  return !running() && status_ && WIFSIGNALED(wait_status_);
+}
+
 std::optional<int> process::exit_code() {
   running();
   return status_;

@@ -21,6 +21,8 @@ public:
   std::optional<int> exit_code();  // once it has exited (128 + N for signal N)
   // "exited with code 3", "was killed by signal 11 (SIGSEGV)"; "" while it runs.
   std::string describe_exit();
+  // Once it has exited: whether a signal ended it (not an exit code of 128 + N that a shell reported).
+  bool killed_by_signal();
   bool write_stdin(std::string_view bytes);
   void close_stdin();
   // One line from stdout without its "\n"; nullopt on timeout or end of output.

@@ -211,8 +211,7 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
     note(name, '>', piece.size() > 512 ? core::printable(piece.substr(0, 64)) + "... (" + std::to_string(piece.size()) + " bytes)"
                                        : core::printable(piece));
     record(1, c.index, piece);
-    // A name a case reuses for a new connection is another connection to the watcher: its index tells them apart.
-    if (watcher_) watcher_->sent(name + "#" + std::to_string(c.serial), piece);
+    if (watcher_) watcher_->sent(watch_key(name, c), piece);
     c.last_activity = clock_type::now();
     if (!c.write_error.empty()) return lost(name, "sending on " + name + " failed: " + c.write_error + " (an earlier write)");
     if (auto ec = c.stream->write(piece, clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale)))) {

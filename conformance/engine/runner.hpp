@@ -177,6 +177,11 @@ public:
 
 private:
   connection& conn(const std::string& name);
+  // The session watcher's name for a connection: a name a case reuses for a new connection is another
+  // connection to the watcher, told apart by its serial ("a#0", "a#2").
+  static std::string watch_key(const std::string& name, const connection& c) {
+    return name + "#" + std::to_string(c.serial);
+  }
   bool read_more(connection& c, const std::string& name, time_point deadline);
   std::string next_message(connection& c, const std::string& name, time_point deadline, const std::string& wanted,
                            std::pair<time_point, std::string>& out);

@@ -129,8 +129,9 @@ void campaign::work(int index) {
     auto mutations = mutator_.mutate(session, mutation_chance);
     session.suffix = suffix_from(mutation_chance);  // kept with a finding: its case replays the same names
     auto session_started = clock_type::now();
-    auto outcome = target ? run_session(adapter_, settings_, session, target->host(), target->port(), session.suffix)
-                          : run_session(adapter_, settings_, session, {}, 0, session.suffix);
+    // A client-role session has no target: it launches its client and listens (host and port unused).
+    auto outcome = run_session(adapter_, settings_, session, target ? target->host() : std::string{},
+                               target ? target->port() : 0, session.suffix);
     if (done() && settings_.interrupted && settings_.interrupted->load()) break;
     std::size_t execution = ++sessions_;
     auto session_ms = std::chrono::duration_cast<millis>(clock_type::now() - session_started).count();

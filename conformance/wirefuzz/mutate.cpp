@@ -56,6 +56,10 @@ std::vector<std::string> conns_of(const test_case& c) {
   return out;
 }
 
+// A client-role session's setup: the client it launches and the connection it accepts. Dropped, repeated or
+// swapped, the session would only test that nothing connects.
+bool sets_up_client(const step& s) { return s.op == "launch_client" || s.op == "accept"; }
+
 }  // namespace
 
 void detach(test_case& c) {
@@ -275,12 +279,6 @@ std::string mutator::mutate_number(test_case& c, fuzz_random& r) const {
   c.steps[i].args[key] = value;
   return "grammar: step " + std::to_string(i + 1) + " " + key + " = " + value;
 }
-
-// A client-role session's setup: the client it launches and the connection it accepts. Dropped, repeated or
-// swapped, the session would only test that nothing connects.
-namespace {
-bool sets_up_client(const step& s) { return s.op == "launch_client" || s.op == "accept"; }
-}  // namespace
 
 std::string mutator::change_state(test_case& c, fuzz_random& r) const {
   auto& steps = c.steps;

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <thread>
 
+#include "conformance/engine/client_health.hpp"
+
 namespace parley::wirefuzz {
 
 std::string normalize(std::string text) {
@@ -47,8 +49,7 @@ std::optional<judgement> oracle::judge(fuzz_target& target, const session_outcom
                                        memory_watch* memory) {
   const std::string independence = adapter_.independence_rule().empty() ? "liveness" : adapter_.independence_rule();
   std::string output = target.new_output();
-  static const std::regex sanitizer(R"(ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:)");
-  if (std::regex_search(output, sanitizer)) {
+  if (!conform::sanitizer_report_line(output).empty()) {
     std::string words = last_words(output);
     return judgement{{"sanitizer", independence, normalize(words)}, "the target printed a sanitizer report: " + words};
   }
@@ -101,15 +102,13 @@ std::optional<judgement> oracle::judge(fuzz_target& target, const session_outcom
 }
 
 std::optional<judgement> oracle::judge_client(const session_outcome& outcome) const {
-  if (!outcome.client_crash.empty()) {
+  if (const auto& crash = outcome.client_crash; crash.crashed) {
     const std::string rule =
         adapter_.client_robustness_rule().empty() ? "liveness" : adapter_.client_robustness_rule();
-    bool sanitizer = outcome.client_crash.starts_with("printed a sanitizer report");
     std::string words = last_words(outcome.client_log);
-    std::string signature = sanitizer ? words : outcome.client_crash.substr(0, outcome.client_crash.find(" after ")) +
-                                                    (words.empty() ? "" : ": " + words);
-    return judgement{{sanitizer ? "sanitizer" : "crash", rule, normalize(signature)},
-                     "the client " + outcome.client_crash + (words.empty() || sanitizer ? "" : "; its last words: " + words)};
+    std::string signature = crash.sanitizer ? words : crash.ending + (words.empty() ? "" : ": " + words);
+    return judgement{{crash.sanitizer ? "sanitizer" : "crash", rule, normalize(signature)},
+                     "the client " + crash.text() + (words.empty() || crash.sanitizer ? "" : "; its last words: " + words)};
   }
   if (!outcome.findings.empty()) {
     const auto& f = outcome.findings.front();

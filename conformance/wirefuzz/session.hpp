@@ -8,6 +8,7 @@
 
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/case.hpp"
+#include "conformance/engine/client_health.hpp"
 #include "conformance/engine/runner.hpp"
 #include "conformance/engine/verdict.hpp"
 
@@ -19,9 +20,9 @@ struct session_outcome {
   std::string record;                      // its bytes, in the hub fuzzers' record format
   std::string stalled;                     // why a new user was not served while the session's connections
                                            // were still open ("" when it was): a server one session can block
-  // Client role: how the launched client crashed ("" when it did not; conform::client_crash), and the tail
-  // of what it wrote to stderr.
-  std::string client_crash;
+  // Client role: how the launched client crashed (conform::client_crash), and the tail of what it wrote to
+  // stderr.
+  conform::client_crash_report client_crash;
   std::string client_log;
   int failed_steps = 0;                    // steps that did not go as in the seed case
   int unrunnable_steps = 0;                // steps a mutation made meaningless (a connection never opened)
