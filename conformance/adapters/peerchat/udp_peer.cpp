@@ -12,6 +12,8 @@ namespace {
 // A held-back datagram waits at most this long for a successor before it goes out anyway.
 constexpr auto reorder_hold = millis(60);
 
+void add(std::string& note, const char* what) { note += (note.empty() ? "" : ", ") + std::string(what); }
+
 std::string describe(const pc::secure_event& e) {
   using kind = pc::secure_event::kind;
   switch (e.what) {
@@ -46,22 +48,30 @@ std::string udp_peer::flush_held() {
 
 std::string udp_peer::send(const std::string& bytes, std::string& note) {
   std::uniform_real_distribution<double> chance(0.0, 1.0);
-  if (impairment_.drop > 0 && chance(random_) < impairment_.drop) {
-    note = "dropped by the impairment layer";
+  note.clear();
+  // One held back longer than a reorder lasts goes out first, whatever happens to this one.
+  if (held_ && clock_type::now() - held_since_ >= reorder_hold) {
+    if (auto f = flush_held(); !f.empty()) return f;
+    note = "the held-back one went out first";
+  }
+  if (impairment_.drop > 0 && drops_in_a_row_ < impairment_.max_drops_in_a_row && chance(random_) < impairment_.drop) {
+    ++drops_in_a_row_;
+    add(note, "dropped by the impairment layer");
     return {};
   }
+  drops_in_a_row_ = 0;
   int copies = impairment_.duplicate > 0 && chance(random_) < impairment_.duplicate ? 2 : 1;
   if (!held_ && impairment_.reorder > 0 && chance(random_) < impairment_.reorder) {
     held_ = bytes;
     held_since_ = clock_type::now();
-    note = "held back to be sent after the next datagram";
+    add(note, "held back to be sent after the next datagram");
     return {};
   }
-  note = copies == 2 ? "sent twice" : "";
+  if (copies == 2) add(note, "sent twice");
   for (int i = 0; i < copies; ++i)
     if (auto f = send_raw(bytes); !f.empty()) return f;
   if (held_) {
-    note += note.empty() ? "then the held-back one" : ", then the held-back one";
+    add(note, "then the held-back one");
     return flush_held();
   }
   return {};

@@ -21,6 +21,9 @@ struct impairment {
   double drop = 0;       // probability that a datagram is not sent
   double duplicate = 0;  // probability that it is sent twice
   double reorder = 0;    // probability that it is held back and sent after the next one
+  // Never more than this many dropped in a row: a case checks that a chat survives loss, not a cut link,
+  // and with independent drops a correct client would fail a case now and then (0.5^10 is 1 in 1024).
+  int max_drops_in_a_row = 2;
 };
 
 struct received {
@@ -63,6 +66,7 @@ private:
   impairment impairment_;
   std::optional<std::string> held_;
   time_point held_since_{};
+  int drops_in_a_row_ = 0;
   std::mt19937_64 random_{std::random_device{}()};
 };
 

@@ -64,15 +64,19 @@ std::string send_handshake(udp_peer& peer, case_context& ctx) {
 
 }  // namespace
 
+// The engine's own datagrams from now on: `drop`, `duplicate` and `reorder` probabilities, and at most
+// `max_drops_in_a_row` (default 2) dropped one after another.
 std::string impair(const step& s, case_context& ctx) {
   auto& peer = peer_of(ctx, s);
   peerchat_engine::impairment i;
   i.drop = number(s, ctx, "drop", 0);
   i.duplicate = number(s, ctx, "duplicate", 0);
   i.reorder = number(s, ctx, "reorder", 0);
+  i.max_drops_in_a_row = static_cast<int>(number(s, ctx, "max_drops_in_a_row", i.max_drops_in_a_row));
   peer.impair(i);
-  ctx.note("udp", '*', "impairment: drop " + std::to_string(i.drop) + ", duplicate " + std::to_string(i.duplicate) +
-                           ", reorder " + std::to_string(i.reorder));
+  ctx.note("udp", '*', "impairment: drop " + std::to_string(i.drop) + " (at most " +
+                           std::to_string(i.max_drops_in_a_row) + " in a row), duplicate " +
+                           std::to_string(i.duplicate) + ", reorder " + std::to_string(i.reorder));
   return {};
 }
 
