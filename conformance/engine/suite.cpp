@@ -330,8 +330,10 @@ void suite::judge_client_health(case_context& ctx, const test_case& c, steps_out
         w.text.find("\"event\"") != std::string::npos)
       client_printed_events_ = true;
   if (o.failure.empty() || o.harness_error) return;
-  // A client that lost its connection may still be on its way out.
-  auto until = clock_type::now() + millis(300);
+  // A client may still be on its way out. One that ended the connection the failed step read is most
+  // likely dying: an interpreter takes a while to print its trace and exit on a loaded machine, so it gets
+  // up to 2 s (scaled); a client still connected, 300 ms (scaled), since a live one costs the whole wait.
+  auto until = ctx.deadline({}, ctx.trouble().lost ? 2000 : 300);
   while (client->running() && clock_type::now() < until) std::this_thread::sleep_for(millis(10));
   if (client->running()) return;
   std::string status = client->describe_exit();
