@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "conformance/adapters/securechat/preflight.hpp"
+#include "conformance/adapters/securechat/sender_watch.hpp"
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/builtin_host.hpp"
 #include "conformance/engine/user_lease.hpp"
@@ -103,6 +104,7 @@ public:
   std::string protocol() const override { return "securechat"; }
   unsigned short default_port() const override { return securechat::default_port; }
   std::unique_ptr<message_framer> make_framer() const override { return std::make_unique<json_messages>(); }
+  std::unique_ptr<session_watcher> make_watcher() const override { return securechat_watch::make_sender_watcher(); }
   std::string encode(const std::string& text) const override { return text; }  // one send, one message
   timing real_timing() const override { return {}; }
   timing fast_timing() const override { return {}; }
