@@ -18,6 +18,14 @@ if(PARLEY_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# libFuzzer steers by the coverage of the code it runs: every Parley library is instrumented for it (the
+# fuzz targets themselves add -fsanitize=fuzzer, which also links libFuzzer's main). Without this only a
+# harness's own translation unit was instrumented and the fuzzers ran blind inside the codecs and hubs.
+if(PARLEY_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link
+                      -fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/fuzz/coverage-ignorelist.txt)
+endif()
+
 # parley_library(NAME SOURCES... DEPS ...): one static library per folder, named parley::NAME.
 function(parley_library name)
   cmake_parse_arguments(arg "" "" "SOURCES;DEPS" ${ARGN})

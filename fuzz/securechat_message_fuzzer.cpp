@@ -9,6 +9,7 @@
 
 #include "fuzz/check.hpp"
 #include "impl/proto/securechat/codec.hpp"
+#include "impl/proto/securechat/json_text.hpp"
 
 using namespace parley::securechat;
 
@@ -16,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data), size);
 
   auto quoted = python_json_string(text);
-  auto parsed = nlohmann::json::parse(quoted, nullptr, false);
+  auto parsed = parse_json(quoted);
   PARLEY_FUZZ_CHECK(!parsed.is_discarded() && parsed.is_string(), "python_json_string made invalid JSON");
 
   auto d = decode(text);

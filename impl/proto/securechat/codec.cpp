@@ -2,10 +2,12 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
 #include "impl/core/overloaded.hpp"
+#include "impl/proto/securechat/json_text.hpp"
 
 namespace parley::securechat {
 namespace {
@@ -263,7 +265,7 @@ decoded decode(std::string_view text) {
   if (nesting_depth(text) > max_depth)
     return decode_failure{decode_error::invalid_json, std::nullopt, {}, {},
                           "nested deeper than " + std::to_string(max_depth) + " levels"};
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  json j = parse_json(text);
   if (j.is_discarded()) return decode_failure{decode_error::invalid_json, std::nullopt, {}, {}, "not valid JSON"};
   if (!j.is_object()) return decode_failure{decode_error::not_an_object, std::nullopt, {}, {}, "not a JSON object"};
 
