@@ -38,6 +38,21 @@ TEST(SecurechatCodec, EscapesAsEnsureAscii) {
   EXPECT_EQ(python_json_string("h\xc3\xa9llo"), R"("h\u00e9llo")");
   EXPECT_EQ(python_json_string("\xf0\x9f\x98\x80"), R"("\ud83d\ude00")");  // U+1F600: a surrogate pair
   EXPECT_EQ(python_json_string("\xff"), R"("\ufffd")");
+  // Long texts are scanned a word at a time: a byte to escape anywhere in a word is still escaped.
+  auto inner = [](std::string_view text) {
+    std::string quoted = python_json_string(text);
+    return quoted.substr(1, quoted.size() - 2);
+  };
+  for (char special : {'"', '\\', '\n', '\x1f', '\x01', '\x7f', ' ', '~'}) {
+    for (std::size_t at = 0; at < 20; ++at) {
+      std::string text(24, 'a');
+      text[at] = special;
+      EXPECT_EQ(python_json_string(text), '"' + std::string(at, 'a') + inner(std::string(1, special)) +
+                                              std::string(23 - at, 'a') + '"')
+          << "byte " << int(special) << " at " << at;
+    }
+  }
+  EXPECT_EQ(python_json_string(std::string(16, 'x') + "h\xc3\xa9"), '"' + std::string(16, 'x') + R"(h\u00e9")");
   EXPECT_EQ(python_json_string("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");  // an encoded surrogate is invalid
 }
 
@@ -118,6 +133,11 @@ TEST(SecurechatCodec, EnforcesLimits) {
   decoded_ok(R"({"_command":"LeaveMessage","id":"d","x":)" + shallow + "}");
   // Brackets inside strings are text, not nesting.
   decoded_ok(R"({"_command":"PublicMessage","id":"d","text":")" + std::string(100, '[') + "\\\"{\"}");
+  // A string ends at a quote after an even number of backslashes; what follows it counts again.
+  decoded_ok(R"({"_command":"PublicMessage","id":"d","text":"\\\\\"[[[[\\\\"})");
+  std::string after_escapes = R"({"_command":"LeaveMessage","id":"d","a":"x\\\\","x":)" + deep + "}";
+  EXPECT_EQ(decoded_bad(after_escapes).kind, decode_error::invalid_json);
+  EXPECT_NE(decoded_bad(after_escapes).detail.find("nested deeper"), std::string::npos);
 }
 
 }  // namespace
