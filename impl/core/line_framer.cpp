@@ -1,14 +1,20 @@
 #include "impl/core/line_framer.hpp"
 
+#include <cstring>
+
 namespace parley::core {
 namespace {
 
-// The first CR or LF. string_view::find_first_of searches its set once per byte, which for a long line
-// costs several times this loop.
+// The first CR or LF: the first LF, then a CR before it, each found by memchr at memory speed (a loop of
+// our own costs a branch per byte, and find_first_of searches its set once per byte).
 std::size_t first_cr_or_lf(std::string_view text) {
-  for (std::size_t i = 0; i < text.size(); ++i)
-    if (text[i] == '\r' || text[i] == '\n') return i;
-  return std::string_view::npos;
+  if (text.empty()) return std::string_view::npos;
+  const char* begin = text.data();
+  auto* lf = static_cast<const char*>(std::memchr(begin, '\n', text.size()));
+  std::size_t before_lf = lf ? static_cast<std::size_t>(lf - begin) : text.size();
+  auto* cr = static_cast<const char*>(std::memchr(begin, '\r', before_lf));
+  if (cr) return static_cast<std::size_t>(cr - begin);
+  return lf ? before_lf : std::string_view::npos;
 }
 
 }  // namespace
