@@ -5,6 +5,7 @@
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 
+#include <array>
 #include <vector>
 
 #include "impl/core/crypto/digest.hpp"
@@ -125,6 +126,32 @@ bool valid_name(std::string_view name) noexcept {
 
 bool valid_chat_port(unsigned port) noexcept { return port >= first_chat_port && port <= last_chat_port; }
 
+namespace {
+
+// PC-KEY-02 names OpenSSL's raw import; it checks only the length, so the point is decoded too. Both cost
+// microseconds, and one key is checked several times in a row (a STARTCHAT line parsed, then its key field,
+// then the rebuilt line), so the last few answers are kept: the check is a pure function of the 32 bytes.
+bool usable_key(const public_key& key) {
+  struct answer {
+    public_key key{};
+    bool usable = false;
+    bool filled = false;
+  };
+  thread_local std::array<answer, 4> recent;
+  thread_local std::size_t next_slot = 0;
+  for (const auto& a : recent)
+    if (a.filled && a.key == key) return a.usable;
+  EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size());
+  bool usable = pkey != nullptr;
+  EVP_PKEY_free(pkey);
+  usable = usable && decodes_as_point(key);
+  recent[next_slot] = {key, usable, true};
+  next_slot = (next_slot + 1) % recent.size();
+  return usable;
+}
+
+}  // namespace
+
 result<public_key> parse_public_key(std::string_view field) {
   if (!field.starts_with(key_prefix)) return errc::bad_key;
   auto hex = field.substr(key_prefix.size());
@@ -135,11 +162,7 @@ result<public_key> parse_public_key(std::string_view field) {
   if (!raw || raw->size() != 32) return errc::bad_key;
   public_key key{};
   std::copy(raw->begin(), raw->end(), key.begin());
-  // PC-KEY-02 names OpenSSL's raw import; it checks only the length, so the point is decoded below too.
-  EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size());
-  if (!pkey) return errc::bad_key;
-  EVP_PKEY_free(pkey);
-  if (!decodes_as_point(key)) return errc::bad_key;
+  if (!usable_key(key)) return errc::bad_key;
   return key;
 }
 
