@@ -10,12 +10,18 @@ std::string join(const std::string& name) {
 }
 const std::string welcome = R"({"_command":"WelcomeMessage","id":"w","users":[]})";
 
-TEST(SecurechatSenderWatch, RelaysNamingTheJoinedSenderPass) {
+// A watcher that saw alice join on a#0 and bob on b#1.
+std::unique_ptr<session_watcher> alice_and_bob_joined() {
   auto w = make_sender_watcher();
   w->sent("a#0", join("alice"));
   w->received("a#0", welcome);
   w->sent("b#1", join("bob"));
   w->received("b#1", welcome);
+  return w;
+}
+
+TEST(SecurechatSenderWatch, RelaysNamingTheJoinedSenderPass) {
+  auto w = alice_and_bob_joined();
   // A from_name the client puts in is ignored; the relay names the joined sender.
   w->sent("a#0", R"({"_command": "PublicMessage", "id": "p1", "text": "caf\u00e9", "from_name": "bob"})");
   w->received("b#1", R"({"_command":"RoutedPublicMessage","from_name":"alice","id":"r1","text":"café"})");
@@ -25,11 +31,7 @@ TEST(SecurechatSenderWatch, RelaysNamingTheJoinedSenderPass) {
 }
 
 TEST(SecurechatSenderWatch, ARelayUnderAnotherNameBreaksTheSenderRules) {
-  auto w = make_sender_watcher();
-  w->sent("a#0", join("alice"));
-  w->received("a#0", welcome);
-  w->sent("b#1", join("bob"));
-  w->received("b#1", welcome);
+  auto w = alice_and_bob_joined();
   w->sent("a#0", R"({"_command": "PublicMessage", "id": "p1", "text": "mine", "from_name": "bob"})");
   w->received("b#1", R"({"_command":"RoutedPublicMessage","from_name":"bob","id":"r1","text":"mine"})");
   w->sent("b#1", R"({"_command": "PrivateMessage", "id": "p2", "to_name": "alice", "encrypted_text": "00ff"})");
