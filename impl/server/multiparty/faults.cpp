@@ -5,7 +5,7 @@
 namespace parley::multiparty {
 namespace {
 
-constexpr std::array<fault_info, 15> table{{
+constexpr std::array<fault_info, 16> table{{
     {fault::skip_tag_check, "skip-tag-check", "accepts frames whose GCM tag is wrong", "MP-CRYPTO-05"},
     {fault::accept_replay, "accept-replay", "accepts frames whose sqn is not the previous one plus 1", "MP-MTP-07"},
     {fault::ignore_uid, "ignore-uid", "accepts frames whose uid is not the logged-in user's", "MP-MTP-09"},
@@ -25,6 +25,8 @@ constexpr std::array<fault_info, 15> table{{
     {fault::offline_status_lies, "offline-status-lies", "answers every status question about a user with Online",
      "MP-STATUS-02"},
     {fault::skip_sqn, "skip-sqn", "numbers its frames after the login_res from 3, never sending sqn 2", "MP-MTP-07"},
+    {fault::forward_claimed_uid, "forward-claimed-uid",
+     "takes a msg_req that claims another member's uid as that member's, and forwards it so", "MP-MTP-09"},
     {fault::crash_on_255_byte_answer, "crash-on-255-byte-answer",
      "the process exits (status 1) on a validly sealed invite_res whose answer is exactly 255 bytes",
      "MP-CONN-04", core::fault_kind::fuzz},

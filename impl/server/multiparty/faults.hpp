@@ -27,6 +27,7 @@ enum class fault {
   no_status_check,       // never sends status_req to silent clients
   offline_status_lies,   // answers every status_req about a user with "Online"
   skip_sqn,              // numbers its frames after the login_res from 3: sqn 2 is never sent
+  forward_claimed_uid,   // forwards a msg_req claiming another member's uid under that uid (a forged sender)
   // Only fuzzing reaches these (no conformance case sends their trigger); parley-fuzz must find them.
   // Always appended last: the hub fuzzer's seeds pick faults by their place in the table.
   crash_on_255_byte_answer,  // the process exits on a sealed invite_res whose answer is 255 bytes  MP-CONN-04

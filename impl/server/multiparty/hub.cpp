@@ -78,7 +78,7 @@ void hub::handle_frame(core::conn_id conn, connection& c, const bytes& frame, ti
   const header& h = opened->h;
   if (!planted(fault::accept_replay) && !c.in.accept(h.sqn))
     return drop(conn, "sqn " + std::to_string(h.sqn) + " after " + std::to_string(c.in.last()), out);
-  if (h.uid != c.user->uid && !planted(fault::ignore_uid)) return drop(conn, "uid is not the logged-in user's", out);
+  if (h.uid != c.user->uid && !planted(fault::ignore_uid) && !claims_member(h)) return drop(conn, "uid is not the logged-in user's", out);
   if (!client_may_send(h.type)) return drop(conn, "a client may not send " + std::string(type_name(msg_type(h.type))), out);
   c.last_heard = now;  // a complete, accepted frame restarts the silence timer (MP-STATUS-03)
   // Only a status_res answers our status_req; other frames are processed but are no answer (MP-STATUS-04).
@@ -205,6 +205,13 @@ void hub::on_invite_res(connection& c, const opened_frame& f, core::actions& out
   send_to(s.creator, msg_type::invite_res, f.h.sid, c.user->uid, answer, out);
 }
 
+// forward-claimed-uid: a msg_req whose uid is another member of its session is taken as that member's.
+bool hub::claims_member(const header& h) const {
+  if (!planted(fault::forward_claimed_uid) || h.type != static_cast<std::uint16_t>(msg_type::msg_req)) return false;
+  auto it = sessions_.find(h.sid);
+  return it != sessions_.end() && it->second.members.contains(h.uid);
+}
+
 void hub::on_msg_req(connection& c, const opened_frame& f, core::actions& out) {
   auto it = sessions_.find(f.h.sid);
   auto parts = parse_message_parts(text_of(f.payload));
@@ -228,7 +235,8 @@ void hub::on_msg_req(connection& c, const opened_frame& f, core::actions& out) {
   for (const auto& p : *parts) {
     std::string line = p.line;
     if (planted(fault::alter_part)) line[line.size() - 3] = line[line.size() - 3] == 'A' ? 'B' : 'A';
-    if (send_to(p.to, msg_type::msg_req, f.h.sid, c.user->uid, line, out)) {
+    user_id from = claims_member(f.h) ? f.h.uid : c.user->uid;
+    if (send_to(p.to, msg_type::msg_req, f.h.sid, from, line, out)) {
       awaiting_[{f.h.sid, p.to}].push_back(c.user->uid);
       ++delivered;
     }

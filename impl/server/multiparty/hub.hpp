@@ -77,6 +77,7 @@ private:
   void on_init(connection& c, const opened_frame& f, core::actions& out);
   void on_invite_res(connection& c, const opened_frame& f, core::actions& out);
   void on_msg_req(connection& c, const opened_frame& f, core::actions& out);
+  bool claims_member(const header& h) const;
   void on_msg_res(connection& c, const opened_frame& f, core::actions& out);
   void on_close_req(connection& c, const opened_frame& f, core::actions& out);
   void on_status_req(connection& c, const opened_frame& f, core::actions& out);
