@@ -69,21 +69,25 @@ def test_a_short_run_against_the_reference_server_finds_nothing(tmp_path, protoc
     assert report["findings"] == [] and report["sessions"] > 15, report
 
 
-# (protocol, fault, the rules its forged relay breaks, what the finding says)
+# (protocol, fault, the rules its forged relay breaks, what the finding says, parley-fuzz's seed selection)
 FORGED_SENDER_FAULTS = [
-    ("sslmessager", "spoofable-sender", {"SSLM-MSG-02"}, "forged sender"),
-    ("securechat", "trust-from-name", {"SC-PUB-02", "SC-PRIV-02"}, "(joined as "),
+    ("sslmessager", "spoofable-sender", {"SSLM-MSG-02"}, "forged sender", []),
+    ("securechat", "trust-from-name", {"SC-PUB-02", "SC-PRIV-02"}, "(joined as ", []),
+    # Seeded from the uid cases, as a user focuses a run: a msg_req claiming another member's uid, sealed
+    # with the sender's own keys, forwarded as that member's.
+    ("multiparty", "forward-claimed-uid", {"MP-MSG-04"}, "as from another user", ["--case", "mtp-*"]),
 ]
 
 
-@pytest.mark.parametrize("protocol,fault,rules,says", FORGED_SENDER_FAULTS)
-def test_a_forged_sender_relayed_is_a_violation_and_replays(tmp_path, protocol, fault, rules, says):
+@pytest.mark.parametrize("protocol,fault,rules,says,seeds", FORGED_SENDER_FAULTS)
+def test_a_forged_sender_relayed_is_a_violation_and_replays(tmp_path, protocol, fault, rules, says, seeds):
     """No step of a fuzz session expects anything of a mutated exchange; the session watcher traces each
     relay to the connection that sent it. sslmessager's spoofable-sender server relays a MSG whose sender
     is not the logged-in user, securechat's trust-from-name server routes under the from_name a client
-    wrote: violations of the sender rules, whose cases replay only with their watcher."""
+    wrote, multiparty's forward-claimed-uid server forwards a msg_req under the uid it claims: violations
+    of the sender rules, whose cases replay only with their watcher."""
     proc, report = fuzz(tmp_path, protocol, "--fault", fault, "--seed", "1", "--runs", FIND_WITHIN,
-                        "--seconds", "900", "--max-findings", "1", timeout=1200)
+                        "--seconds", "900", "--max-findings", "1", *seeds, timeout=1200)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     [finding] = report["findings"]
     assert finding["kind"] == "violation" and finding["rule"] in rules, finding

@@ -51,6 +51,9 @@ class session_watcher {
 public:
   virtual ~session_watcher() = default;
   virtual void sent(const std::string& conn, std::string_view bytes) = 0;
+  // What an adapter step sealed before it went out (multiparty: a frame's plaintext, as the protocol's
+  // framer renders what it receives), since sealed bytes tell a watcher nothing. Called before sent().
+  virtual void sent_sealed(const std::string& /*conn*/, const std::string& /*message*/) {}
   virtual void received(const std::string& conn, const std::string& message) = 0;
   virtual std::vector<finding> verdicts() = 0;
 };

@@ -133,6 +133,10 @@ public:
   // From now on the adapter's session watcher sees the case's traffic; its verdicts become findings when
   // the session ends (take_watch_findings).
   void watch_sessions() { watcher_ = adapter_.make_watcher(); }
+  // An adapter step tells the watcher what it sealed before sending it on `name` (see session_watcher).
+  void watch_sealed(const std::string& name, const std::string& message) {
+    if (watcher_) watcher_->sent_sealed(watch_key(name, conn(name)), message);
+  }
   void take_watch_findings();
   bool interrupted() const;  // SIGINT/SIGTERM: steps give up at once
   // The case cannot tell anything about its rules this time (a user the target still holds from an

@@ -161,6 +161,8 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
       else if (ctx.trouble().fresh && !pacing_confirmed_ && pacing_rejected_ < 2) suspect = suspicion::fresh_reset;
     }
   }
+  // A watched case is judged on what its last steps set off too (a relay on its way to another connection).
+  if (c.watch && o.failure.empty()) ctx.drain(clock_type::now() + millis(static_cast<long long>(300 * settings_.time_scale)));
   ctx.end_sessions(c.role == role::server);
   ctx.take_watch_findings();
   if (ctx.client()) ctx.client()->stop();

@@ -11,6 +11,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "conformance/adapters/multiparty/sender_watch.hpp"
 #include "conformance/adapters/multiparty/wire.hpp"
 #include "conformance/engine/builtin_host.hpp"
 #include "conformance/engine/runner.hpp"
@@ -207,6 +208,8 @@ public:
             {}, {}};
   }
 
+  std::unique_ptr<session_watcher> make_watcher() const override { return multiparty_watch::make_sender_watcher(); }
+
   std::string run_step(const step& s, case_context& ctx) const override {
     std::string name = s.op.substr(std::string("multiparty.").size());
     if (name == "login") return login(s, ctx);
@@ -372,6 +375,7 @@ private:
     connection_state& st = state_of(ctx, s.conn);
     st.pending_logins.push_back(secrets);
     st.uid = spec.h.uid;
+    ctx.watch_sealed(s.conn, mp::line_of(spec.h, spec.payload));
     return ctx.send(s.conn, as_chars(frame), s.split_at);
   }
 
@@ -401,6 +405,7 @@ private:
     }
     bytes key = st.keyed ? st.out_key : core::random_bytes(32);
     bytes frame = mp::build_frame(key, st.out_direction(), spec);
+    ctx.watch_sealed(s.conn, mp::line_of(spec.h, spec.payload));
     auto& held = ctx.objects()["mp.held:" + s.conn];
     if (!held.has_value()) held = std::string();
     auto& pending = std::any_cast<std::string&>(held);

@@ -82,11 +82,12 @@ void frame_text::find(const char* rule, std::string message) {
   findings_.push_back({rule, std::move(message)});
 }
 
-namespace {
-
 std::string line_of(const header& h, std::string_view payload) {
   return type_text(h.type) + " sid=" + id_to_hex(h.sid) + " uid=" + id_to_hex(h.uid) + " | " + escape(payload);
 }
+
+namespace {
+
 
 std::string unreadable(const bytes& frame) {
   return "unreadable frame (header " + core::to_hex(byte_view(frame).first(header_size)) + ")";

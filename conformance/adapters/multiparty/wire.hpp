@@ -74,6 +74,8 @@ std::string not_mtp(std::string_view head);
 
 // Payload bytes as case text: printable ASCII as is, backslash doubled, \n \r \t, else \xNN.
 std::string escape(std::string_view payload);
+// A frame as cases see it: "<type> sid=<hex> uid=<hex> | <payload, escaped>".
+std::string line_of(const multiparty::header& h, std::string_view payload);
 std::string type_text(std::uint16_t type);
 // A type by name (init_req ...) or number (0x0700, 1792); nullopt when neither.
 std::optional<std::uint16_t> type_from_text(const std::string& text);
