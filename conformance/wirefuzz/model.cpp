@@ -51,6 +51,8 @@ fuzz_model model_for(const conform::adapter& a) {
     m.lines = false;
   }
   m.terminators = {"\n", "\r\n", "\r", "", "\n\n", "\r\r\n", " \n"};
+  // multiparty frames carry their sender's uid in the header, checked by the server (MP-MTP-09).
+  if (a.protocol() == "multiparty") m.sender_field = "uid";
   return m;
 }
 

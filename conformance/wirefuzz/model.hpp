@@ -18,6 +18,9 @@ struct fuzz_model {
   std::vector<std::string> odd_bytes;       // bytes and UTF-8 sequences a parser must survive
   bool lines = false;                       // a `send` becomes a line: its terminator can be mutated
   std::vector<std::string> terminators;     // for line protocols: LF variants to try
+  // The argument by which a protocol step names the sender of the frame it builds (multiparty: uid, with the
+  // case's ${bob_uid} and so on); "" where the sender is whoever logged in on the connection.
+  std::string sender_field;
 };
 
 // The model of the adapter's protocol; the dictionary is the one compiled into parley-fuzz.

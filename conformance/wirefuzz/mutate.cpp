@@ -49,6 +49,21 @@ std::string join_tokens(const std::vector<std::string>& tokens) {
 }
 
 // The connections a case names.
+// The case's users (alice ... erin) that its steps name, as ${alice} or ${alice_uid}.
+std::vector<std::string> users_named(const test_case& c) {
+  std::vector<std::string> named;
+  for (const char* user : {"alice", "bob", "carol", "dave", "erin"}) {
+    std::string plain = "${" + std::string(user) + "}", uid = "${" + std::string(user) + "_uid}";
+    bool found = std::any_of(c.steps.begin(), c.steps.end(), [&](const step& s) {
+      std::string args = s.args.IsDefined() && !s.args.IsNull() ? YAML::Dump(s.args) : std::string{};
+      return s.text.find(plain) != std::string::npos || args.find(plain) != std::string::npos ||
+             args.find(uid) != std::string::npos;
+    });
+    if (found) named.emplace_back(user);
+  }
+  return named;
+}
+
 std::vector<std::string> conns_of(const test_case& c) {
   std::vector<std::string> out;
   for (const auto& s : c.steps)
@@ -269,15 +284,32 @@ std::string mutator::merge(test_case& c, fuzz_random& r) const {
 
 std::string mutator::mutate_number(test_case& c, fuzz_random& r) const {
   std::vector<std::pair<std::size_t, std::string>> sites;
-  for (std::size_t i = 0; i < c.steps.size(); ++i)
-    if (c.steps[i].op.find('.') != std::string::npos && c.steps[i].args.IsMap())
-      for (auto kv : c.steps[i].args)
-        if (number_keys.contains(kv.first.as<std::string>())) sites.push_back({i, kv.first.as<std::string>()});
+  for (std::size_t i = 0; i < c.steps.size(); ++i) {
+    const YAML::Node& args = c.steps[i].args;  // const: a lookup must not add the key
+    if (c.steps[i].op.find('.') == std::string::npos || !args.IsMap()) continue;
+    for (auto kv : args)
+      if (number_keys.contains(kv.first.as<std::string>())) sites.push_back({i, kv.first.as<std::string>()});
+  }
   if (sites.empty()) return {};
   auto [i, key] = r.pick(sites);
   std::string value = r.pick(model_.numbers);
   c.steps[i].args[key] = value;
   return "grammar: step " + std::to_string(i + 1) + " " + key + " = " + value;
+}
+
+// Acting for another user where a frame names its sender (multiparty's uid): a frame the adapter builds
+// and seals with the connection's keys claims another user of the case, so the claim arrives behind
+// valid crypto and only the server's check of the sender stands in its way.
+std::string mutator::claim_sender(test_case& c, fuzz_random& r) const {
+  std::vector<std::size_t> frames;
+  for (std::size_t i = 0; i < c.steps.size(); ++i)
+    if (c.steps[i].op.ends_with(".send") && c.steps[i].args.IsMap()) frames.push_back(i);
+  auto users = users_named(c);
+  if (frames.empty() || users.empty()) return {};
+  std::size_t i = r.pick(frames);
+  std::string value = "${" + r.pick(users) + "_" + model_.sender_field + "}";
+  c.steps[i].args[model_.sender_field] = value;
+  return "state: step " + std::to_string(i + 1) + " claims " + model_.sender_field + " " + value;
 }
 
 std::string mutator::change_state(test_case& c, fuzz_random& r) const {
@@ -335,10 +367,16 @@ std::vector<std::string> mutator::mutate(test_case& c, fuzz_random& r) const {
   detach(c);
   using method = std::string (mutator::*)(test_case&, fuzz_random&) const;
   // Weights: grammar first (it reaches the parsers' decisions), then bytes, framing and state.
-  static const std::vector<std::pair<method, int>> methods = {
+  static const std::vector<std::pair<method, int>> common = {
       {&mutator::mutate_token, 30}, {&mutator::mutate_bytes, 14}, {&mutator::grow, 6},
       {&mutator::change_terminator, 8}, {&mutator::split, 5},     {&mutator::merge, 4},
       {&mutator::mutate_number, 10},  {&mutator::change_state, 23}};
+  static const std::vector<std::pair<method, int>> with_claims = [] {
+    auto all = common;
+    all.emplace_back(&mutator::claim_sender, 10);
+    return all;
+  }();
+  const auto& methods = model_.sender_field.empty() ? common : with_claims;
   int total = 0;
   for (const auto& m : methods) total += m.second;
   std::vector<std::string> done;

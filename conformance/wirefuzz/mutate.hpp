@@ -35,6 +35,7 @@ private:
   std::string merge(conform::test_case& c, fuzz_random& r) const;
   std::string mutate_number(conform::test_case& c, fuzz_random& r) const;
   std::string change_state(conform::test_case& c, fuzz_random& r) const;
+  std::string claim_sender(conform::test_case& c, fuzz_random& r) const;
 
   std::string replacement(fuzz_random& r, bool printable_only) const;
 
