@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "conformance/engine/line_watch.hpp"
+#include "conformance/engine/relay_trace.hpp"
 
 namespace parley::conform::itp_watch {
 namespace {
@@ -40,16 +41,11 @@ public:
   std::vector<finding> verdicts() override {
     std::vector<finding> out;
     for (const auto& r : relays_) {
-      const auto& sent = r.broadcast ? broadcasts_ : pms_;
-      bool rightful = false;
-      std::string other;
-      for (const auto& [conn, texts] : sent) {
-        auto name = names_.find(conn);
-        if (!texts.contains(r.text) || name == names_.end()) continue;
-        if (name->second == r.from) rightful = true;
-        else other = conn + " (logged in as " + name->second + ")";
-      }
-      if (rightful || other.empty()) continue;
+      // What a connection with no name sent is not judged here.
+      auto origin = trace_relay(r.text, r.from, r.broadcast ? broadcasts_ : pms_, names_,
+                                [](const std::string&) { return true; }, "logged in as");
+      if (origin.rightful || origin.other.empty()) continue;
+      const std::string& other = origin.other;
       std::string what = r.broadcast ? "BCST" : "NPM";
       out.push_back({r.broadcast ? "ITP-BCST-02" : "ITP-PM-01",
                      "the server relayed a " + what + " as from " + r.from + ", but connection " + other + " sent it"});

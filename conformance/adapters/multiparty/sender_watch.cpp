@@ -1,5 +1,7 @@
 #include "conformance/adapters/multiparty/sender_watch.hpp"
 
+#include "conformance/engine/relay_trace.hpp"
+
 #include <map>
 #include <optional>
 #include <set>
@@ -66,15 +68,9 @@ public:
   std::vector<finding> verdicts() override {
     std::vector<finding> out;
     for (const auto& f : forwards_) {
-      bool rightful = false;
-      std::string other;
-      for (const auto& [conn, parts] : parts_) {
-        auto uid = uids_.find(conn);
-        if (!parts.contains(f.part) || uid == uids_.end()) continue;
-        if (uid->second == f.uid) rightful = true;
-        else other = conn + " (logged in as uid " + uid->second + ")";
-      }
-      if (rightful || other.empty()) continue;
+      auto origin = trace_relay(f.part, f.uid, parts_, uids_, [](const std::string&) { return true; }, "logged in as uid");
+      if (origin.rightful || origin.other.empty()) continue;
+      const std::string& other = origin.other;
       out.push_back({"MP-MSG-04", "the server forwarded a msg_req line with uid " + f.uid + ", but connection " +
                                       other + " sent it: its recipient opens the part as from another user"});
     }

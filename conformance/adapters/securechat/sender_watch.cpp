@@ -4,6 +4,7 @@
 #include <set>
 #include <variant>
 
+#include "conformance/engine/relay_trace.hpp"
 #include "impl/proto/securechat/codec.hpp"
 
 namespace parley::conform::securechat_watch {
@@ -47,19 +48,12 @@ public:
   std::vector<finding> verdicts() override {
     std::vector<finding> out;
     for (const auto& r : relays_) {
-      const auto& sent = r.is_public ? publics_ : privates_;
-      bool rightful = false;
-      std::string other, anonymous;
-      for (const auto& [conn, texts] : sent) {
-        if (!texts.contains(r.text)) continue;
-        auto name = names_.find(conn);
-        // A connection that sent a join may have been welcomed unread (it was closed before the answer came).
-        if (name == names_.end() && !last_join_.contains(conn)) anonymous = conn;
-        else if (name == names_.end()) continue;
-        else if (name->second == r.from) rightful = true;
-        else other = conn + " (joined as " + name->second + ")";
-      }
-      if (rightful) continue;
+      // A connection that sent a join may have been welcomed unread (it was closed before the answer came).
+      auto origin = trace_relay(r.text, r.from, r.is_public ? publics_ : privates_, names_,
+                                [&](const std::string& conn) { return last_join_.contains(conn); }, "joined as");
+      if (origin.rightful) continue;
+      const std::string& other = origin.other;
+      const std::string& anonymous = origin.anonymous;
       std::string what = r.is_public ? "RoutedPublicMessage" : "RoutedPrivateMessage";
       if (!other.empty())
         out.push_back({r.is_public ? "SC-PUB-02" : "SC-PRIV-02",

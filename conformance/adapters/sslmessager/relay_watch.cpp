@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "conformance/engine/line_watch.hpp"
+#include "conformance/engine/relay_trace.hpp"
 
 namespace parley::conform::sslmessager_watch {
 namespace {
@@ -31,18 +32,12 @@ public:
   std::vector<finding> verdicts() override {
     std::vector<finding> out;
     for (const auto& [target, sender] : relays_) {
-      bool rightful = false;
-      std::string forger, anonymous;
-      for (const auto& [conn, msgs] : msgs_) {
-        if (!msgs.contains({target, sender})) continue;
-        auto name = names_.find(conn);
-        // A connection that sent an AUTH may have been accepted unread (it was closed before its answer came).
-        if (name == names_.end() && !authenticating_.contains(conn)) anonymous = conn;
-        else if (name == names_.end()) continue;
-        else if (name->second == sender) rightful = true;
-        else forger = conn + " (logged in as " + name->second + ")";
-      }
-      if (rightful) continue;
+      // A connection that sent an AUTH may have been accepted unread (it was closed before its answer came).
+      auto origin = trace_relay(std::pair{target, sender}, sender, msgs_, names_,
+                                [&](const std::string& conn) { return authenticating_.contains(conn); }, "logged in as");
+      if (origin.rightful) continue;
+      const std::string& forger = origin.other;
+      const std::string& anonymous = origin.anonymous;
       if (!forger.empty())
         out.push_back({"SSLM-MSG-02", "the server relayed 'RELAY " + target + " " + sender + " ...', sent as " + sender +
                                           " by connection " + forger + ": it accepted a forged sender"});
