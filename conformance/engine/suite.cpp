@@ -162,7 +162,7 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
     }
   }
   // A watched case is judged on what its last steps set off too (a relay on its way to another connection).
-  if (c.watch && o.failure.empty()) ctx.drain(clock_type::now() + millis(static_cast<long long>(300 * settings_.time_scale)));
+  if (c.watch && o.failure.empty()) ctx.drain(ctx.deadline({}, 300));
   ctx.end_sessions(c.role == role::server);
   ctx.take_watch_findings();
   if (ctx.client()) ctx.client()->stop();

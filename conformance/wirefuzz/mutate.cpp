@@ -48,22 +48,28 @@ std::string join_tokens(const std::vector<std::string>& tokens) {
   return out;
 }
 
-// The connections a case names.
-// The case's users (alice ... erin) that its steps name, as ${alice} or ${alice_uid}.
-std::vector<std::string> users_named(const test_case& c) {
+// The users a case may name: ${alice} ... ${erin}.
+constexpr const char* case_users[] = {"alice", "bob", "carol", "dave", "erin"};
+
+// The case's users that its steps name, as ${alice} or, in a protocol step's arguments, as
+// ${alice<suffix>} (${alice_uid}).
+std::vector<std::string> users_named(const test_case& c, const std::string& suffix) {
+  std::string texts, args;  // every step's text and arguments, gathered once
+  for (const auto& s : c.steps) {
+    texts += s.text + '\n';
+    if (s.args.IsDefined() && !s.args.IsNull()) args += YAML::Dump(s.args) + '\n';
+  }
   std::vector<std::string> named;
-  for (const char* user : {"alice", "bob", "carol", "dave", "erin"}) {
-    std::string plain = "${" + std::string(user) + "}", uid = "${" + std::string(user) + "_uid}";
-    bool found = std::any_of(c.steps.begin(), c.steps.end(), [&](const step& s) {
-      std::string args = s.args.IsDefined() && !s.args.IsNull() ? YAML::Dump(s.args) : std::string{};
-      return s.text.find(plain) != std::string::npos || args.find(plain) != std::string::npos ||
-             args.find(uid) != std::string::npos;
-    });
-    if (found) named.emplace_back(user);
+  for (const char* user : case_users) {
+    std::string plain = "${" + std::string(user) + "}", suffixed = "${" + std::string(user) + suffix + "}";
+    if (texts.find(plain) != std::string::npos || args.find(plain) != std::string::npos ||
+        args.find(suffixed) != std::string::npos)
+      named.emplace_back(user);
   }
   return named;
 }
 
+// The connections a case names.
 std::vector<std::string> conns_of(const test_case& c) {
   std::vector<std::string> out;
   for (const auto& s : c.steps)
@@ -132,7 +138,11 @@ std::string mutator::replacement(fuzz_random& r, bool printable_only) const {
     }
     case 3: return r.pick(model_.numbers);
     case 4: {  // another user of the case: acting for someone else
-      static const std::vector<std::string> users = {"${alice}", "${bob}", "${carol}", "${dave}", "${erin}"};
+      static const std::vector<std::string> users = [] {
+        std::vector<std::string> vars;
+        for (const char* user : case_users) vars.push_back("${" + std::string(user) + "}");
+        return vars;
+      }();
       return r.pick(users);
     }
     case 5: return r.chance(0.5) ? std::string{} : std::string(printable_only ? 256 : r.pick(model_.long_lengths), 'A');
@@ -304,7 +314,7 @@ std::string mutator::claim_sender(test_case& c, fuzz_random& r) const {
   std::vector<std::size_t> frames;
   for (std::size_t i = 0; i < c.steps.size(); ++i)
     if (c.steps[i].op.ends_with(".send") && c.steps[i].args.IsMap()) frames.push_back(i);
-  auto users = users_named(c);
+  auto users = users_named(c, "_" + model_.sender_field);
   if (frames.empty() || users.empty()) return {};
   std::size_t i = r.pick(frames);
   std::string value = "${" + r.pick(users) + "_" + model_.sender_field + "}";

@@ -1,12 +1,12 @@
 #include "conformance/adapters/multiparty/sender_watch.hpp"
 
-#include "conformance/engine/relay_trace.hpp"
-
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "conformance/engine/relay_trace.hpp"
 
 namespace parley::conform::multiparty_watch {
 namespace {

@@ -88,7 +88,6 @@ std::string line_of(const header& h, std::string_view payload) {
 
 namespace {
 
-
 std::string unreadable(const bytes& frame) {
   return "unreadable frame (header " + core::to_hex(byte_view(frame).first(header_size)) + ")";
 }

@@ -22,7 +22,8 @@ struct impairment {
   double duplicate = 0;  // probability that it is sent twice
   double reorder = 0;    // probability that it is held back and sent after the next one
   // Never more than this many dropped in a row: a case checks that a chat survives loss, not a cut link,
-  // and with independent drops a correct client would fail a case now and then (0.5^10 is 1 in 1024).
+  // and with independent drops a correct client would fail a case now and then (all ten of a case's
+  // Connects lost, or held back behind a lost one, about once in 70 runs).
   int max_drops_in_a_row = 2;
 };
 

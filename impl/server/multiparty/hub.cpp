@@ -232,10 +232,10 @@ void hub::on_msg_req(connection& c, const opened_frame& f, core::actions& out) {
   }
   if (!problem.empty()) return reply(c, msg_type::msg_res, f.h.sid, problem, out);
   int delivered = 0;
+  user_id from = claims_member(f.h) ? f.h.uid : c.user->uid;
   for (const auto& p : *parts) {
     std::string line = p.line;
     if (planted(fault::alter_part)) line[line.size() - 3] = line[line.size() - 3] == 'A' ? 'B' : 'A';
-    user_id from = claims_member(f.h) ? f.h.uid : c.user->uid;
     if (send_to(p.to, msg_type::msg_req, f.h.sid, from, line, out)) {
       awaiting_[{f.h.sid, p.to}].push_back(c.user->uid);
       ++delivered;
