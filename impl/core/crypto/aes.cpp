@@ -18,23 +18,41 @@ const EVP_CIPHER* gcm_for(std::size_t key_size) { return detail::aes_gcm_cipher(
 const EVP_CIPHER* ecb_for(std::size_t key_size) { return detail::aes_ecb_cipher(key_size); }
 int isize(std::size_t n) { return static_cast<int>(n); }
 
+// A GCM context per thread and direction, kept between calls and keyed anew by each: creating a context
+// (and the provider state behind it) cost more than opening a small frame, and a multiparty peer opens
+// one per frame. Passing the cipher again would rebuild that state, so it is passed only when it changes.
+// Key and nonce are set on every call, so nothing of one message carries into the next.
+EVP_CIPHER_CTX* keyed_gcm_context(const EVP_CIPHER* cipher, bool seal, byte_view key, byte_view nonce) {
+  struct reusable {
+    ctx_ptr ctx{EVP_CIPHER_CTX_new()};
+    const EVP_CIPHER* cipher = nullptr;
+  };
+  thread_local reusable contexts[2];
+  reusable& r = contexts[seal ? 1 : 0];
+  if (!r.ctx) return nullptr;
+  const EVP_CIPHER* fresh = r.cipher == cipher ? nullptr : cipher;
+  r.cipher = nullptr;  // until this init succeeds, the next call starts over
+  if (EVP_CipherInit_ex2(r.ctx.get(), fresh, key.data(), nonce.data(), seal ? 1 : 0, nullptr) != 1) return nullptr;
+  r.cipher = cipher;
+  return r.ctx.get();
+}
+
 }  // namespace
 
 result<bytes> aes_gcm_seal(byte_view key, byte_view nonce, byte_view aad, byte_view plaintext, std::size_t tag_size) {
   const EVP_CIPHER* cipher = gcm_for(key.size());
   if (!cipher || nonce.size() != gcm_nonce_size || tag_size < 12 || tag_size > 16) return errc::invalid_key;
-  ctx_ptr ctx(EVP_CIPHER_CTX_new());
+  EVP_CIPHER_CTX* ctx = keyed_gcm_context(cipher, true, key, nonce);
   bytes out(plaintext.size() + tag_size);
   int len = 0;
   int total = 0;
-  if (!ctx || EVP_EncryptInit_ex2(ctx.get(), cipher, key.data(), nonce.data(), nullptr) != 1 ||
-      (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data(), isize(aad.size())) != 1) ||
-      EVP_EncryptUpdate(ctx.get(), out.data(), &len, plaintext.data(), isize(plaintext.size())) != 1)
+  if (!ctx || (!aad.empty() && EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), isize(aad.size())) != 1) ||
+      EVP_EncryptUpdate(ctx, out.data(), &len, plaintext.data(), isize(plaintext.size())) != 1)
     return errc::crypto_failure;
   total = len;
-  if (EVP_EncryptFinal_ex(ctx.get(), out.data() + total, &len) != 1) return errc::crypto_failure;
+  if (EVP_EncryptFinal_ex(ctx, out.data() + total, &len) != 1) return errc::crypto_failure;
   total += len;
-  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, isize(tag_size), out.data() + total) != 1)
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, isize(tag_size), out.data() + total) != 1)
     return errc::crypto_failure;
   out.resize(static_cast<std::size_t>(total) + tag_size);
   return out;
@@ -45,18 +63,17 @@ result<bytes> aes_gcm_open(byte_view key, byte_view nonce, byte_view aad, byte_v
   if (!cipher || nonce.size() != gcm_nonce_size || tag_size < 12 || tag_size > 16) return errc::invalid_key;
   if (sealed.size() < tag_size) return errc::authentication_failed;
   std::size_t body = sealed.size() - tag_size;
-  ctx_ptr ctx(EVP_CIPHER_CTX_new());
+  EVP_CIPHER_CTX* ctx = keyed_gcm_context(cipher, false, key, nonce);
   bytes out(body);
   int len = 0;
   // The tag is only compared in Final; OpenSSL wants a writable pointer but does not write to it.
   auto* tag = const_cast<std::uint8_t*>(sealed.data() + body);
-  if (!ctx || EVP_DecryptInit_ex2(ctx.get(), cipher, key.data(), nonce.data(), nullptr) != 1 ||
-      (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(), isize(aad.size())) != 1) ||
-      EVP_DecryptUpdate(ctx.get(), out.data(), &len, sealed.data(), isize(body)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, isize(tag_size), tag) != 1)
+  if (!ctx || (!aad.empty() && EVP_DecryptUpdate(ctx, nullptr, &len, aad.data(), isize(aad.size())) != 1) ||
+      EVP_DecryptUpdate(ctx, out.data(), &len, sealed.data(), isize(body)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, isize(tag_size), tag) != 1)
     return errc::crypto_failure;
   int total = len;
-  if (EVP_DecryptFinal_ex(ctx.get(), out.data() + total, &len) != 1) return errc::authentication_failed;
+  if (EVP_DecryptFinal_ex(ctx, out.data() + total, &len) != 1) return errc::authentication_failed;
   out.resize(static_cast<std::size_t>(total + len));
   return out;
 }
