@@ -37,21 +37,25 @@ bool is_token(std::string_view s) { return !s.empty() && s.find(' ') == std::str
 std::string wire(std::string_view content) { return std::string(content) + " \r\n"; }
 
 message_reader::status message_reader::feed(std::string_view bytes, time_point now, std::vector<std::string>& out) {
+  if (overlong_) return status::too_long;
   held_.append(bytes);
   last_byte_ = now;
   // Delivered messages are dropped from the front once, at the end: erasing each in turn would move the
   // rest of a chunk of many short messages again for every one of them.
   std::size_t start = 0;
   for (auto lf = held_.find('\n', start); lf != std::string::npos; lf = held_.find('\n', start)) {
-    if (lf - start >= max_message) {  // the LF itself is beyond the 4096th byte
-      held_.erase(0, start);
-      return status::too_long;
-    }
+    if (lf - start >= max_message) return overlong();  // the LF itself is beyond the 4096th byte
     deliver(held_.substr(start, lf - start), out);
     start = lf + 1;
   }
   held_.erase(0, start);
-  return held_.size() > max_message ? status::too_long : status::ok;
+  return held_.size() > max_message ? overlong() : status::ok;
+}
+
+message_reader::status message_reader::overlong() {
+  overlong_ = true;
+  held_.clear();
+  return status::too_long;
 }
 
 void message_reader::on_timer(time_point now, std::vector<std::string>& out) {

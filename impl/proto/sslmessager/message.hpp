@@ -31,7 +31,9 @@ public:
   enum class status { ok, too_long };
   explicit message_reader(millis fragment = fragment_timeout) : fragment_(fragment) {}
 
-  // Appends `bytes` received at `now`; complete messages go to `out`. too_long: the stream must end.
+  // Appends `bytes` received at `now`; complete messages go to `out`. too_long: the stream must end, and
+  // the reader drops what it held and delivers nothing more (the bytes after an overlong message cannot be
+  // told apart into messages, so none of them is one).
   status feed(std::string_view bytes, time_point now, std::vector<std::string>& out);
   // When held bytes have waited a fragment timeout, they become one message.
   void on_timer(time_point now, std::vector<std::string>& out);
@@ -42,9 +44,11 @@ public:
 
 private:
   void deliver(std::string content, std::vector<std::string>& out);
+  status overlong();
   std::string held_;
   time_point last_byte_{};
   millis fragment_;
+  bool overlong_ = false;
 };
 
 // What a wire log shows instead of a password: always the same, so not even its length shows.
