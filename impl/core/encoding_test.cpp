@@ -35,5 +35,17 @@ TEST(Hex, RoundTripsAndRejectsBadDigits) {
   EXPECT_EQ(from_hex("zz").error(), errc::invalid_hex);
 }
 
+TEST(Printable, EscapesEveryByteOutsidePrintableAscii) {
+  EXPECT_EQ(printable(""), "");
+  EXPECT_EQ(printable("AUTH aaa 123 \r\n"), "AUTH aaa 123 \\r\\n");
+  EXPECT_EQ(printable(std::string_view("a\\b\0\x1f\x7f\x80\xff~ ", 10)), "a\\\\b\\x00\\x1f\\x7f\\x80\\xff~ ");
+  // Every byte value: shown as is exactly when printable and not the escape character.
+  for (int c = 0; c < 256; ++c) {
+    std::string one(1, static_cast<char>(c));
+    bool as_is = c >= 0x20 && c < 0x7f && c != '\\';
+    EXPECT_EQ(printable(one) == one, as_is) << c;
+  }
+}
+
 }  // namespace
 }  // namespace parley::core
