@@ -65,6 +65,19 @@ TEST(SslmessagerReader, TooLongAtTheLimit) {
   EXPECT_EQ(r3.feed("y", {}, out), message_reader::status::too_long);
 }
 
+// What followed an overlong message is not a message: not at the end of the stream, not after more bytes.
+TEST(SslmessagerReader, NothingAfterAnOverlongMessage) {
+  message_reader r;
+  strings out;
+  EXPECT_EQ(r.feed("AUTH aaa 123\n" + std::string(4096, 'x') + "\nMSG bbb aaa hi\nMSG bbb", {}, out),
+            message_reader::status::too_long);
+  EXPECT_EQ(out, strings{"AUTH aaa 123"});
+  EXPECT_EQ(r.held(), 0u);
+  EXPECT_EQ(r.feed(" aaa more\n", {}, out), message_reader::status::too_long);
+  r.finish(out);
+  EXPECT_EQ(out, strings{"AUTH aaa 123"});
+}
+
 TEST(SslmessagerGrammar, ClientMessages) {
   auto auth = std::get<client_msg::auth>(parse_client("AUTH aaa 123"));
   EXPECT_EQ(auth.name, "aaa");
