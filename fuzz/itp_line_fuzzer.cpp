@@ -1,6 +1,15 @@
 // Fuzzes the itp codec in both directions: framing, parse_client_line, parse_server_line, and the
-// parsers of untrusted key and message tokens. Invariants: serialize() after parse() is a fixpoint, every
-// serialized message is exactly one line, and framing does not depend on how the bytes were cut.
+// parsers of untrusted key and message tokens.
+//
+// Input: [mode] then the stream. mode % 4 picks what the input is checked for, so that each input pays
+// for one family of checks and libFuzzer keeps inputs per family (the seeds spell the mode as '0'..'3'):
+//   0 framing: the stream framed whole and framed cut in two, at its first two bytes (little-endian)
+//     modulo its size + 1; the lines must be the same.
+//   1 client lines: every line of the stream through parse_client_line, and its round trip.
+//   2 server lines: the same with parse_server_line.
+//   3 tokens: every line through decode_public_key and open_body, under both body layouts.
+// Invariants: serialize() after parse() is a fixpoint, every serialized message is exactly one line, and
+// framing does not depend on how the bytes were cut.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -44,21 +53,36 @@ void check_fixpoint(const Message& message, Parse parse) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::string_view input(reinterpret_cast<const char*>(data), size);
-  std::size_t cut = size == 0 ? 0 : data[0] % (size + 1);
-  auto whole = frame(input, size);
-  auto split = frame(input, cut);
-  // A line that overflowed poisons the framer at different points depending on the cut; compare only
-  // when both framings got through.
-  if (whole.size() == split.size()) PARLEY_FUZZ_CHECK(whole == split, "framing depends on how the bytes were cut");
-
-  static const itp::session_key modern{bytes(32, 0), false};
-  for (const auto& line : whole) {
-    if (auto m = itp::parse_client_line(line)) check_fixpoint(*m, itp::parse_client_line);
-    if (auto m = itp::parse_server_line(line)) check_fixpoint(*m, itp::parse_server_line);
-    (void)itp::decode_public_key(line);
-    (void)itp::open_body(modern, "alice", "bob", line);
-    (void)itp::open_body({modern.key, true}, "alice", "bob", line);
+  if (size == 0) return 0;
+  std::string_view stream(reinterpret_cast<const char*>(data) + 1, size - 1);
+  auto lines = frame(stream, stream.size());
+  switch (data[0] % 4) {
+    case 0: {
+      std::size_t at = stream.size() < 2 ? 0 : (data[1] | std::size_t{data[2]} << 8) % (stream.size() + 1);
+      auto split = frame(stream, at);
+      // A line that overflowed poisons the framer at different points depending on the cut; compare only
+      // when both framings got through.
+      if (lines.size() == split.size()) PARLEY_FUZZ_CHECK(lines == split, "framing depends on how the bytes were cut");
+      break;
+    }
+    case 1:
+      for (const auto& line : lines)
+        if (auto m = itp::parse_client_line(line)) check_fixpoint(*m, itp::parse_client_line);
+      break;
+    case 2:
+      for (const auto& line : lines)
+        if (auto m = itp::parse_server_line(line)) check_fixpoint(*m, itp::parse_server_line);
+      break;
+    default: {
+      static const itp::session_key modern{bytes(32, 0), false};
+      static const itp::session_key legacy{bytes(32, 0), true};
+      for (const auto& line : lines) {
+        (void)itp::decode_public_key(line);
+        (void)itp::open_body(modern, "alice", "bob", line);
+        (void)itp::open_body(legacy, "alice", "bob", line);
+      }
+      break;
+    }
   }
   return 0;
 }

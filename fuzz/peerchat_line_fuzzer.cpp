@@ -1,6 +1,14 @@
-// Fuzzes peerchat's rendezvous codec (impl/proto/peerchat/rendezvous.hpp). The input is a byte stream cut
-// at LF, as core::line_framer would cut it (one CR before the LF dropped); every line goes through both
-// parsers, every field through the name and key checks, and the line through start_chat_address.
+// Fuzzes peerchat's rendezvous codec (impl/proto/peerchat/rendezvous.hpp).
+//
+// Input: [mode] then a byte stream, cut at LF as core::line_framer would cut it (one CR before the LF
+// dropped). mode % 4 picks what every line is checked for, so that each input pays for one family of
+// checks and libFuzzer keeps inputs per family (the seeds spell the mode as '0'..'3'):
+//   0 client lines: parse_client_line and its round trip.
+//   1 server lines: parse_server_line and the line builders.
+//   2 names and addresses: the line and each of its fields through valid_name, the line through
+//     start_chat_address.
+//   3 keys: each field that starts with "ed25519:" through parse_public_key, and the stream's first 32
+//     bytes formatted as a key.
 //
 // Invariants: a client line parses only under one of the seven exact commands, its fields hold no SP and
 // are non-empty where the grammar says so, and format() gives one LF-terminated line that parses back to
@@ -165,43 +173,56 @@ void check_address(std::string_view peer) {
     PARLEY_FUZZ_CHECK(start_chat_address(address) == address, "a normalised address is not a fixpoint");
 }
 
-void check_line(std::string_view line) {
-  check_client(line);
-  check_server(line);
-  check_name(line);
-  check_address(line);
-  // Every field; keys only where the prefix fits, since the point check is the one costly step.
-  std::string_view rest = line;
+// Calls `check` on each field of `line` (split at SP).
+template <class Check>
+void each_field(std::string_view line, Check check) {
   for (;;) {
-    auto space = rest.find(' ');
-    std::string_view field = rest.substr(0, space);
-    check_name(field);
-    if (field.starts_with("ed25519:")) check_key(field);
-    if (space == std::string_view::npos) break;
-    rest.remove_prefix(space + 1);
+    auto space = line.find(' ');
+    check(line.substr(0, space));
+    if (space == std::string_view::npos) return;
+    line.remove_prefix(space + 1);
+  }
+}
+
+void check_line(unsigned mode, std::string_view line) {
+  switch (mode) {
+    case 0: check_client(line); break;
+    case 1: check_server(line); break;
+    case 2:
+      check_name(line);
+      check_address(line);
+      each_field(line, check_name);
+      break;
+    default:
+      each_field(line, [](std::string_view field) {
+        if (field.starts_with("ed25519:")) check_key(field);
+      });
+      break;
   }
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (size == 0) return 0;
+  unsigned mode = data[0] % 4;
+  std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
+  // Any 32 bytes, formatted as a key: either refused as not a point, or back with the same bytes.
+  if (mode == 3 && bytes.size() >= 32) {
+    public_key raw{};
+    for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<std::uint8_t>(bytes[i]);
+    auto parsed = parse_public_key(format_public_key(raw));
+    PARLEY_FUZZ_CHECK(!parsed || *parsed == raw, "a key came back with other bytes");
+  }
   // Lines as the framer hands them over: cut at LF, one CR before it dropped, and the unterminated tail
   // too (the hub never sees it as a line, but the parsers must not care where it came from).
   while (!bytes.empty()) {
     auto lf = bytes.find('\n');
     std::string_view line = bytes.substr(0, lf);
     if (lf != std::string_view::npos && line.ends_with('\r')) line.remove_suffix(1);
-    check_line(line);
+    check_line(mode, line);
     if (lf == std::string_view::npos) break;
     bytes.remove_prefix(lf + 1);
-  }
-  // Any 32 bytes, formatted as a key: either refused as not a point, or back with the same bytes.
-  if (size >= 32) {
-    public_key raw{};
-    for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = data[i];
-    auto parsed = parse_public_key(format_public_key(raw));
-    PARLEY_FUZZ_CHECK(!parsed || *parsed == raw, "a key came back with other bytes");
   }
   return 0;
 }
