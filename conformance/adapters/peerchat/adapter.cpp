@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 
+#include "conformance/adapters/peerchat/register_watch.hpp"
 #include "conformance/adapters/peerchat/rendezvous_lines.hpp"
 #include "conformance/adapters/peerchat/steps.hpp"
 #include "conformance/engine/adapter.hpp"
@@ -37,6 +38,7 @@ public:
     return std::make_unique<steps::rendezvous_lines>(4 * pc::max_line, from_target_server);
   }
   std::string encode(const std::string& text) const override { return text + "\n"; }
+  std::unique_ptr<session_watcher> make_watcher() const override { return peerchat_watch::make_register_watcher(); }
   // port_timeout, register: the server's PORT-answer and registration timeouts; maxconn: its connection
   // limit; keepalive, peer_timeout, connect_timeout: the client's UDP timers.
   timing real_timing() const override {

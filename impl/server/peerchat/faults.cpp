@@ -5,7 +5,7 @@
 namespace parley::peerchat {
 namespace {
 
-constexpr std::array<fault_info, 17> table{{
+constexpr std::array<fault_info, 18> table{{
     {fault::no_startchat, "no-startchat", "sends no STARTCHAT after both users accepted a port", "PC-START-01"},
     {fault::list_includes_self, "list-includes-self", "lists the requester among the users of LISTUSERS", "PC-LIST-01"},
     {fault::no_bare_ok, "no-bare-ok", "writes no OK after an accepted CHAT, only the PORT lines", "PC-CHAT-04"},
@@ -28,6 +28,9 @@ constexpr std::array<fault_info, 17> table{{
     {fault::crash_on_13_digit_register, "crash-on-13-digit-register",
      "the process exits (status 1) on REGISTER of a valid 13-byte name holding a digit", "PC-CONN-03",
      core::fault_kind::fuzz},
+    {fault::name_check_url_unreserved, "name-check-url-unreserved",
+     "checks names as RFC 3986 unreserved characters (the name rule's and '~'), so a name with a '~' registers",
+     "PC-REG-04", core::fault_kind::fuzz},
 }};
 
 }  // namespace

@@ -34,6 +34,7 @@ enum class fault {
   // Only fuzzing reaches these (no case sends their trigger); always appended last (the hub fuzzer's seeds
   // pick faults by their place in the table).
   crash_on_13_digit_register,  // the process exits on REGISTER of a valid 13-byte name holding a digit (PC-CONN-03)
+  name_check_url_unreserved,   // names are checked as RFC 3986 unreserved characters, so '~' passes (PC-REG-04)
 };
 
 using fault_info = core::fault_info<fault>;

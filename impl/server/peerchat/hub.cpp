@@ -1,11 +1,20 @@
 #include "impl/server/peerchat/hub.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "impl/core/crypto/digest.hpp"
 
 namespace parley::peerchat {
 namespace {
+
+// The fault name-check-url-unreserved: the name rule taken from a URL library's check for RFC 3986's
+// unreserved characters, which are the name rule's plus '~'. No case sends a '~' in a name (they test '!',
+// non-ASCII bytes and lengths), so only fuzzing finds it.
+bool url_unreserved_name(std::string_view name) {
+  if (name.empty() || name.size() > 32 || name == "STARTUSERS" || name == "ENDUSERS") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return c == '~' || valid_name(std::string_view(&c, 1)); });
+}
 
 std::uint32_t csprng_word() {
   auto b = core::random_bytes(4);
@@ -83,7 +92,8 @@ void hub::handle(core::conn_id conn, const std::string& text, time_point now, co
 
 void hub::register_user(core::conn_id conn, connection& c, const client_line& line, core::actions& out) {
   // Spec §5.2's order: name grammar, key, taken name (own included), already registered.
-  if (!valid_name(line.argument)) return send(conn, error_line(code::invalid_name), out);  // PC-REG-04
+  bool name_ok = planted(fault::name_check_url_unreserved) ? url_unreserved_name(line.argument) : valid_name(line.argument);
+  if (!name_ok) return send(conn, error_line(code::invalid_name), out);  // PC-REG-04
   if (planted(fault::crash_on_13_digit_register) && core::fuzz_trigger_name(line.argument))
     return out.crash("REGISTER of a 13-byte name with a digit (fault)");
   std::optional<public_key> key;
