@@ -224,6 +224,22 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
   return {};
 }
 
+std::string case_context::send_below(const std::string& name, std::string_view bytes, std::string_view carried) {
+  connection& c = conn(name);
+  note(name, '>', "a frame of " + std::to_string(bytes.size()) + " bytes built by hand, carrying " +
+                      (carried.size() > 512 ? core::printable(carried.substr(0, 64)) + "... (" + std::to_string(carried.size()) + " bytes)"
+                                            : core::printable(carried)));
+  // Not recorded for --record-corpus: its hub records hold messages, and this is not one.
+  if (watcher_) watcher_->sent(watch_key(name, c), carried);
+  c.last_activity = clock_type::now();
+  if (!c.write_error.empty()) return lost(name, "sending on " + name + " failed: " + c.write_error + " (an earlier write)");
+  if (auto ec = c.stream->write_below(bytes, clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale)))) {
+    c.write_error = ec.message();
+    return lost(name, "sending on " + name + " failed: " + ec.message());
+  }
+  return {};
+}
+
 bool case_context::is_case_user(std::string_view name) const {
   for (const char* var : {"alice", "bob", "carol", "dave", "erin", "name3", "name14", "name15"}) {
     auto it = vars_.find(var);

@@ -91,6 +91,9 @@ public:
   std::string connect(const std::string& name, time_point deadline, const std::string& from = {});
   std::string send(const std::string& name, std::string_view bytes, const std::vector<std::size_t>& split_at = {},
                    millis gap = millis(0));
+  // `bytes` written under the connection's message layer (net::stream::write_below): a frame built by hand.
+  // `carried` is the message it carries, for the log and the session watcher.
+  std::string send_below(const std::string& name, std::string_view bytes, std::string_view carried);
   // The next message on the connection must match one of `patterns` (already substituted regexes).
   std::string expect(const std::string& name, const std::vector<std::string>& patterns, time_point deadline,
                      const std::vector<std::string>& capture = {}, bool icase = false,

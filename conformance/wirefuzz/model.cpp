@@ -53,6 +53,7 @@ fuzz_model model_for(const conform::adapter& a) {
   m.terminators = {"\n", "\r\n", "\r", "", "\n\n", "\r\r\n", " \n"};
   // multiparty frames carry their sender's uid in the header, checked by the server (MP-MTP-09).
   if (a.protocol() == "multiparty") m.sender_field = "uid";
+  if (a.protocol() == "securechat") m.frame_step = "securechat.ws_frame";
   return m;
 }
 

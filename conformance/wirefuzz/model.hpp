@@ -21,6 +21,9 @@ struct fuzz_model {
   // The argument by which a protocol step names the sender of the frame it builds (multiparty: uid, with the
   // case's ${bob_uid} and so on); "" where the sender is whoever logged in on the connection.
   std::string sender_field;
+  // The protocol step that writes a message in frames built by hand (securechat: securechat.ws_frame, a
+  // WebSocket frame's flags, opcode, mask and length); "" where messages have no frame layer of their own.
+  std::string frame_step;
 };
 
 // The model of the adapter's protocol; the dictionary is the one compiled into parley-fuzz.

@@ -12,7 +12,8 @@ using conform::test_case;
 // Protocol step arguments that carry what the target parses. Other arguments name the engine's own
 // objects (keys, variables, sessions) or its resources (how many frames to flood), so they stay.
 const std::set<std::string> text_keys = {"name", "text", "payload", "head", "body", "peer", "user", "to", "from"};
-const std::set<std::string> number_keys = {"sid", "uid", "sqn", "len_delta", "ver", "type", "port"};
+const std::set<std::string> number_keys = {"sid", "uid", "sqn", "len_delta", "ver", "type", "port",
+                                           "opcode", "fin", "rsv", "mask", "fragments"};
 
 bool writes(const step& s) { return s.op == "send" || s.op == "send_raw"; }
 
@@ -322,6 +323,41 @@ std::string mutator::claim_sender(test_case& c, fuzz_random& r) const {
   return "state: step " + std::to_string(i + 1) + " claims " + model_.sender_field + " " + value;
 }
 
+// The frame layer under a message (securechat's WebSocket): a `send` becomes the protocol's frame step,
+// carrying the same text in frames built by hand, with one or two fields set where a frame parser decides:
+// a continuation, binary, reserved or control opcode; no FIN; RSV bits; no mask; a declared length a
+// little or a lot off the real one; the message cut in fragments.
+std::string mutator::reframe(test_case& c, fuzz_random& r) const {
+  std::vector<std::size_t> sends;
+  for (std::size_t i = 0; i < c.steps.size(); ++i)
+    if (c.steps[i].op == "send" && !c.steps[i].conn.empty()) sends.push_back(i);
+  if (sends.empty()) return {};
+  std::size_t i = r.pick(sends);
+  step frame;
+  frame.op = model_.frame_step;
+  frame.conn = c.steps[i].conn;
+  frame.line = c.steps[i].line;
+  frame.lenient = c.steps[i].lenient;
+  frame.args["conn"] = frame.conn;
+  frame.args["text"] = c.steps[i].text;
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> fields = {
+      {"opcode", {"0", "2", "3", "7", "8", "9", "10", "11", "15"}},
+      {"fin", {"0"}},
+      {"rsv", {"1", "2", "4", "7"}},
+      {"mask", {"0"}},
+      {"len_delta", {"-1", "1", "2", "126", "65536", "1048577", "4611686018427387904"}},
+      {"fragments", {"2", "3", "5"}}};
+  std::string what;
+  for (std::size_t n = 1 + r.below(2); n > 0; --n) {
+    const auto& [key, values] = r.pick(fields);
+    std::string value = r.pick(values);
+    frame.args[key] = value;
+    what += " " + key + "=" + value;
+  }
+  c.steps[i] = frame;
+  return "framing: step " + std::to_string(i + 1) + " in hand-built frames:" + what;
+}
+
 std::string mutator::change_state(test_case& c, fuzz_random& r) const {
   auto& steps = c.steps;
   if (steps.empty()) return {};
@@ -381,12 +417,10 @@ std::vector<std::string> mutator::mutate(test_case& c, fuzz_random& r) const {
       {&mutator::mutate_token, 30}, {&mutator::mutate_bytes, 14}, {&mutator::grow, 6},
       {&mutator::change_terminator, 8}, {&mutator::split, 5},     {&mutator::merge, 4},
       {&mutator::mutate_number, 10},  {&mutator::change_state, 23}};
-  static const std::vector<std::pair<method, int>> with_claims = [] {
-    auto all = common;
-    all.emplace_back(&mutator::claim_sender, 10);
-    return all;
-  }();
-  const auto& methods = model_.sender_field.empty() ? common : with_claims;
+  // Protocol-specific methods come after the common ones, so a protocol without them draws as before.
+  std::vector<std::pair<method, int>> methods = common;
+  if (!model_.sender_field.empty()) methods.emplace_back(&mutator::claim_sender, 10);
+  if (!model_.frame_step.empty()) methods.emplace_back(&mutator::reframe, 10);
   int total = 0;
   for (const auto& m : methods) total += m.second;
   std::vector<std::string> done;

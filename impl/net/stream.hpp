@@ -28,6 +28,10 @@ public:
   virtual ~stream() = default;
   // errc::timed_out when the deadline passes before everything is written.
   virtual std::error_code write(std::string_view bytes, time_point deadline) = 0;
+  // Bytes written under the stream's message layer as they are. A WebSocket stream writes them to its TCP
+  // connection, so a caller can send frames it built by hand (a fuzzer's odd flags and lengths); streams
+  // with no layer over their bytes write them as write() does.
+  virtual std::error_code write_below(std::string_view bytes, time_point deadline) { return write(bytes, deadline); }
   virtual read_result read_some(time_point deadline) = 0;
   virtual void shutdown_send() = 0;  // FIN: the peer sees end of stream, reads still work
   virtual void close() = 0;          // orderly close

@@ -1,5 +1,6 @@
 // WebSocket streams (Boost.Beast). Kept in its own file: Beast is the slowest header set to compile.
 #include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
@@ -69,6 +70,14 @@ public:
   std::error_code write(std::string_view bytes, time_point deadline) override {
     return std::error_code(run_op(*io_, socket(), deadline,
                   [&](auto handler) { ws_->async_write(asio::buffer(bytes.data(), bytes.size()), handler); }));
+  }
+
+  // Beast writes each message whole, so between two writes the TCP stream is at a frame boundary and a
+  // frame built by hand goes out as one. Its bytes pass the tap like every other write.
+  std::error_code write_below(std::string_view bytes, time_point deadline) override {
+    return std::error_code(run_op(*io_, socket(), deadline, [&](auto handler) {
+      asio::async_write(ws_->next_layer(), asio::buffer(bytes.data(), bytes.size()), handler);
+    }));
   }
 
   // Beast fails a websocket stream whose read was cancelled, so a read that reaches its deadline is left

@@ -1,6 +1,8 @@
 // The securechat adapter: JSON over WebSocket, the reference hub as built-in server, the users' RSA keys
 // (made for the run, or the target's own with --keys DIR), and the steps that sign joins and encrypt or
 // check private texts (spec/securechat/spec.md).
+#include <algorithm>
+#include <charconv>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -14,10 +16,12 @@
 
 #include "conformance/adapters/securechat/preflight.hpp"
 #include "conformance/adapters/securechat/sender_watch.hpp"
+#include "conformance/adapters/securechat/ws_frames.hpp"
 #include "conformance/engine/adapter.hpp"
 #include "conformance/engine/builtin_host.hpp"
 #include "conformance/engine/user_lease.hpp"
 #include "conformance/engine/runner.hpp"
+#include "impl/core/crypto/digest.hpp"
 #include "impl/core/encoding.hpp"
 #include "impl/core/key_store.hpp"
 #include "impl/proto/securechat/codec.hpp"
@@ -85,6 +89,16 @@ std::string arg(const step& s, const case_context& ctx, const char* key, const s
     return ctx.substitute(fallback);
   }
   return ctx.substitute(s.args[key].as<std::string>());
+}
+
+// A number argument read leniently: a fuzzed step may hold anything, and what does not parse as an integer
+// is the fallback, so a mutated frame is still sent rather than the session thrown away.
+std::int64_t number_arg(const step& s, const case_context& ctx, const char* key, std::int64_t fallback) {
+  if (!s.args.IsMap() || !s.args[key]) return fallback;
+  std::string text = ctx.substitute(s.args[key].as<std::string>());
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc{} && end == text.data() + text.size() ? value : fallback;
 }
 
 std::string random_tag() {
@@ -225,7 +239,7 @@ public:
   // Steps that make keys, signatures, ciphertexts or quoted PEMs check nothing of the target.
   bool acts_only(const step& s) const override {
     static const std::set<std::string> preparing = {"securechat.sign", "securechat.encrypt", "securechat.pem",
-                                                    "securechat.keygen", "securechat.join"};
+                                                    "securechat.keygen", "securechat.join", "securechat.ws_frame"};
     return preparing.contains(s.op);
   }
   // A client that never connects breaks SC-CLIENT-01 (its first message is the JoinMessage).
@@ -350,6 +364,7 @@ public:
                         : securechat::python_json_string(want) + ", the id of the message it answers");
     }
     if (name == "expect_session_end") return expect_session_end(s, ctx);
+    if (name == "ws_frame") return send_frame(s, ctx);
     if (name == "verify_join") {
       std::string who = arg(s, ctx, "name");
       if (!securechat::verify_join(key_of(who, ctx).public_key, who, arg(s, ctx, "signature")))
@@ -385,6 +400,24 @@ private:
       signature = *sig;
     }
     return ctx.send(s.conn, securechat::encode({id, securechat::msg::join{user, signature}}));
+  }
+
+  // securechat.ws_frame {conn, text, opcode, fin, rsv, mask, len_delta, fragments}: `text` in frames built by
+  // hand (ws_frames.hpp), written under the WebSocket library, so flags, opcodes, masking, fragmentation and
+  // declared lengths can be what the library would never write.
+  std::string send_frame(const step& s, case_context& ctx) const {
+    securechat_frames::frame_spec spec;
+    spec.opcode = static_cast<unsigned>(number_arg(s, ctx, "opcode", 1) & 15);
+    spec.fin = number_arg(s, ctx, "fin", 1) != 0;
+    spec.rsv = static_cast<unsigned>(number_arg(s, ctx, "rsv", 0) & 7);
+    spec.mask = number_arg(s, ctx, "mask", 1) != 0;
+    spec.len_delta = number_arg(s, ctx, "len_delta", 0);
+    spec.fragments = static_cast<unsigned>(std::clamp<std::int64_t>(number_arg(s, ctx, "fragments", 1), 1, 64));
+    auto key = core::random_bytes(4);  // RFC 6455 §5.3: unpredictable; a case never depends on it
+    spec.masking_key = static_cast<std::uint32_t>(key[0]) << 24 | static_cast<std::uint32_t>(key[1]) << 16 |
+                       static_cast<std::uint32_t>(key[2]) << 8 | key[3];
+    std::string text = arg(s, ctx, "text");
+    return ctx.send_below(s.conn, securechat_frames::build(text, spec), text);
   }
 
   static std::string farewell_text() {
