@@ -8,7 +8,7 @@ reference server finds nothing.
 
 The budget is in sessions, not seconds: with one worker a seed makes the same sessions in the same order,
 so the session that finds a fault does not depend on how loaded the machine is, and a timed limit failed
-under CI's parallel scenarios. Seed 1 finds every planted fault within 420 sessions; how long that takes
+under CI's parallel scenarios. Seed 1 finds every planted fault within 600 sessions; how long that takes
 (within 120 s on the 2-core machine) is measured and recorded in spec/<p>/fuzzing.md."""
 import json
 import os
@@ -124,9 +124,10 @@ def test_client_fuzz_fault_is_found_and_its_case_replays(tmp_path, protocol, fau
 
 @pytest.mark.parametrize("protocol", CLIENT_LAUNCH)
 def test_a_short_run_against_the_reference_client_finds_nothing(tmp_path, protocol):
-    proc, report = fuzz(tmp_path, protocol, "--role", "client", "--seed", "7", "--seconds", "8")
+    # A client is launched per session, and peerchat's sessions wait on UDP, some for several seconds (one of
+    # seed 7's first takes 7.5 s): 15 s make a few sessions whatever the draws, not dozens.
+    proc, report = fuzz(tmp_path, protocol, "--role", "client", "--seed", "7", "--seconds", "15")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    # A client is launched per session, and peerchat's sessions wait on UDP: a few sessions, not dozens.
     assert report["findings"] == [] and report["sessions"] >= 3, report
 
 

@@ -54,6 +54,20 @@ fuzz_model model_for(const conform::adapter& a) {
   // multiparty frames carry their sender's uid in the header, checked by the server (MP-MTP-09).
   if (a.protocol() == "multiparty") m.sender_field = "uid";
   if (a.protocol() == "securechat") m.frame_step = "securechat.ws_frame";
+  // Signed or sealed with the wrong key, over the wrong bytes, or with a tag bit flipped.
+  if (a.protocol() == "securechat") {
+    for (const char* op : {"securechat.login", "securechat.join"}) {
+      m.spoilers.push_back({op, "signer", {"${bob}", "${carol}"}});         // another user's key (SC-JOIN-05)
+      m.spoilers.push_back({op, "signed_name", {"${bob}", "x"}});          // over another name (SC-JOIN-04)
+      m.spoilers.push_back({op, "signature", {"00", "abcd", "0123456789abcdef"}});  // not a signature
+    }
+  }
+  if (a.protocol() == "multiparty") {
+    m.spoilers.push_back({"multiparty.send", "tag", {"bad"}});
+    m.spoilers.push_back({"multiparty.login", "signed_tk", {"other"}});
+    m.spoilers.push_back({"multiparty.login", "signer", {"${bob}", "${carol}"}});
+  }
+  if (a.protocol() == "peerchat") m.spoilers.push_back({"peerchat.seal", "tamper", {"true"}});
   return m;
 }
 

@@ -24,6 +24,14 @@ struct fuzz_model {
   // The protocol step that writes a message in frames built by hand (securechat: securechat.ws_frame, a
   // WebSocket frame's flags, opcode, mask and length); "" where messages have no frame layer of their own.
   std::string frame_step;
+  // Arguments of the protocol's signing and sealing steps that make the signature or tag wrong while the
+  // rest stays as built: the "deliberately invalid" share of crypto-aware mutations.
+  struct spoiler {
+    std::string op;                   // the protocol step, e.g. multiparty.send
+    std::string key;                  // its argument, e.g. tag
+    std::vector<std::string> values;  // what spoils it, e.g. bad
+  };
+  std::vector<spoiler> spoilers;
 };
 
 // The model of the adapter's protocol; the dictionary is the one compiled into parley-fuzz.

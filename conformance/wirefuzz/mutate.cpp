@@ -358,6 +358,21 @@ std::string mutator::reframe(test_case& c, fuzz_random& r) const {
   return "framing: step " + std::to_string(i + 1) + " in hand-built frames:" + what;
 }
 
+// The deliberately invalid share: a signing or sealing step keeps everything it builds but its signature or
+// tag, which is made with another key, over other bytes, or spoilt after sealing. What the target must do
+// then is refuse it; a watcher that knows the keys (securechat's) reports a refusal that did not come.
+std::string mutator::spoil_crypto(test_case& c, fuzz_random& r) const {
+  std::vector<std::pair<std::size_t, const fuzz_model::spoiler*>> sites;
+  for (std::size_t i = 0; i < c.steps.size(); ++i)
+    for (const auto& spoiler : model_.spoilers)
+      if (c.steps[i].op == spoiler.op && c.steps[i].args.IsMap()) sites.push_back({i, &spoiler});
+  if (sites.empty()) return {};
+  auto [i, spoiler] = r.pick(sites);
+  std::string value = r.pick(spoiler->values);
+  c.steps[i].args[spoiler->key] = value;
+  return "crypto: step " + std::to_string(i + 1) + " spoilt, " + spoiler->key + " = " + value;
+}
+
 std::string mutator::change_state(test_case& c, fuzz_random& r) const {
   auto& steps = c.steps;
   if (steps.empty()) return {};
@@ -421,6 +436,7 @@ std::vector<std::string> mutator::mutate(test_case& c, fuzz_random& r) const {
   std::vector<std::pair<method, int>> methods = common;
   if (!model_.sender_field.empty()) methods.emplace_back(&mutator::claim_sender, 10);
   if (!model_.frame_step.empty()) methods.emplace_back(&mutator::reframe, 10);
+  if (!model_.spoilers.empty()) methods.emplace_back(&mutator::spoil_crypto, 5);
   int total = 0;
   for (const auto& m : methods) total += m.second;
   std::vector<std::string> done;

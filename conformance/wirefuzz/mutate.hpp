@@ -37,6 +37,7 @@ private:
   std::string change_state(conform::test_case& c, fuzz_random& r) const;
   std::string claim_sender(conform::test_case& c, fuzz_random& r) const;
   std::string reframe(conform::test_case& c, fuzz_random& r) const;
+  std::string spoil_crypto(conform::test_case& c, fuzz_random& r) const;
 
   std::string replacement(fuzz_random& r, bool printable_only) const;
 

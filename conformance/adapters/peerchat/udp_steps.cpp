@@ -246,7 +246,8 @@ std::string handshake(const step& s, case_context& ctx) {
   return failure;
 }
 
-// A sealed record from the engine's peer: `type: msg|close|keepalive`, `text` for msg.
+// A sealed record from the engine's peer: `type: msg|close|keepalive`, `text` for msg; `tamper: true` flips a
+// bit of its tag after sealing, so the record is well formed but must fail its check (PC-REC-03).
 std::string seal(const step& s, case_context& ctx) {
   auto& peer = peer_of(ctx, s);
   if (!peer.session) throw case_error("peerchat.seal in a peerchat/1 chat");
@@ -255,10 +256,11 @@ std::string seal(const step& s, case_context& ctx) {
                                                                                : pc::record_type::keepalive;
   auto record = peer.session->seal(t, t == pc::record_type::msg ? arg(s, ctx, "text") : "");
   if (!record) return "cannot seal: " + record.error().message();
+  if (flag(s, "tamper")) record->back() = static_cast<char>(record->back() ^ 0x01);
   peer.last_sealed = *record;
   std::string note;
   auto f = flag(s, "impaired") ? peer.send(*record, note) : peer.send_raw(*record);
-  ctx.note("udp", '>', type + " seq " + std::to_string(peer.session->next_seq() - 1) +
+  ctx.note("udp", '>', type + " seq " + std::to_string(peer.session->next_seq() - 1) + (flag(s, "tamper") ? ", tag spoilt" : "") +
                            (note.empty() ? "" : "  [" + note + "]"));
   return f;
 }

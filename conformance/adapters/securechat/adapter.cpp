@@ -118,7 +118,14 @@ public:
   std::string protocol() const override { return "securechat"; }
   unsigned short default_port() const override { return securechat::default_port; }
   std::unique_ptr<message_framer> make_framer() const override { return std::make_unique<json_messages>(); }
-  std::unique_ptr<session_watcher> make_watcher() const override { return securechat_watch::make_sender_watcher(); }
+  // The watcher checks join signatures against the key store (the adapter outlives every session).
+  std::unique_ptr<session_watcher> make_watcher() const override {
+    return securechat_watch::make_sender_watcher([this](const std::string& name, const std::string& signature) -> std::optional<bool> {
+      auto it = users_.find(name);
+      if (it == users_.end()) return std::nullopt;
+      return securechat::verify_join(it->second.public_key, name, signature);
+    });
+  }
   std::string encode(const std::string& text) const override { return text; }  // one send, one message
   timing real_timing() const override { return {}; }
   timing fast_timing() const override { return {}; }

@@ -5,8 +5,9 @@
 namespace parley::conform::securechat_watch {
 namespace {
 
-std::string join(const std::string& name) {
-  return R"({"_command": "JoinMessage", "id": "j-)" + name + R"(", "name": ")" + name + R"(", "signature": "abcd"})";
+std::string join(const std::string& name, const std::string& signature = "abcd") {
+  return R"({"_command": "JoinMessage", "id": "j-)" + name + R"(", "name": ")" + name + R"(", "signature": ")" +
+         signature + R"("})";
 }
 const std::string welcome = R"({"_command":"WelcomeMessage","id":"w","users":[]})";
 
@@ -62,6 +63,39 @@ TEST(SecurechatSenderWatch, WhatNoConnectionOfTheSessionSentIsNotJudged) {
   w->received("b#1", R"({"_command":"RoutedPublicMessage","from_name":"alice","id":"r1","text":"hi"})");
   w->received("b#1", R"({"_command":"RoutedPublicMessage","from_name":"carol","id":"r2","text":"other client"})");
   w->sent("c#2", "not json at all");
+  EXPECT_TRUE(w->verdicts().empty());
+}
+
+// The key store, as the watcher sees it: alice's signature is "600d"; carol is not in the store.
+std::unique_ptr<session_watcher> watcher_with_keys() {
+  return make_sender_watcher([](const std::string& name, const std::string& signature) -> std::optional<bool> {
+    if (name != "alice") return std::nullopt;
+    return signature == "600d";
+  });
+}
+
+TEST(SecurechatSenderWatch, AWelcomeAfterABadSignatureIsScJoin04) {
+  auto w = watcher_with_keys();
+  w->sent("a#0", join("alice", "bad0"));
+  w->received("a#0", welcome);
+  auto v = w->verdicts();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].rule, "SC-JOIN-04");
+  EXPECT_NE(v[0].message.find("alice"), std::string::npos);
+}
+
+TEST(SecurechatSenderWatch, AWelcomeThatMayAnswerAGoodJoinOrAnUnknownNameIsNotJudged) {
+  auto w = watcher_with_keys();
+  // Two joins before the Welcome: it may answer the good one.
+  w->sent("a#0", join("alice", "600d"));
+  w->sent("a#0", join("alice", "bad0"));
+  w->received("a#0", welcome);
+  // A name the store does not hold: the watcher cannot tell.
+  w->sent("c#1", join("carol", "bad0"));
+  w->received("c#1", welcome);
+  // A bad join refused (no Welcome) is what the server must do.
+  w->sent("d#2", join("alice", "bad0"));
+  w->received("d#2", R"({"_command":"ErrorMessage","id":"e","text":"Invalid signature"})");
   EXPECT_TRUE(w->verdicts().empty());
 }
 
