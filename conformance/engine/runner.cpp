@@ -208,16 +208,10 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
     cut = std::min(cut, bytes.size());
     if (cut <= from) continue;
     std::string_view piece = bytes.substr(from, cut - from);
-    note(name, '>', piece.size() > 512 ? core::printable(piece.substr(0, 64)) + "... (" + std::to_string(piece.size()) + " bytes)"
-                                       : core::printable(piece));
+    note(name, '>', shown(piece));
     record(1, c.index, piece);
     if (watcher_) watcher_->sent(watch_key(name, c), piece);
-    c.last_activity = clock_type::now();
-    if (!c.write_error.empty()) return lost(name, "sending on " + name + " failed: " + c.write_error + " (an earlier write)");
-    if (auto ec = c.stream->write(piece, clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale)))) {
-      c.write_error = ec.message();
-      return lost(name, "sending on " + name + " failed: " + ec.message());
-    }
+    if (auto f = write_on(name, c, piece, false); !f.empty()) return f;
     from = cut;
     if (from < bytes.size() && gap.count() > 0) std::this_thread::sleep_for(gap);
   }
@@ -226,14 +220,25 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
 
 std::string case_context::send_below(const std::string& name, std::string_view bytes, std::string_view carried) {
   connection& c = conn(name);
-  note(name, '>', "a frame of " + std::to_string(bytes.size()) + " bytes built by hand, carrying " +
-                      (carried.size() > 512 ? core::printable(carried.substr(0, 64)) + "... (" + std::to_string(carried.size()) + " bytes)"
-                                            : core::printable(carried)));
+  note(name, '>', "a frame of " + std::to_string(bytes.size()) + " bytes built by hand, carrying " + shown(carried));
   // Not recorded for --record-corpus: its hub records hold messages, and this is not one.
   if (watcher_) watcher_->sent(watch_key(name, c), carried);
+  return write_on(name, c, bytes, true);
+}
+
+// What the log shows of a write: all of it, or its start and size when it is long.
+std::string case_context::shown(std::string_view bytes) {
+  return bytes.size() > 512 ? core::printable(bytes.substr(0, 64)) + "... (" + std::to_string(bytes.size()) + " bytes)"
+                            : core::printable(bytes);
+}
+
+// One write on `c`, on its message layer or under it. A failed write fails every later one on the
+// connection too, with the first error.
+std::string case_context::write_on(const std::string& name, connection& c, std::string_view bytes, bool below) {
   c.last_activity = clock_type::now();
   if (!c.write_error.empty()) return lost(name, "sending on " + name + " failed: " + c.write_error + " (an earlier write)");
-  if (auto ec = c.stream->write_below(bytes, clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale)))) {
+  auto deadline = clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale));
+  if (auto ec = below ? c.stream->write_below(bytes, deadline) : c.stream->write(bytes, deadline)) {
     c.write_error = ec.message();
     return lost(name, "sending on " + name + " failed: " + ec.message());
   }

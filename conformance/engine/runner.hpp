@@ -200,6 +200,8 @@ private:
   // A keep-alive that the running step is not about: answered and passed over. True when it was one.
   bool pass_over_keepalive(connection& c, const std::string& name, const std::string& message);
   std::string lost(const std::string& name, std::string failure);
+  std::string write_on(const std::string& name, connection& c, std::string_view bytes, bool below);
+  static std::string shown(std::string_view bytes);
   void record(int op, int conn_index, std::string_view data);
 
   const adapter& adapter_;

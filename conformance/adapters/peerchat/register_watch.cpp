@@ -13,17 +13,6 @@ namespace {
 
 namespace pc = parley::peerchat;
 
-// A REGISTER line's fields as the grammar splits them: at every single SP.
-std::vector<std::string_view> fields_of(std::string_view line) {
-  std::vector<std::string_view> fields;
-  for (;;) {
-    auto space = line.find(' ');
-    fields.push_back(line.substr(0, space));
-    if (space == std::string_view::npos) return fields;
-    line.remove_prefix(space + 1);
-  }
-}
-
 class register_watcher : public session_watcher {
 public:
   void sent(const std::string& conn, std::string_view bytes) override {
@@ -34,7 +23,7 @@ public:
   void received(const std::string& conn, const std::string& message) override {
     if (message == "HELLO " + std::string(pc::version2)) greeted_v2_.insert(conn);
     // Success is REGISTERED <name> OK (the original) or REGISTER <name> OK (the seed's spelling).
-    auto fields = fields_of(message);
+    auto fields = pc::split_fields(message);
     if (fields.size() != 3 || (fields[0] != "REGISTERED" && fields[0] != "REGISTER") || fields[2] != "OK") return;
     // Answers come in the order of the commands, but other commands' answers come between them, so the
     // success is matched by its name. Of the REGISTER lines for that name still unanswered, one succeeded:
@@ -44,7 +33,7 @@ public:
     std::size_t last = 0;
     bool any = false, one_may_succeed = false;
     for (std::size_t i = 0; i < lines.size(); ++i) {
-      auto sent_fields = fields_of(lines[i]);
+      auto sent_fields = pc::split_fields(lines[i]);
       if (sent_fields.size() < 2 || sent_fields[1] != fields[1]) continue;
       any = true;
       last = i;

@@ -16,17 +16,6 @@ namespace {
 
 constexpr std::string_view key_prefix = "ed25519:";
 
-// Fields are separated by exactly one SP (spec §3), so "a  b" has an empty middle field and "a " an empty
-// last one: both are kept, and the callers decide that an empty field is Bad_syntax (PC-ERR-02).
-std::vector<std::string_view> split_fields(std::string_view text) {
-  std::vector<std::string_view> fields;
-  for (;;) {
-    auto space = text.find(' ');
-    fields.push_back(text.substr(0, space));
-    if (space == std::string_view::npos) return fields;
-    text.remove_prefix(space + 1);
-  }
-}
 
 struct command_split {
   std::string_view word, rest;
@@ -111,6 +100,16 @@ bool decodes_as_point(const public_key& key) {
 bool lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 }  // namespace
+
+std::vector<std::string_view> split_fields(std::string_view text) {
+  std::vector<std::string_view> fields;
+  for (;;) {
+    auto space = text.find(' ');
+    fields.push_back(text.substr(0, space));
+    if (space == std::string_view::npos) return fields;
+    text.remove_prefix(space + 1);
+  }
+}
 
 bool valid_name(std::string_view name) noexcept {
   if (name.empty() || name.size() > max_name) return false;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "impl/core/result.hpp"
 #include "impl/proto/peerchat/errc.hpp"
@@ -25,6 +26,9 @@ using public_key = std::array<std::uint8_t, 32>;  // raw Ed25519 (RFC 8032)
 
 // 1..32 of [A-Za-z0-9_.-], not STARTUSERS or ENDUSERS (PC-REG-04).
 bool valid_name(std::string_view name) noexcept;
+// A line's fields. They are separated by exactly one SP (spec §3), so "a  b" has an empty middle field and
+// "a " an empty last one: both are kept, and the callers decide that an empty field is Bad_syntax (PC-ERR-02).
+std::vector<std::string_view> split_fields(std::string_view line);
 bool valid_chat_port(unsigned port) noexcept;
 
 // "ed25519:" + 64 lower-case hex digits whose bytes are a valid Ed25519 point; errc::bad_key otherwise.
