@@ -51,11 +51,10 @@ fuzz_model model_for(const conform::adapter& a) {
     m.lines = false;
   }
   m.terminators = {"\n", "\r\n", "\r", "", "\n\n", "\r\r\n", " \n"};
-  // multiparty frames carry their sender's uid in the header, checked by the server (MP-MTP-09).
-  if (a.protocol() == "multiparty") m.sender_field = "uid";
-  if (a.protocol() == "securechat") m.frame_step = "securechat.ws_frame";
-  // Signed or sealed with the wrong key, over the wrong bytes, or with a tag bit flipped.
+  // What only some protocols have: a sender named in the frame, a frame layer under the messages, and
+  // spoilers (signed or sealed with the wrong key, over the wrong bytes, or with a tag bit flipped).
   if (a.protocol() == "securechat") {
+    m.frame_step = "securechat.ws_frame";
     for (const char* op : {"securechat.login", "securechat.join"}) {
       m.spoilers.push_back({op, "signer", {"${bob}", "${carol}"}});         // another user's key (SC-JOIN-05)
       m.spoilers.push_back({op, "signed_name", {"${bob}", "x"}});          // over another name (SC-JOIN-04)
@@ -63,6 +62,7 @@ fuzz_model model_for(const conform::adapter& a) {
     }
   }
   if (a.protocol() == "multiparty") {
+    m.sender_field = "uid";  // frames carry their sender's uid in the header, checked by the server (MP-MTP-09)
     m.spoilers.push_back({"multiparty.send", "tag", {"bad"}});
     m.spoilers.push_back({"multiparty.login", "signed_tk", {"other"}});
     m.spoilers.push_back({"multiparty.login", "signer", {"${bob}", "${carol}"}});

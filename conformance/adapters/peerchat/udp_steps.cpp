@@ -256,11 +256,12 @@ std::string seal(const step& s, case_context& ctx) {
                                                                                : pc::record_type::keepalive;
   auto record = peer.session->seal(t, t == pc::record_type::msg ? arg(s, ctx, "text") : "");
   if (!record) return "cannot seal: " + record.error().message();
-  if (flag(s, "tamper")) record->back() = static_cast<char>(record->back() ^ 0x01);
+  bool tamper = flag(s, "tamper");
+  if (tamper) record->back() = static_cast<char>(record->back() ^ 0x01);
   peer.last_sealed = *record;
   std::string note;
   auto f = flag(s, "impaired") ? peer.send(*record, note) : peer.send_raw(*record);
-  ctx.note("udp", '>', type + " seq " + std::to_string(peer.session->next_seq() - 1) + (flag(s, "tamper") ? ", tag spoilt" : "") +
+  ctx.note("udp", '>', type + " seq " + std::to_string(peer.session->next_seq() - 1) + (tamper ? ", tag spoilt" : "") +
                            (note.empty() ? "" : "  [" + note + "]"));
   return f;
 }
