@@ -21,5 +21,6 @@ inline std::string_view as_chars(byte_view b) noexcept {
 }
 inline bytes to_bytes(std::string_view s) { return {s.begin(), s.end()}; }
 inline std::string to_string(byte_view b) { return std::string(as_chars(b)); }
+inline bytes to_owned(byte_view b) { return {b.begin(), b.end()}; }
 
 }  // namespace parley

@@ -443,8 +443,8 @@ private:
                               .sqn = 1}, .payload = plain, .bad_tag = corrupt == "tag"};
     bytes frame = mp::build_frame(request.tk, direction::to_client, spec);
     auto keys_derived = derive_keys(request.client_random, server_random, st.client_login_frame);
-    st.in_key = keys_derived->to_server;
-    st.out_key = keys_derived->to_client;
+    st.in_key = to_owned(keys_derived->to_server.key());
+    st.out_key = to_owned(keys_derived->to_client.key());
     st.keyed = true;
     st.last_out = 1;
     return ctx.send(s.conn, as_chars(frame));

@@ -207,8 +207,8 @@ std::string frame_text::render_login_res(const bytes& frame) {
   if (!reading.uid_problem.empty()) find("MP-DIR-01", reading.uid_problem);
   auto keys = derive_keys(answered.client_random, *reading.server_random, answered.request);
   if (!keys) return refuse("MP-LOGIN-14", "no keys derive from its server_random");
-  s.in_key = keys->to_client;
-  s.out_key = keys->to_server;
+  s.in_key = to_owned(keys->to_client.key());
+  s.out_key = to_owned(keys->to_server.key());
   s.keyed = true;
   s.last_in = h.sqn;
   s.last_out = 1;  // the login_req was 1

@@ -325,8 +325,8 @@ void agent::send_frame(msg_type type, session_id sid, std::string_view payload, 
   if (!sqn) return fail("sqn", "65535 frames sent on this connection; log in again", out);  // MP-MTP-08
   header h{.type = static_cast<std::uint16_t>(type), .sqn = *sqn, .sid = sid, .uid = own_uid_};
   // Only send-before-login sends before the login, when tk is the one key it has.
-  const bytes& key = logged_in_ ? keys_.to_server : login_.tk;
-  auto frame = seal_frame(key, direction::to_server, h, as_bytes(payload));
+  auto frame = logged_in_ ? seal_frame(keys_.to_server, direction::to_server, h, as_bytes(payload))
+                          : seal_frame(login_.tk, direction::to_server, h, as_bytes(payload));
   if (!frame) return error("size", "the frame would exceed 65535 bytes", out);
   out.sends.emplace_back(as_chars(*frame));
 }

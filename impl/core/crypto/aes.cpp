@@ -1,7 +1,9 @@
 #include "impl/core/crypto/aes.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "impl/core/crypto/fetched.hpp"
@@ -37,19 +39,14 @@ EVP_CIPHER_CTX* keyed_gcm_context(const EVP_CIPHER* cipher, bool seal, byte_view
   return r.ctx.get();
 }
 
-}  // namespace
-
-result<bytes> aes_gcm_seal(byte_view key, byte_view nonce, byte_view aad, byte_view plaintext, std::size_t tag_size) {
-  const EVP_CIPHER* cipher = gcm_for(key.size());
-  if (!cipher || nonce.size() != gcm_nonce_size || tag_size < 12 || tag_size > 16) return errc::invalid_key;
-  EVP_CIPHER_CTX* ctx = keyed_gcm_context(cipher, true, key, nonce);
+// One message under a context that holds its key and nonce: the AAD, the text, then the tag.
+result<bytes> seal_in(EVP_CIPHER_CTX* ctx, byte_view aad, byte_view plaintext, std::size_t tag_size) {
   bytes out(plaintext.size() + tag_size);
   int len = 0;
-  int total = 0;
   if (!ctx || (!aad.empty() && EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), isize(aad.size())) != 1) ||
       EVP_EncryptUpdate(ctx, out.data(), &len, plaintext.data(), isize(plaintext.size())) != 1)
     return errc::crypto_failure;
-  total = len;
+  int total = len;
   if (EVP_EncryptFinal_ex(ctx, out.data() + total, &len) != 1) return errc::crypto_failure;
   total += len;
   if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, isize(tag_size), out.data() + total) != 1)
@@ -58,12 +55,8 @@ result<bytes> aes_gcm_seal(byte_view key, byte_view nonce, byte_view aad, byte_v
   return out;
 }
 
-result<bytes> aes_gcm_open(byte_view key, byte_view nonce, byte_view aad, byte_view sealed, std::size_t tag_size) {
-  const EVP_CIPHER* cipher = gcm_for(key.size());
-  if (!cipher || nonce.size() != gcm_nonce_size || tag_size < 12 || tag_size > 16) return errc::invalid_key;
-  if (sealed.size() < tag_size) return errc::authentication_failed;
-  std::size_t body = sealed.size() - tag_size;
-  EVP_CIPHER_CTX* ctx = keyed_gcm_context(cipher, false, key, nonce);
+result<bytes> open_in(EVP_CIPHER_CTX* ctx, byte_view aad, byte_view sealed, std::size_t tag_size) {
+  std::size_t body = sealed.size() - tag_size;  // the callers checked sealed holds a tag
   bytes out(body);
   int len = 0;
   // The tag is only compared in Final; OpenSSL wants a writable pointer but does not write to it.
@@ -76,6 +69,78 @@ result<bytes> aes_gcm_open(byte_view key, byte_view nonce, byte_view aad, byte_v
   if (EVP_DecryptFinal_ex(ctx, out.data() + total, &len) != 1) return errc::authentication_failed;
   out.resize(static_cast<std::size_t>(total + len));
   return out;
+}
+
+bool usable(byte_view nonce, std::size_t tag_size) {
+  return nonce.size() == gcm_nonce_size && tag_size >= 12 && tag_size <= 16;
+}
+
+// A context of a key object, keyed on its first use; each later use only sets the nonce.
+EVP_CIPHER_CTX* nonced(aes_gcm_key::ctx_ptr& ctx, byte_view key, bool seal, byte_view nonce) {
+  if (!ctx) {
+    aes_gcm_key::ctx_ptr made(EVP_CIPHER_CTX_new());
+    if (!made || EVP_CipherInit_ex2(made.get(), gcm_for(key.size()), key.data(), nullptr, seal ? 1 : 0, nullptr) != 1)
+      return nullptr;
+    ctx = std::move(made);
+  }
+  if (EVP_CipherInit_ex2(ctx.get(), nullptr, nullptr, nonce.data(), seal ? 1 : 0, nullptr) != 1) return nullptr;
+  return ctx.get();
+}
+
+}  // namespace
+
+result<bytes> aes_gcm_seal(byte_view key, byte_view nonce, byte_view aad, byte_view plaintext, std::size_t tag_size) {
+  const EVP_CIPHER* cipher = gcm_for(key.size());
+  if (!cipher || !usable(nonce, tag_size)) return errc::invalid_key;
+  return seal_in(keyed_gcm_context(cipher, true, key, nonce), aad, plaintext, tag_size);
+}
+
+result<bytes> aes_gcm_open(byte_view key, byte_view nonce, byte_view aad, byte_view sealed, std::size_t tag_size) {
+  const EVP_CIPHER* cipher = gcm_for(key.size());
+  if (!cipher || !usable(nonce, tag_size)) return errc::invalid_key;
+  if (sealed.size() < tag_size) return errc::authentication_failed;
+  return open_in(keyed_gcm_context(cipher, false, key, nonce), aad, sealed, tag_size);
+}
+
+void aes_gcm_key::ctx_deleter::operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
+
+aes_gcm_key::aes_gcm_key(byte_view key) {
+  if (key.size() != 16 && key.size() != 32) return;
+  std::copy(key.begin(), key.end(), key_.begin());
+  size_ = key.size();
+}
+
+aes_gcm_key::aes_gcm_key(const aes_gcm_key& other) : key_(other.key_), size_(other.size_) {}
+
+aes_gcm_key::aes_gcm_key(aes_gcm_key&& other) noexcept
+    : key_(other.key_), size_(other.size_), sealer_(std::move(other.sealer_)), opener_(std::move(other.opener_)) {
+  OPENSSL_cleanse(other.key_.data(), other.key_.size());
+  other.size_ = 0;
+}
+
+aes_gcm_key& aes_gcm_key::operator=(aes_gcm_key other) noexcept {
+  std::swap(key_, other.key_);
+  std::swap(size_, other.size_);
+  std::swap(sealer_, other.sealer_);
+  std::swap(opener_, other.opener_);
+  return *this;
+}
+
+aes_gcm_key::~aes_gcm_key() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+bool operator==(const aes_gcm_key& a, const aes_gcm_key& b) noexcept {
+  return a.size_ == b.size_ && std::equal(a.key_.begin(), a.key_.begin() + static_cast<std::ptrdiff_t>(a.size_), b.key_.begin());
+}
+
+result<bytes> aes_gcm_key::seal(byte_view nonce, byte_view aad, byte_view plaintext, std::size_t tag_size) {
+  if (size_ == 0 || !usable(nonce, tag_size)) return errc::invalid_key;
+  return seal_in(nonced(sealer_, key(), true, nonce), aad, plaintext, tag_size);
+}
+
+result<bytes> aes_gcm_key::open(byte_view nonce, byte_view aad, byte_view sealed, std::size_t tag_size) {
+  if (size_ == 0 || !usable(nonce, tag_size)) return errc::invalid_key;
+  if (sealed.size() < tag_size) return errc::authentication_failed;
+  return open_in(nonced(opener_, key(), false, nonce), aad, sealed, tag_size);
 }
 
 result<bytes> aes_ecb_encrypt(byte_view key, byte_view plaintext) {

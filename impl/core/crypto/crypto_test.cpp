@@ -106,6 +106,52 @@ TEST(AesGcm, TwelveByteTags) {
   EXPECT_EQ(aes_gcm_seal(key, nonce, {}, {}, 8).error(), errc::invalid_key);
 }
 
+// The GCM paper's test case 14 (McGrew and Viega): a zero AES-256 key and nonce, one zero block.
+TEST(AesGcm, MatchesGcmSpecTestCase14) {
+  bytes key(32, 0), nonce(gcm_nonce_size, 0), block(16, 0);
+  auto sealed = aes_gcm_seal(key, nonce, {}, block);
+  ASSERT_TRUE(sealed);
+  EXPECT_EQ(to_hex(*sealed), "cea7403d4d606b6e074ec5d3baf39d18" "d0d1c8a799996bf0265b98b5d48ab919");
+  aes_gcm_key kept(key);
+  EXPECT_EQ(*kept.seal(nonce, {}, block), *sealed);
+}
+
+// A key kept for many frames gives what the one-shot functions give, frame after frame, at both tag sizes;
+// a forged frame in between does not upset the next one; copies and moves keep the key.
+TEST(AesGcmKey, MatchesTheOneShotFunctionsFrameAfterFrame) {
+  for (std::size_t key_size : {16u, 32u}) {
+    auto key = random_bytes(key_size);
+    aes_gcm_key sealer(key), opener(key);
+    EXPECT_TRUE(std::equal(sealer.key().begin(), sealer.key().end(), key.begin(), key.end()));
+    for (std::uint8_t n = 0; n < 6; ++n) {
+      bytes nonce(gcm_nonce_size, n);
+      std::size_t tag = n % 2 ? 12 : 16;
+      auto text = "frame " + std::to_string(n);
+      auto sealed = sealer.seal(nonce, as_bytes("aad"), as_bytes(text), tag);
+      ASSERT_TRUE(sealed);
+      EXPECT_EQ(*sealed, *aes_gcm_seal(key, nonce, as_bytes("aad"), as_bytes(text), tag));
+      auto forged = *sealed;
+      forged.back() ^= 1;
+      EXPECT_EQ(opener.open(nonce, as_bytes("aad"), forged, tag).error(), errc::authentication_failed);
+      EXPECT_EQ(to_string(*opener.open(nonce, as_bytes("aad"), *sealed, tag)), text);
+    }
+    aes_gcm_key copy(opener);
+    aes_gcm_key moved(std::move(opener));
+    bytes nonce(gcm_nonce_size, 9);
+    auto sealed = *aes_gcm_seal(key, nonce, {}, as_bytes("x"));
+    EXPECT_EQ(to_string(*copy.open(nonce, {}, sealed)), "x");
+    EXPECT_EQ(to_string(*moved.open(nonce, {}, sealed)), "x");
+    EXPECT_TRUE(copy == moved);
+    aes_gcm_key assigned;
+    EXPECT_EQ(assigned.seal(nonce, {}, {}).error(), errc::invalid_key);
+    assigned = copy;
+    EXPECT_EQ(to_string(*assigned.open(nonce, {}, sealed)), "x");
+  }
+  EXPECT_EQ(aes_gcm_key(bytes(24)).seal(bytes(gcm_nonce_size), {}, {}).error(), errc::invalid_key);
+  EXPECT_EQ(aes_gcm_key(bytes(32)).seal(bytes(8), {}, {}).error(), errc::invalid_key);
+  EXPECT_EQ(aes_gcm_key(bytes(32)).open(bytes(gcm_nonce_size), {}, bytes(5)).error(), errc::authentication_failed);
+}
+
 // RFC 8439 section 2.8.2: the AEAD test vector (tag and the first block of ciphertext).
 TEST(ChaCha20Poly1305, MatchesRfc8439Vector) {
   auto key = *from_hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");

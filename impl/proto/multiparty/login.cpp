@@ -156,7 +156,7 @@ result<session_keys> derive_keys(byte_view client_random, byte_view server_rando
   auto c2s = core::hkdf_sha256(ikm, salt, as_bytes("parley-mp-v1 c2s"), 32);
   auto s2c = core::hkdf_sha256(ikm, salt, as_bytes("parley-mp-v1 s2c"), 32);
   if (!c2s || !s2c) return errc::bad_login;
-  return session_keys{std::move(*c2s), std::move(*s2c)};
+  return session_keys{core::aes_gcm_key(*c2s), core::aes_gcm_key(*s2c)};
 }
 
 }  // namespace parley::multiparty

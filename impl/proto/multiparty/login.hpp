@@ -66,8 +66,9 @@ struct login_res_checks {
 };
 result<login_response> open_login_res(byte_view tk, byte_view frame, login_res_checks checks = {});
 
+// Each direction's key, held as a key object so a session keys its cipher context once.
 struct session_keys {
-  bytes to_server, to_client;
+  core::aes_gcm_key to_server, to_client;
 };
 result<session_keys> derive_keys(byte_view client_random, byte_view server_random, byte_view request_frame);
 

@@ -49,9 +49,10 @@ TEST(MultipartyLogin, FullExchangeDerivesTheSameKeysOnBothSides) {
 
   auto client = *derive_keys(secrets.client_random, got->server_random, secrets.request);
   auto server = *derive_keys(opened->client_random, server_random, *request);
-  EXPECT_EQ(client.to_server, server.to_server);
-  EXPECT_EQ(client.to_client, server.to_client);
-  EXPECT_NE(client.to_server, client.to_client);
+  EXPECT_TRUE(client.to_server == server.to_server);
+  EXPECT_TRUE(client.to_client == server.to_client);
+  EXPECT_FALSE(client.to_server == client.to_client);
+  EXPECT_EQ(client.to_server.key().size(), 32u);
 }
 
 TEST(MultipartyLogin, OnlyTheServerKeyOpensTheRequestAndTamperingIsCaught) {

@@ -3,6 +3,7 @@
 // connection and per direction, and sqn never repeats under one key, so no nonce is ever used twice.
 #pragma once
 
+#include "impl/core/crypto/aes.hpp"
 #include "impl/core/result.hpp"
 #include "impl/proto/multiparty/errc.hpp"
 #include "impl/proto/multiparty/frame.hpp"
@@ -17,6 +18,8 @@ bytes nonce_for(direction d, std::uint16_t sqn);
 // A whole frame: `h` with len filled in, then GCM(payload) and its tag, then `trailer` (login_req's etk),
 // which len counts but the AEAD does not cover. errc::bad_length when the frame would exceed 65535 bytes.
 result<bytes> seal_frame(byte_view key, direction d, header h, byte_view payload, byte_view trailer = {});
+// The same under a session's key object, which keys its cipher context once for all of the session's frames.
+result<bytes> seal_frame(core::aes_gcm_key& key, direction d, header h, byte_view payload, byte_view trailer = {});
 
 struct opened_frame {
   header h;
@@ -25,6 +28,7 @@ struct opened_frame {
 // Checks the version, that len equals the frame's size, and the tag; `trailer` bytes at the end are not
 // part of the AEAD (login_req). The caller checks type, sqn and uid against its state.
 result<opened_frame> open_frame(byte_view key, direction d, byte_view frame, std::size_t trailer = 0);
+result<opened_frame> open_frame(core::aes_gcm_key& key, direction d, byte_view frame, std::size_t trailer = 0);
 
 // Strictly sequential numbering per direction (MP-MTP): the first frame is 1, each next one is exactly
 // previous + 1, and 65535 is the last one a connection may carry.
