@@ -27,12 +27,14 @@ constexpr auto b64_table = make_b64_table();
 
 }  // namespace
 
+// The encoders write into a string sized once: every byte of every key, uid and signature Parley sends
+// passes through them, and a capacity check per character was most of their cost.
 std::string to_hex(byte_view data) {
-  std::string out;
-  out.reserve(data.size() * 2);
+  std::string out(data.size() * 2, '\0');
+  char* o = out.data();
   for (auto b : data) {
-    out.push_back(hex_digits[b >> 4]);
-    out.push_back(hex_digits[b & 0x0f]);
+    *o++ = hex_digits[b >> 4];
+    *o++ = hex_digits[b & 0x0f];
   }
   return out;
 }
@@ -51,21 +53,23 @@ result<bytes> from_hex(std::string_view text) {
 }
 
 std::string to_base64(byte_view data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
+  std::string out((data.size() + 2) / 3 * 4, '=');
+  char* o = out.data();
   std::size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
     std::uint32_t v = std::uint32_t(data[i]) << 16 | std::uint32_t(data[i + 1]) << 8 | data[i + 2];
-    for (int shift = 18; shift >= 0; shift -= 6) out.push_back(b64_alphabet[(v >> shift) & 0x3f]);
+    *o++ = b64_alphabet[v >> 18];
+    *o++ = b64_alphabet[(v >> 12) & 0x3f];
+    *o++ = b64_alphabet[(v >> 6) & 0x3f];
+    *o++ = b64_alphabet[v & 0x3f];
   }
   std::size_t rest = data.size() - i;
-  if (rest > 0) {
+  if (rest > 0) {  // the padding '=' are already in place
     std::uint32_t v = std::uint32_t(data[i]) << 16;
     if (rest == 2) v |= std::uint32_t(data[i + 1]) << 8;
-    out.push_back(b64_alphabet[(v >> 18) & 0x3f]);
-    out.push_back(b64_alphabet[(v >> 12) & 0x3f]);
-    out.push_back(rest == 2 ? b64_alphabet[(v >> 6) & 0x3f] : '=');
-    out.push_back('=');
+    *o++ = b64_alphabet[v >> 18];
+    *o++ = b64_alphabet[(v >> 12) & 0x3f];
+    if (rest == 2) *o = b64_alphabet[(v >> 6) & 0x3f];
   }
   return out;
 }
