@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -13,34 +12,6 @@ namespace parley::securechat {
 namespace {
 
 using json = nlohmann::json;
-
-// The deepest nesting of objects and arrays, counted before parsing so a hostile message cannot make the
-// parser (or the destructor of what it built) recurse without bound. Brackets inside strings do not count.
-int nesting_depth(std::string_view text) {
-  int depth = 0, deepest = 0;
-  const char* p = text.data();
-  const char* end = p + text.size();
-  while (p < end) {
-    char c = *p++;
-    if (c == '{' || c == '[') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == '}' || c == ']') {
-      --depth;
-    } else if (c == '"') {
-      // To the quote that ends the string: one preceded by an even number of backslashes. memchr leaves a
-      // message that is mostly text (a long PublicMessage) at memory speed, not a branch per character.
-      for (;;) {
-        auto* quote = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
-        if (!quote) return deepest;  // an unterminated string: the parser refuses it
-        const char* q = quote;
-        while (q > p && q[-1] == '\\') --q;
-        p = quote + 1;
-        if ((quote - q) % 2 == 0) break;
-      }
-    }
-  }
-  return deepest;
-}
 
 bool is_hex(std::string_view s) {
   for (char c : s)
@@ -169,9 +140,9 @@ constexpr std::array<command_entry, 10> commands{{
 // Appends one code point as json.dumps(ensure_ascii=True) does: \uXXXX, with a surrogate pair above U+FFFF.
 void append_escaped(std::string& out, std::uint32_t cp) {
   static constexpr char digits[] = "0123456789abcdef";
-  auto unit = [&](std::uint32_t u) {
-    out += "\\u";
-    for (int shift = 12; shift >= 0; shift -= 4) out += digits[(u >> shift) & 0xf];
+  auto unit = [&](std::uint32_t u) {  // six characters in one append: fuzzed text escapes most of its bytes
+    const char six[] = {'\\', 'u', digits[(u >> 12) & 0xf], digits[(u >> 8) & 0xf], digits[(u >> 4) & 0xf], digits[u & 0xf]};
+    out.append(six, sizeof six);
   };
   if (cp > 0xffff) {
     cp -= 0x10000;
@@ -228,21 +199,6 @@ private:
   bool first_ = true;
 };
 
-// From `from`, the end of the whole 8-byte words that hold only printable ASCII other than '"' and '\\'
-// (bit tricks on each word: a test per word, not per byte, for long texts).
-std::size_t plain_words_end(std::string_view text, std::size_t from) {
-  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  auto has_zero_byte = [&](std::uint64_t v) { return ((v - ones) & ~v & highs) != 0; };
-  while (from + 8 <= text.size()) {
-    std::uint64_t w;
-    std::memcpy(&w, text.data() + from, 8);
-    bool control = ((w - ones * 0x20) & ~w & highs) != 0;  // a byte below 0x20 (once none is 0x80 or above)
-    if ((w & highs) || control || has_zero_byte(w ^ (ones * '"')) || has_zero_byte(w ^ (ones * '\\'))) break;
-    from += 8;
-  }
-  return from;
-}
-
 }  // namespace
 
 std::string python_json_string(std::string_view utf8) {
@@ -250,13 +206,8 @@ std::string python_json_string(std::string_view utf8) {
   out.reserve(utf8.size() + 2);
   out += '"';
   for (std::size_t i = 0; i < utf8.size();) {
-    // Printable ASCII other than '"' and '\\' is copied as is, a run at a time: most text is nothing else.
-    std::size_t run = plain_words_end(utf8, i);
-    while (run < utf8.size()) {
-      auto b = static_cast<unsigned char>(utf8[run]);
-      if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') break;
-      ++run;
-    }
+    // Plain bytes are copied as they are, a run at a time: most text is nothing else.
+    std::size_t run = plain_run_end(utf8, i);
     out.append(utf8, i, run - i);
     if (run == utf8.size()) break;
     i = run;
