@@ -11,8 +11,6 @@
 namespace parley::multiparty {
 namespace {
 
-constexpr std::size_t random_size = 32;
-
 // Splits "a\nb\nc\n" into lines; every line must end in '\n'. Empty input: no lines.
 std::optional<std::vector<std::string_view>> lines_of(std::string_view text) {
   std::vector<std::string_view> out;

@@ -24,6 +24,8 @@ struct directory_entry {
   core::pkey key;  // public
 };
 
+inline constexpr std::size_t random_size = 32;  // client_random and server_random, in bytes
+
 // What the client keeps from its login_req to finish the login.
 struct login_secrets {
   bytes tk, client_random;
