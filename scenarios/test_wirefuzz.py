@@ -8,7 +8,7 @@ reference server finds nothing.
 
 The budget is in sessions, not seconds: with one worker a seed makes the same sessions in the same order,
 so the session that finds a fault does not depend on how loaded the machine is, and a timed limit failed
-under CI's parallel scenarios. Seed 1 finds every planted fault within 1004 sessions; how long that takes
+under CI's parallel scenarios. Seed 1 finds every planted fault within 523 sessions; how long that takes
 (within 120 s on the 2-core machine) is measured and recorded in spec/<p>/fuzzing.md."""
 import json
 import os
@@ -22,7 +22,10 @@ from test_faults import CLIENT, CLIENT_LAUNCH, CONFORM, SERVER, fault_table, LAU
 BIN_DIR = os.path.dirname(CONFORM)
 FUZZ = os.path.join(BIN_DIR, "parley-fuzz")
 
-FIND_WITHIN = "1500"  # sessions: half again the most any planted fault needs from seed 1 (1004)
+# Sessions: about three times the most any planted fault needs from seed 1 (523). A change to a protocol's
+# mutations draws new sessions from the same seed, and one such change moved a fault from 1004 sessions to
+# 83: the margin is for that, and a fault past it is measured again, not given a larger budget quietly.
+FIND_WITHIN = "1500"
 FUZZ_FAULTS = [(p, name) for p in LAUNCH for name, (rules, kind) in fault_table(p).items() if kind == "fuzz"]
 CLIENT_FUZZ_FAULTS = [(p, name) for p in CLIENT_LAUNCH
                       for name, (rules, kind) in fault_table(p, CLIENT).items() if kind == "fuzz"]

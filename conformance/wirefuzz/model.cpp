@@ -66,8 +66,14 @@ fuzz_model model_for(const conform::adapter& a) {
     m.spoilers.push_back({"multiparty.send", "tag", {"bad"}});
     m.spoilers.push_back({"multiparty.login", "signed_tk", {"other"}});
     m.spoilers.push_back({"multiparty.login", "signer", {"${bob}", "${carol}"}});
+    // len at the header's bounds: none, one under the header (24), the smallest frame (36: header and
+    // tag), and the largest.
+    m.sealed_texts.push_back({"multiparty.send", "payload", "payload_hex", "len", {"0", "23", "24", "35", "36", "37", "65535"}});
   }
-  if (a.protocol() == "peerchat") m.spoilers.push_back({"peerchat.seal", "tamper", {"true"}});
+  if (a.protocol() == "peerchat") {
+    m.spoilers.push_back({"peerchat.seal", "tamper", {"true"}});
+    m.sealed_texts.push_back({"peerchat.seal", "text", "body_hex", "", {}});
+  }
   return m;
 }
 

@@ -32,6 +32,16 @@ struct fuzz_model {
     std::vector<std::string> values;  // what spoils it, e.g. bad
   };
   std::vector<spoiler> spoilers;
+  // Sealing steps whose plaintext may be any bytes, carried as hex because YAML text cannot hold them: the
+  // mutator edits the plaintext byte by byte and the adapter seals it, so the bytes reach the parser behind
+  // the tag. Where the frame header states a length, its argument and the values at its bounds.
+  struct sealed_text {
+    std::string op;                          // e.g. multiparty.send
+    std::string text_key, hex_key;           // e.g. payload, payload_hex
+    std::string length_key;                  // e.g. len; "" where no length is written
+    std::vector<std::string> length_values;  // e.g. 0, 23, 24, 35, 36, 65535
+  };
+  std::vector<sealed_text> sealed_texts;
 };
 
 // The model of the adapter's protocol; the dictionary is the one compiled into parley-fuzz.

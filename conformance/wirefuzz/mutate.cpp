@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "impl/core/encoding.hpp"
+
 namespace parley::wirefuzz {
 namespace {
 
@@ -373,6 +375,75 @@ std::string mutator::spoil_crypto(test_case& c, fuzz_random& r) const {
   return "crypto: step " + std::to_string(i + 1) + " spoilt, " + spoiler->key + " = " + value;
 }
 
+// Arbitrary bytes behind the crypto: a sealing step's plaintext edited byte by byte (a bit flipped, odd or
+// random bytes put in, bytes taken out, the rest cut off) and written as hex, so the adapter seals exactly
+// those bytes and the edit reaches the parser behind a valid tag; or, where the header states a length,
+// that length set to one of its bounds whatever the frame's size. A plaintext that names a ${var} is left
+// alone: it has no bytes until the case runs.
+std::string mutator::mutate_sealed_bytes(test_case& c, fuzz_random& r) const {
+  std::vector<std::pair<std::size_t, const fuzz_model::sealed_text*>> sites;
+  for (std::size_t i = 0; i < c.steps.size(); ++i)
+    for (const auto& sealed : model_.sealed_texts) {
+      const YAML::Node& args = c.steps[i].args;  // const: a lookup must not add the key
+      if (c.steps[i].op != sealed.op || !args.IsMap()) continue;
+      if (args[sealed.text_key] && args[sealed.text_key].as<std::string>().find("${") != std::string::npos) continue;
+      sites.push_back({i, &sealed});
+    }
+  if (sites.empty()) return {};
+  auto [i, sealed] = r.pick(sites);
+  YAML::Node& args = c.steps[i].args;
+  std::string where = "crypto: step " + std::to_string(i + 1) + " ";
+  if (!sealed->length_key.empty() && r.chance(0.25)) {
+    std::string value = r.pick(sealed->length_values);
+    args[sealed->length_key] = value;
+    return where + sealed->length_key + " = " + value + " behind a valid tag";
+  }
+  const YAML::Node& read = c.steps[i].args;  // const: a lookup must not add the key
+  std::string plain;
+  if (read[sealed->hex_key]) {
+    auto decoded = core::from_hex(read[sealed->hex_key].as<std::string>());
+    if (decoded) plain = parley::to_string(*decoded);
+  } else if (read[sealed->text_key]) {
+    plain = read[sealed->text_key].as<std::string>();
+  }
+  std::size_t at = r.below(plain.size() + 1);
+  std::string what;
+  switch (r.below(5)) {
+    case 0:
+      if (at < plain.size()) {
+        plain[at] = static_cast<char>(plain[at] ^ (1 << r.below(8)));
+        what = "flipped a bit at " + std::to_string(at);
+        break;
+      }
+      [[fallthrough]];
+    case 1:
+      plain.insert(at, r.pick(model_.odd_bytes));
+      what = "inserted odd bytes at " + std::to_string(at);
+      break;
+    case 2:
+      if (at < plain.size()) {
+        std::size_t n = 1 + r.below(std::min<std::size_t>(8, plain.size() - at));
+        plain.erase(at, n);
+        what = "deleted " + std::to_string(n) + " bytes at " + std::to_string(at);
+        break;
+      }
+      [[fallthrough]];
+    case 3: {
+      std::string random;
+      for (std::size_t n = 1 + r.below(16); n > 0; --n) random += static_cast<char>(r.below(256));
+      plain.insert(at, random);
+      what = "inserted " + std::to_string(random.size()) + " random bytes at " + std::to_string(at);
+      break;
+    }
+    default:
+      plain.resize(at);
+      what = "cut to " + std::to_string(at) + " bytes";
+  }
+  args.remove(sealed->text_key);
+  args[sealed->hex_key] = core::to_hex(as_bytes(plain));
+  return where + sealed->text_key + " as bytes: " + what;
+}
+
 std::string mutator::change_state(test_case& c, fuzz_random& r) const {
   auto& steps = c.steps;
   if (steps.empty()) return {};
@@ -437,6 +508,7 @@ std::vector<std::string> mutator::mutate(test_case& c, fuzz_random& r) const {
   if (!model_.sender_field.empty()) methods.emplace_back(&mutator::claim_sender, 10);
   if (!model_.frame_step.empty()) methods.emplace_back(&mutator::reframe, 10);
   if (!model_.spoilers.empty()) methods.emplace_back(&mutator::spoil_crypto, 5);
+  if (!model_.sealed_texts.empty()) methods.emplace_back(&mutator::mutate_sealed_bytes, 8);
   int total = 0;
   for (const auto& m : methods) total += m.second;
   std::vector<std::string> done;

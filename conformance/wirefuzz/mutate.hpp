@@ -38,6 +38,7 @@ private:
   std::string claim_sender(conform::test_case& c, fuzz_random& r) const;
   std::string reframe(conform::test_case& c, fuzz_random& r) const;
   std::string spoil_crypto(conform::test_case& c, fuzz_random& r) const;
+  std::string mutate_sealed_bytes(conform::test_case& c, fuzz_random& r) const;
 
   std::string replacement(fuzz_random& r, bool printable_only) const;
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "conformance/engine/suite_files.hpp"
+#include "impl/core/encoding.hpp"
 
 namespace parley::wirefuzz {
 namespace {
@@ -54,6 +55,46 @@ TEST(WireFuzzMutate, TheSameSeedMutatesTheSameWay) {
         EXPECT_TRUE(s.args["name"]) << conform::to_yaml(a);
       }
   }
+}
+
+// multiparty's payloads are mutated as bytes behind the tag: a payload becomes payload_hex that decodes to
+// any bytes, len is set at its bounds, and a payload that names a ${var} keeps its text.
+TEST(WireFuzzMutate, SealedPayloadsBecomeBytes) {
+  auto adapter = conform::adapters().at("multiparty")();
+  mutator m(*adapter, model_for(*adapter));
+  auto seed = [] {
+    return conform::load_cases(R"(
+id: seed
+rules: [MP-STATUS-02]
+steps:
+  - multiparty.login: {conn: a, user: "${alice}"}
+  - multiparty.send: {conn: a, type: status_req, payload: "0000000000000000"}
+  - multiparty.send: {conn: a, type: status_req, payload: "${bob_uid}"}
+)", "seed.yaml")
+        .front();
+  };
+  int as_bytes = 0, lengths = 0;
+  for (std::uint64_t s = 1; s < 400; ++s) {
+    conform::test_case c = seed();
+    fuzz_random r(s);
+    m.mutate(c, r);
+    for (const auto& step : c.steps) {  // other mutations may have moved, doubled or dropped steps
+      const YAML::Node& args = step.args;
+      if (step.op != "multiparty.send" || !args.IsMap()) continue;
+      if (args["len"]) ++lengths;
+      if (!args["payload_hex"]) continue;
+      ++as_bytes;
+      EXPECT_FALSE(args["payload"]) << conform::to_yaml(c);
+      auto bytes = core::from_hex(args["payload_hex"].as<std::string>());
+      ASSERT_TRUE(bytes) << conform::to_yaml(c);
+      EXPECT_EQ(as_chars(*bytes).find("${"), std::string_view::npos) << conform::to_yaml(c);
+    }
+    auto loaded = conform::load_cases(conform::to_yaml(c), "mutated.yaml");
+    ASSERT_EQ(loaded.size(), 1u);
+    EXPECT_EQ(conform::to_yaml(loaded[0]), conform::to_yaml(c));
+  }
+  EXPECT_GT(as_bytes, 10);
+  EXPECT_GT(lengths, 2);
 }
 
 }  // namespace

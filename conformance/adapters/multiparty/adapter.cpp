@@ -70,6 +70,15 @@ long long number_arg(const step& s, const case_context& ctx, const char* key, lo
   throw case_error(s.op + ": '" + key + "' must be a number, not '" + text + "' (line " + std::to_string(s.line) + ")");
 }
 
+// Bytes written in a case as hex (`payload_hex`): what YAML text cannot carry, such as a payload of
+// arbitrary bytes that parley-fuzz made.
+bytes hex_arg(const step& s, const case_context& ctx, const char* key) {
+  std::string text = arg(s, ctx, key);
+  auto decoded = core::from_hex(text);
+  if (!decoded) throw case_error(s.op + ": '" + key + "' must be hex digits (line " + std::to_string(s.line) + ")");
+  return *decoded;
+}
+
 // A sid or uid written in a case: 16 hex digits, or 0.
 std::uint64_t id_arg(const step& s, const case_context& ctx, const char* key, std::uint64_t fallback) {
   if (!has(s, key)) return fallback;
@@ -379,7 +388,9 @@ private:
     return ctx.send(s.conn, as_chars(frame), s.split_at);
   }
 
-  // Any frame, sealed with the connection's keys (or a random key before them), fields as the case says.
+  // Any frame, sealed with the connection's keys (or a random key before them), fields as the case says:
+  // `payload` as text or `payload_hex` as bytes, `payload_size` to pad or cut it, `len_delta` or an absolute
+  // `len` for the header's length, `tag: bad`, `ver: MAJOR.MINOR`, `hold` to send it with the next frame.
   std::string send_frame(const step& s, case_context& ctx) const {
     connection_state& st = state_of(ctx, s.conn);
     auto type = mp::type_from_text(arg(s, ctx, "type"));
@@ -395,7 +406,13 @@ private:
                         .payload = arg(s, ctx, "payload", ""),
                         .len_delta = static_cast<int>(number_arg(s, ctx, "len_delta", 0)),
                         .bad_tag = arg(s, ctx, "tag", "good") == "bad"};
+    if (has(s, "payload_hex")) spec.payload = to_string(hex_arg(s, ctx, "payload_hex"));
     if (has(s, "payload_size")) spec.payload.resize(static_cast<std::size_t>(number_arg(s, ctx, "payload_size", 0)), 'x');
+    if (has(s, "len")) {  // the header's len as written, whatever the frame's size
+      long long len = number_arg(s, ctx, "len", 0);
+      if (len < 0 || len > 65535) throw case_error("multiparty.send: len is 0..65535 (line " + std::to_string(s.line) + ")");
+      spec.len = static_cast<std::uint16_t>(len);
+    }
     if (has(s, "ver")) {
       std::string ver = arg(s, ctx, "ver");
       auto dot = ver.find('.');

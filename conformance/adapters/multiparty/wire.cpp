@@ -50,7 +50,7 @@ std::optional<std::uint16_t> type_from_text(const std::string& text) {
 
 bytes build_frame(byte_view key, direction d, frame_spec spec) {
   auto len = static_cast<long>(header_size + spec.payload.size() + tag_size + spec.trailer.size()) + spec.len_delta;
-  spec.h.len = static_cast<std::uint16_t>(std::clamp(len, 0L, 65535L));
+  spec.h.len = spec.len ? *spec.len : static_cast<std::uint16_t>(std::clamp(len, 0L, 65535L));
   bytes frame = encode_header(spec.h);
   auto sealed = core::aes_gcm_seal(key, nonce_for(d, spec.h.sqn), frame, as_bytes(spec.payload), tag_size);
   frame.insert(frame.end(), sealed->begin(), sealed->end());

@@ -87,6 +87,7 @@ struct frame_spec {
   multiparty::header h;
   std::string payload;
   int len_delta = 0;
+  std::optional<std::uint16_t> len;  // the header's len as is, in place of the size plus len_delta
   bool bad_tag = false;
   bytes trailer;
 };

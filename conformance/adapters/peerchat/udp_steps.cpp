@@ -246,15 +246,25 @@ std::string handshake(const step& s, case_context& ctx) {
   return failure;
 }
 
-// A sealed record from the engine's peer: `type: msg|close|keepalive`, `text` for msg; `tamper: true` flips a
-// bit of its tag after sealing, so the record is well formed but must fail its check (PC-REC-03).
+// A sealed record from the engine's peer: `type: msg|close|keepalive`, `text` for msg, or `body_hex`: any
+// bytes as the body of any type (what parley-fuzz makes behind the tag; YAML text cannot carry them);
+// `tamper: true` flips a bit of its tag after sealing, so the record is well formed but must fail its check
+// (PC-REC-03).
 std::string seal(const step& s, case_context& ctx) {
   auto& peer = peer_of(ctx, s);
   if (!peer.session) throw case_error("peerchat.seal in a peerchat/1 chat");
   std::string type = arg(s, ctx, "type");
   pc::record_type t = type == "msg" ? pc::record_type::msg : type == "close" ? pc::record_type::close
                                                                                : pc::record_type::keepalive;
-  auto record = peer.session->seal(t, t == pc::record_type::msg ? arg(s, ctx, "text") : "");
+  std::string body;
+  if (s.args.IsMap() && s.args["body_hex"]) {
+    auto decoded = core::from_hex(arg(s, ctx, "body_hex"));
+    if (!decoded) throw case_error("peerchat.seal: body_hex must be hex digits (line " + std::to_string(s.line) + ")");
+    body = to_string(*decoded);
+  } else if (t == pc::record_type::msg) {
+    body = arg(s, ctx, "text");
+  }
+  auto record = peer.session->seal(t, body);
   if (!record) return "cannot seal: " + record.error().message();
   bool tamper = flag(s, "tamper");
   if (tamper) record->back() = static_cast<char>(record->back() ^ 0x01);
