@@ -44,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
 
-  static const bytes key(32, 0x5a);
+  // A session's key object, as servers and clients hold one: keyed once, a nonce per frame.
+  static core::aes_gcm_key key(bytes(32, 0x5a));
   for (const auto& f : whole) {
     PARLEY_FUZZ_CHECK(f.size() >= min_frame && f.size() <= max_frame, "a frame outside 36..65535 bytes");
     auto h = decode_header(f);
