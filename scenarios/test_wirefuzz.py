@@ -49,6 +49,11 @@ def test_fuzz_fault_is_found_and_its_case_replays(tmp_path, protocol, fault):
     assert finding["replay"].startswith("reproduced"), finding
     # It replays with the session's own user names, whatever the next run's random ones would be.
     assert "\nsuffix: " in open(finding["case_file"]).read()
+    # Beside it, the replay's traffic as a capture file (pcap magic, a header, packets), and for TLS the
+    # secrets that decrypt it.
+    capture = (tmp_path / "findings" / (finding["id"] + ".pcap")).read_bytes()
+    assert capture[:4] == b"\xd4\xc3\xb2\xa1" and len(capture) > 24 + 16 + 40, len(capture)
+    assert (tmp_path / "findings" / (finding["id"] + ".keylog")).exists() == (protocol == "sslmessager")
 
     # The written case, replayed by parley-conform against the faulty server: that rule FAILs, nothing else.
     launch = f"'{SERVER}' {protocol} {LAUNCH[protocol]} --fault {fault}"

@@ -11,9 +11,11 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "conformance/engine/suite.hpp"
+#include "conformance/engine/traffic_capture.hpp"
 #include "conformance/wirefuzz/minimize.hpp"
 #include "conformance/wirefuzz/model.hpp"
 #include "conformance/wirefuzz/mutate.hpp"
@@ -237,7 +239,16 @@ void campaign::finish(fuzz_finding& f) {
     conform::run_settings replay = settings_;
     replay.fresh = true;
     replay.interrupted = nullptr;
+    // The replay's traffic, as the bytes on the wire for Wireshark or tshark: ID.pcap, and ID.keylog
+    // where TLS needs its secrets to be read.
+    std::ostringstream keylog;
+    conform::traffic_capture capture(true, &keylog);
+    replay.tap = &capture;
     auto report = conform::run_suite(adapter_, {finding_case(f, adapter_)}, rules_, replay, 1);
+    namespace fs = std::filesystem;
+    std::ofstream pcap(fs::path(options_.out_dir) / (f.id + ".pcap"), std::ios::binary);
+    capture.write_pcap(pcap);
+    if (!keylog.str().empty()) std::ofstream(fs::path(options_.out_dir) / (f.id + ".keylog")) << keylog.str();
     f.replay = "not reproduced: ";
     for (const auto& r : report.cases)
       for (const auto& rr : r.results)
