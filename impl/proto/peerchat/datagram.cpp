@@ -33,8 +33,10 @@ std::string_view without_final_cr(std::string_view field) {
 }
 
 void blank_controls(std::string& text) {
-  // PC-UDP-04: the original reads up to NUL and one line of text, so none of these may appear.
-  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\0' || c == '\r' || c == '\n'; }, ' ');
+  // PC-UDP-04: the original reads up to NUL and one line of text, so none of these may appear. Three byte
+  // searches (memchr) rather than three comparisons per byte: chat text rarely holds any of them.
+  for (char control : {'\0', '\r', '\n'})
+    for (auto at = text.find(control); at != std::string::npos; at = text.find(control, at + 1)) text[at] = ' ';
 }
 
 bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
