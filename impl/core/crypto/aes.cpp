@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <utility>
 
 #include "impl/core/crypto/fetched.hpp"
 
@@ -118,18 +119,27 @@ aes_gcm_key::aes_gcm_key(aes_gcm_key&& other) noexcept
   other.size_ = 0;
 }
 
-aes_gcm_key& aes_gcm_key::operator=(aes_gcm_key other) noexcept {
-  std::swap(key_, other.key_);
-  std::swap(size_, other.size_);
-  std::swap(sealer_, other.sealer_);
-  std::swap(opener_, other.opener_);
+aes_gcm_key& aes_gcm_key::operator=(const aes_gcm_key& other) {
+  if (this != &other) *this = aes_gcm_key(other);
+  return *this;
+}
+
+// A session's keys move with its connection: 32 bytes and two pointers, and the moved-from key wiped.
+aes_gcm_key& aes_gcm_key::operator=(aes_gcm_key&& other) noexcept {
+  if (this == &other) return *this;
+  key_ = other.key_;
+  size_ = other.size_;
+  sealer_ = std::move(other.sealer_);
+  opener_ = std::move(other.opener_);
+  OPENSSL_cleanse(other.key_.data(), other.key_.size());
+  other.size_ = 0;
   return *this;
 }
 
 aes_gcm_key::~aes_gcm_key() { OPENSSL_cleanse(key_.data(), key_.size()); }
 
 bool operator==(const aes_gcm_key& a, const aes_gcm_key& b) noexcept {
-  return a.size_ == b.size_ && std::equal(a.key_.begin(), a.key_.begin() + static_cast<std::ptrdiff_t>(a.size_), b.key_.begin());
+  return a.size_ == b.size_ && CRYPTO_memcmp(a.key_.data(), b.key_.data(), a.size_) == 0;  // in constant time: keys
 }
 
 result<bytes> aes_gcm_key::seal(byte_view nonce, byte_view aad, byte_view plaintext, std::size_t tag_size) {

@@ -36,7 +36,8 @@ public:
   explicit aes_gcm_key(byte_view key);     // 16 or 32 bytes, else seal and open give errc::invalid_key
   aes_gcm_key(const aes_gcm_key& other);
   aes_gcm_key(aes_gcm_key&& other) noexcept;
-  aes_gcm_key& operator=(aes_gcm_key other) noexcept;
+  aes_gcm_key& operator=(const aes_gcm_key& other);
+  aes_gcm_key& operator=(aes_gcm_key&& other) noexcept;
   ~aes_gcm_key();
 
   result<bytes> seal(byte_view nonce, byte_view aad, byte_view plaintext, std::size_t tag_size = gcm_tag_size);
