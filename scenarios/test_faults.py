@@ -87,6 +87,18 @@ def run_suite(tmp_path, protocol, fault=None):
     return proc, json.loads(report.read_text())
 
 
+def run_cases(tmp_path, protocol, cases):
+    """parley-conform PROTOCOL on the given cases (dicts) against its built-in reference server: the
+    process and each case's verdict by id."""
+    (tmp_path / "cases").mkdir()
+    # JSON is YAML: the case files are written with the standard library alone.
+    (tmp_path / "cases" / "cases.yaml").write_text(json.dumps(cases))
+    report = tmp_path / "report.json"
+    proc = subprocess.run([CONFORM, protocol, "--cases", str(tmp_path / "cases"), "--no-color",
+                           "--report-json", str(report)], capture_output=True, text=True, timeout=120)
+    return proc, {c["id"]: c["verdict"] for c in json.loads(report.read_text())["cases"]}
+
+
 ALL_FAULTS = [(p, f) for p in LAUNCH for f in list_faults(p)]
 
 

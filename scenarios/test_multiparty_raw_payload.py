@@ -3,10 +3,8 @@ exactly the bytes written in hex, and `len` is the header's length as written. W
 answers shows the frames are the ones asked for: a uid written as hex bytes is read as that uid, bytes that
 are no uid are a malformed request (MP-ERR-03), and a stated len under the smallest frame, or one past the
 frame's end, closes the connection (MP-MTP-03)."""
-import json
-import subprocess
 
-from test_faults import CONFORM
+from test_faults import run_cases
 
 
 def case(case_id, send, expect):
@@ -17,13 +15,7 @@ def case(case_id, send, expect):
 
 
 def run(tmp_path, cases):
-    (tmp_path / "cases").mkdir()
-    # JSON is YAML: the case files are written with the standard library alone.
-    (tmp_path / "cases" / "raw.yaml").write_text(json.dumps(cases))
-    report = tmp_path / "report.json"
-    proc = subprocess.run([CONFORM, "multiparty", "--cases", str(tmp_path / "cases"), "--no-color",
-                           "--report-json", str(report)], capture_output=True, text=True, timeout=120)
-    return proc, {c["id"]: c["verdict"] for c in json.loads(report.read_text())["cases"]}
+    return run_cases(tmp_path, "multiparty", cases)
 
 
 def status(answer):

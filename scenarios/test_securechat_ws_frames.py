@@ -2,12 +2,10 @@
 layer for securechat): what the reference server, a Boost.Beast one, does with them shows the frames are the
 ones asked for. Fragments are reassembled into one message (RFC 6455 §5.4, spec §3.1); a frame that is not
 masked, that sets an RSV bit, or that uses a reserved opcode fails the connection (§5.1, §5.2)."""
-import json
-import subprocess
 
 import pytest
 
-from test_faults import CONFORM
+from test_faults import run_cases
 
 NOPE = '{"_command": "Nope", "id": "f-1"}'
 ERROR_ANSWER = '"_command":"ErrorMessage"'
@@ -21,13 +19,7 @@ def case(case_id, frame, expect):
 
 
 def run(tmp_path, cases):
-    (tmp_path / "cases").mkdir()
-    # JSON is YAML: the case files are written with the standard library alone.
-    (tmp_path / "cases" / "frames.yaml").write_text(json.dumps(cases))
-    report = tmp_path / "report.json"
-    proc = subprocess.run([CONFORM, "securechat", "--cases", str(tmp_path / "cases"), "--no-color",
-                           "--report-json", str(report)], capture_output=True, text=True, timeout=120)
-    return proc, {c["id"]: c["verdict"] for c in json.loads(report.read_text())["cases"]}
+    return run_cases(tmp_path, "securechat", cases)
 
 
 ANSWERED = {"expect": {"conn": "a", "match": ERROR_ANSWER, "skip": ['"AddUserMessage"']}}
