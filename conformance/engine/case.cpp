@@ -187,4 +187,10 @@ double evaluate(const duration_expr& d, const std::map<std::string, double>& var
   return total;
 }
 
+std::string hex_argument(const step& s, const char* key, std::string_view text) {
+  auto decoded = core::from_hex(text);
+  if (!decoded) throw case_error(s.op + ": '" + key + "' must be hex digits (line " + std::to_string(s.line) + ")");
+  return std::string(decoded->begin(), decoded->end());
+}
+
 }  // namespace parley::conform

@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -104,6 +105,10 @@ std::vector<test_case> load_cases(const std::string& yaml_text, const std::strin
 
 // The case as one YAML document that load_cases reads back to the same case (line numbers aside).
 std::string to_yaml(const test_case& c);
+
+// The bytes a protocol step's argument `key` spells in hex (`payload_hex`, `body_hex`: what YAML text cannot
+// carry); `text` is the argument as substituted. Throws case_error naming the step and its line otherwise.
+std::string hex_argument(const step& s, const char* key, std::string_view text);
 
 // Evaluates a duration in milliseconds; throws case_error for unknown names or malformed text.
 double evaluate(const duration_expr& d, const std::map<std::string, double>& vars, double fallback);

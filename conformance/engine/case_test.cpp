@@ -116,5 +116,19 @@ TEST(Durations, EvaluateSumsAndProducts) {
   EXPECT_THROW(evaluate({"ping + nope"}, vars, 0), case_error);
 }
 
+TEST(StepArguments, HexArgumentsAreTheirBytesOrAnErrorNamingTheStep) {
+  step s;
+  s.op = "multiparty.send";
+  s.line = 7;
+  EXPECT_EQ(hex_argument(s, "payload_hex", "00ff0A"), std::string("\x00\xff\x0a", 3));
+  EXPECT_EQ(hex_argument(s, "payload_hex", ""), "");
+  try {
+    hex_argument(s, "payload_hex", "abc");
+    FAIL();
+  } catch (const case_error& e) {
+    EXPECT_STREQ(e.what(), "multiparty.send: 'payload_hex' must be hex digits (line 7)");
+  }
+}
+
 }  // namespace
 }  // namespace parley::conform

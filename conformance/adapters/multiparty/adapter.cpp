@@ -70,15 +70,6 @@ long long number_arg(const step& s, const case_context& ctx, const char* key, lo
   throw case_error(s.op + ": '" + key + "' must be a number, not '" + text + "' (line " + std::to_string(s.line) + ")");
 }
 
-// Bytes written in a case as hex (`payload_hex`): what YAML text cannot carry, such as a payload of
-// arbitrary bytes that parley-fuzz made.
-bytes hex_arg(const step& s, const case_context& ctx, const char* key) {
-  std::string text = arg(s, ctx, key);
-  auto decoded = core::from_hex(text);
-  if (!decoded) throw case_error(s.op + ": '" + key + "' must be hex digits (line " + std::to_string(s.line) + ")");
-  return *decoded;
-}
-
 // A sid or uid written in a case: 16 hex digits, or 0.
 std::uint64_t id_arg(const step& s, const case_context& ctx, const char* key, std::uint64_t fallback) {
   if (!has(s, key)) return fallback;
@@ -406,7 +397,7 @@ private:
                         .payload = arg(s, ctx, "payload", ""),
                         .len_delta = static_cast<int>(number_arg(s, ctx, "len_delta", 0)),
                         .bad_tag = arg(s, ctx, "tag", "good") == "bad"};
-    if (has(s, "payload_hex")) spec.payload = to_string(hex_arg(s, ctx, "payload_hex"));
+    if (has(s, "payload_hex")) spec.payload = hex_argument(s, "payload_hex", arg(s, ctx, "payload_hex"));
     if (has(s, "payload_size")) spec.payload.resize(static_cast<std::size_t>(number_arg(s, ctx, "payload_size", 0)), 'x');
     if (has(s, "len")) {  // the header's len as written, whatever the frame's size
       long long len = number_arg(s, ctx, "len", 0);

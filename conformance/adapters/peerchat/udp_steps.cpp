@@ -258,9 +258,7 @@ std::string seal(const step& s, case_context& ctx) {
                                                                                : pc::record_type::keepalive;
   std::string body;
   if (s.args.IsMap() && s.args["body_hex"]) {
-    auto decoded = core::from_hex(arg(s, ctx, "body_hex"));
-    if (!decoded) throw case_error("peerchat.seal: body_hex must be hex digits (line " + std::to_string(s.line) + ")");
-    body = to_string(*decoded);
+    body = hex_argument(s, "body_hex", arg(s, ctx, "body_hex"));
   } else if (t == pc::record_type::msg) {
     body = arg(s, ctx, "text");
   }
