@@ -12,10 +12,7 @@
 namespace parley::core {
 namespace {
 
-struct ctx_deleter {
-  void operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
-};
-using ctx_ptr = std::unique_ptr<EVP_CIPHER_CTX, ctx_deleter>;
+using ctx_ptr = aes_gcm_key::ctx_ptr;  // one owner type for every context this file makes
 
 const EVP_CIPHER* gcm_for(std::size_t key_size) { return detail::aes_gcm_cipher(key_size); }
 const EVP_CIPHER* ecb_for(std::size_t key_size) { return detail::aes_ecb_cipher(key_size); }
@@ -77,9 +74,9 @@ bool usable(byte_view nonce, std::size_t tag_size) {
 }
 
 // A context of a key object, keyed on its first use; each later use only sets the nonce.
-EVP_CIPHER_CTX* nonced(aes_gcm_key::ctx_ptr& ctx, byte_view key, bool seal, byte_view nonce) {
+EVP_CIPHER_CTX* nonced(ctx_ptr& ctx, byte_view key, bool seal, byte_view nonce) {
   if (!ctx) {
-    aes_gcm_key::ctx_ptr made(EVP_CIPHER_CTX_new());
+    ctx_ptr made(EVP_CIPHER_CTX_new());
     if (!made || EVP_CipherInit_ex2(made.get(), gcm_for(key.size()), key.data(), nullptr, seal ? 1 : 0, nullptr) != 1)
       return nullptr;
     ctx = std::move(made);
@@ -111,13 +108,9 @@ aes_gcm_key::aes_gcm_key(byte_view key) {
   size_ = key.size();
 }
 
-aes_gcm_key::aes_gcm_key(const aes_gcm_key& other) : key_(other.key_), size_(other.size_) {}
+aes_gcm_key::aes_gcm_key(const aes_gcm_key& other) : key_(other.key_), size_(other.size_) {}  // contexts: its own, later
 
-aes_gcm_key::aes_gcm_key(aes_gcm_key&& other) noexcept
-    : key_(other.key_), size_(other.size_), sealer_(std::move(other.sealer_)), opener_(std::move(other.opener_)) {
-  OPENSSL_cleanse(other.key_.data(), other.key_.size());
-  other.size_ = 0;
-}
+aes_gcm_key::aes_gcm_key(aes_gcm_key&& other) noexcept { *this = std::move(other); }
 
 aes_gcm_key& aes_gcm_key::operator=(const aes_gcm_key& other) {
   if (this != &other) *this = aes_gcm_key(other);
