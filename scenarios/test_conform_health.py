@@ -170,3 +170,17 @@ def test_wire_log_escapes_what_arrived_once(tmp_path):
     assert proc.returncode == 1, proc.stdout
     wire = [w for w in report["cases"][0]["wire"] if "BCST a" in w["text"]]
     assert [w["text"] for w in wire] == ["BCST a\\x09b\\n", "OK BCST a\\x09b"], wire
+
+
+TIMER_SERVER = os.path.join(os.path.dirname(__file__), "deviant_servers", "itp_timer_server.py")
+
+
+@pytest.mark.parametrize("options,verdict", [("--reply-share 0.4", "PASS"), ("--ping-share 0.6", "FAIL")])
+def test_a_timer_counts_from_what_started_it_not_from_a_late_reply(tmp_path, options, verdict):
+    """The first PING is due one interval after the IDENT: a server slow to answer the IDENT, that then
+    pings on time, passes; one that pings early fails, however quickly it answered."""
+    launch = f"/usr/bin/python3 '{TIMER_SERVER}' {{port}} --ping {{ping}} {options}"
+    proc, report = conform(tmp_path, "itp", "--launch", launch, "--case", "ping-first-after-login")
+    assert rule_verdicts(report)["ITP-PING-01"] == verdict, proc.stdout
+    if verdict == "FAIL":
+        assert "too early" in proc.stdout, proc.stdout

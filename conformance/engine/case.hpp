@@ -63,7 +63,9 @@ struct step {
   std::string prefix;               // client_input: typed once before the repeated text ("/pm bob " + x*N)
   std::vector<std::size_t> split_at;// send/send_raw: write in pieces cut at these offsets
   duration_expr within;             // deadline for the step, from its start
-  duration_expr not_before;         // expect: fail if the message came sooner than this
+  duration_expr not_before;         // expect: fail if the message came sooner than this after the last
+                                    // bytes sent on the connection (or its connect), or after the message the
+                                    // case's previous expect on it matched, whichever is later
   duration_expr gap;                // pause between split pieces
   duration_expr delay;              // client_input: how long the client must have been quiet (default
                                     // --type-delay; 0 types at once, for rules about races)

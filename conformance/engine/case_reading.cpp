@@ -152,6 +152,7 @@ std::string case_context::expect(const std::string& name, const std::vector<std:
         auto early = std::chrono::duration_cast<millis>(*not_before - arrived).count();
         return "got " + quote(message) + " on " + name + " " + std::to_string(early) + " ms too early";
       }
+      c.last_matched = arrived;
       for (std::size_t i = 0; i < capture.size() && i + 1 < m.size(); ++i) vars_[capture[i]] = m[i + 1].str();
       return {};
     }

@@ -29,12 +29,18 @@ std::string execute_step(const step& s, case_context& ctx) {
   if (s.op == "expect") {
     std::vector<std::string> patterns;
     for (const auto& m : s.matches) patterns.push_back(ctx.substitute(m, true));
+    // `not_before` counts from where the peer's timer can have started at the earliest, not from this
+    // step's start: on a loaded machine the engine may read a login's reply late, and a timer the server
+    // started at the login request then looked early by the delay (a correct server failed under CI).
     std::optional<time_point> not_before;
     if (!s.not_before.empty())
-      not_before = clock_type::now() + std::chrono::microseconds(static_cast<long long>(ctx.ms(s.not_before, 0) * 1000));
+      not_before = ctx.timer_origin(s.conn) +
+                   std::chrono::microseconds(static_cast<long long>(ctx.ms(s.not_before, 0) * 1000));
     std::vector<std::string> skip;
     for (const auto& m : s.skip) skip.push_back(ctx.substitute(m, true));
-    return ctx.expect(s.conn, patterns, ctx.deadline(s.within, 2000), s.capture, s.icase, not_before, skip);
+    auto failure = ctx.expect(s.conn, patterns, ctx.deadline(s.within, 2000), s.capture, s.icase, not_before, skip);
+    if (failure.empty()) ctx.timer_restarts_at_last_match(s.conn);
+    return failure;
   }
   if (s.op == "expect_silence") return ctx.expect_silence(s.conn, ctx.deadline(s.within, 300));
   if (s.op == "expect_none") {

@@ -177,6 +177,7 @@ std::string case_context::take_record() { return std::move(record_); }
 
 std::string case_context::connect(const std::string& name, time_point deadline, const std::string& from) {
   if (before_connect) before_connect();
+  auto connecting = clock_type::now();  // the peer's timers start no sooner (a TLS handshake comes after accept)
   auto stream = from.empty() ? adapter_.connect(host_, port_, deadline, settings_.tap)
                              : adapter_.connect_from(host_, port_, from, deadline, settings_.tap);
   if (!stream) {
@@ -190,6 +191,7 @@ std::string case_context::connect(const std::string& name, time_point deadline, 
   c.index = static_cast<int>(conns_.size());
   c.serial = connections_made_++;
   c.opened = clock_type::now();
+  c.last_sent = connecting;
   c.ours = true;
   conns_.insert_or_assign(name, std::move(c));
   note(name, '*', (from.empty() ? std::string("connected") : "connected from " + from) +
@@ -218,6 +220,16 @@ std::string case_context::send(const std::string& name, std::string_view bytes, 
   return {};
 }
 
+time_point case_context::timer_origin(const std::string& name) {
+  const connection& c = conn(name);
+  return std::max(c.last_sent, c.case_matched);
+}
+
+void case_context::timer_restarts_at_last_match(const std::string& name) {
+  connection& c = conn(name);
+  c.case_matched = c.last_matched;
+}
+
 std::string case_context::send_below(const std::string& name, std::string_view bytes, std::string_view carried) {
   connection& c = conn(name);
   note(name, '>', "a frame of " + std::to_string(bytes.size()) + " bytes built by hand, carrying " + shown(carried));
@@ -235,7 +247,7 @@ std::string case_context::shown(std::string_view bytes) {
 // One write on `c`, on its message layer or under it. A failed write fails every later one on the
 // connection too, with the first error.
 std::string case_context::write_on(const std::string& name, connection& c, std::string_view bytes, bool below) {
-  c.last_activity = clock_type::now();
+  c.last_activity = c.last_sent = clock_type::now();
   if (!c.write_error.empty()) return lost(name, "sending on " + name + " failed: " + c.write_error + " (an earlier write)");
   auto deadline = clock_type::now() + millis(static_cast<long long>(5000 * settings_.time_scale));
   if (auto ec = below ? c.stream->write_below(bytes, deadline) : c.stream->write(bytes, deadline)) {
@@ -306,7 +318,7 @@ std::string case_context::accept(const std::string& name, time_point deadline) {
   c.framer = adapter_.make_framer_for(false);
   c.index = static_cast<int>(conns_.size());
   c.serial = connections_made_++;
-  c.opened = clock_type::now();
+  c.opened = c.last_sent = clock_type::now();
   conns_.insert_or_assign(name, std::move(c));
   note(name, '*', "client connected" + ends_of(*conns_.at(name).stream, settings_));
   return {};

@@ -57,6 +57,11 @@ struct connection {
   time_point opened;       // when the connect completed
   std::size_t received = 0;  // bytes received
   time_point last_activity;  // the last bytes sent or received
+  // Where a server's timer can have started, for `not_before`: no earlier than the last bytes we sent (or
+  // the start of our connect), and no earlier than the arrival of the message the case last waited for.
+  time_point last_sent;
+  time_point last_matched;   // arrival of the message the last expect (any caller's) matched
+  time_point case_matched;   // ... the last expect step of the case itself matched
   bool ours = false;       // the engine opened it (server-role): it ends it politely at the end of the case
   std::string write_error;  // why a write failed: later writes fail at once (the socket is broken)
 };
@@ -98,6 +103,10 @@ public:
   std::string expect(const std::string& name, const std::vector<std::string>& patterns, time_point deadline,
                      const std::vector<std::string>& capture = {}, bool icase = false,
                      std::optional<time_point> not_before = std::nullopt, const std::vector<std::string>& skip = {});
+  // The earliest time a timer the peer runs on `name` can have started (see connection::last_sent), and,
+  // after an expect step of the case, the message it matched as the start of the next one.
+  time_point timer_origin(const std::string& name);
+  void timer_restarts_at_last_match(const std::string& name);
   // The next `count` messages must all match `pattern` (for floods of identical answers).
   std::string expect_count(const std::string& name, const std::string& pattern, std::size_t count, time_point deadline);
   // Whether `name` is one of the user names this case made (${alice} ... ${erin}, ${name3}, ...).
