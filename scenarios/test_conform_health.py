@@ -100,7 +100,8 @@ def test_launched_target_that_dies_is_restarted_and_the_culprit_charged(tmp_path
 def test_target_resetting_close_connections_is_one_finding(tmp_path):
     proc, report = conform(tmp_path, "itp", "--launch", ITP_LAUNCH + " --fault reset-rapid-connects")
     assert proc.returncode == 1, proc.stdout[-3000:]
-    assert broken(report) == {"ITP-CONN-04": "FAIL"}, proc.stdout[-3000:]
+    failing = [(c["id"], c["message"]) for c in report["cases"] if c["verdict"] != "PASS"]
+    assert broken(report) == {"ITP-CONN-04": "FAIL"}, (broken(report), failing, report["notes"])
     assert any("connects" in n and "apart" in n for n in report["notes"]), report["notes"]
 
 

@@ -158,7 +158,9 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
       // An instance of the case's own that stopped serving was stopped by the case: nothing to settle.
       if (!alive && own) r.notes.push_back("the implementation under test stopped accepting connections during this case");
       else if (!alive) suspect = suspicion::target_down;
-      else if (ctx.trouble().fresh && !pacing_confirmed_ && pacing_rejected_ < 2) suspect = suspicion::fresh_reset;
+      // Once pacing is confirmed, still suspected while it can widen (settle_fresh says why).
+      else if (ctx.trouble().fresh && pacing_rejected_ < 2 && !(pacing_confirmed_ && pacer_.gap() >= widest_pace))
+        suspect = suspicion::fresh_reset;
     }
   }
   // A watched case is judged on what its last steps set off too (a relay on its way to another connection).

@@ -160,14 +160,32 @@ void suite::settle_death(const std::vector<std::pair<job, suspicion>>& suspects,
 void suite::settle_fresh(const job& j, std::vector<case_result>& results) {
   const test_case& c = cases_[j.index];
   case_result& out = results[static_cast<std::size_t>(j.run) * cases_.size() + j.index];
-  if (pacing_confirmed_ || pacing_rejected_ >= 2) {
+  if (pacing_rejected_ >= 2) {
     suspicion ignored;
     out = run_case(c, j.run, ignored);
-    out.notes.push_back("rerun alone with connects paced " + std::to_string(pacer_.gap().count()) + " ms apart");
+    out.notes.push_back("rerun alone");
+    return;
+  }
+  if (pacing_confirmed_) {
+    // Paced, and still a connection ended before its first byte: on a loaded machine the target may
+    // accept two paced connects back to back. Rerun alone at the pace, then at a wider one that stays.
+    case_result r;
+    for (millis gap : {pacer_.gap(), std::max(pacer_.gap(), widest_pace)}) {
+      if (gap != pacer_.gap()) {
+        pacer_.set_gap(gap);
+        note("case " + c.id + " lost a fresh connection though paced; the rest of the run paces connects " +
+             std::to_string(gap.count()) + " ms apart");
+      }
+      suspicion again = suspicion::none;
+      r = run_case(c, j.run, again);
+      r.notes.push_back("rerun alone with connects paced " + std::to_string(gap.count()) + " ms apart");
+      if (again != suspicion::fresh_reset) break;
+    }
+    out = std::move(r);
     return;
   }
   std::string first_failure = out.message;
-  for (millis gap : {millis(150), millis(1000)}) {
+  for (millis gap : {millis(150), widest_pace}) {
     pacer_.set_gap(gap);
     suspicion again = suspicion::none;
     case_result r = run_case(c, j.run, again);

@@ -19,6 +19,9 @@
 
 namespace parley::conform::detail {
 enum class suspicion { none, target_down, fresh_reset };
+// The widest pause between connects the engine tries on a target that resets connections opened close
+// together (the first tried is 150 ms): past it, a lost fresh connection is the case's finding.
+inline constexpr millis widest_pace{1000};
 
 struct job {
   std::size_t index;
