@@ -157,7 +157,9 @@ std::string udp_expect(const step& s, case_context& ctx) {
   }
 }
 
-// No datagram (other than ones matching `ignore`) for `ms`.
+// No datagram (other than ones matching `ignore`) for `ms`. `capture` takes the groups of the last ignored
+// one that set them (a group that took no part leaves its variable): the newest of a burst still on its
+// way (a client's latest own Connect, to echo back).
 std::string udp_silence(const step& s, case_context& ctx) {
   auto& peer = peer_of(ctx, s);
   std::optional<std::regex> ignore;
@@ -167,7 +169,11 @@ std::string udp_silence(const step& s, case_context& ctx) {
     auto r = peer.receive(until);
     if (!r) return {};
     ctx.note("udp", '<', r->rendered);
-    if (!ignore || !std::regex_search(r->rendered, *ignore)) return "expected silence, got: " + r->rendered;
+    std::smatch groups;
+    if (!ignore || !std::regex_search(r->rendered, groups, *ignore)) return "expected silence, got: " + r->rendered;
+    if (s.args["capture"])
+      for (std::size_t i = 0; i < s.args["capture"].size() && i + 1 < groups.size(); ++i)
+        if (groups[i + 1].matched) ctx.set(s.args["capture"][i].as<std::string>(), groups[i + 1].str());
   }
 }
 
