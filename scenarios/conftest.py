@@ -58,6 +58,14 @@ def _stop_process(proc, grace=3.0):
 
 # --------------------------------------------------------------------------------------------- server
 
+def ready_to(fileobj, timeout, events=select.POLLIN):
+    """Whether `fileobj` is ready for `events` within `timeout` seconds (poll, not select: a scenario that
+    opens a thousand connections has descriptors past select's 1024)."""
+    poller = select.poll()
+    poller.register(fileobj, events)
+    return bool(poller.poll(max(0.0, timeout) * 1000))
+
+
 def drain_queue(q, timeout=0.0):
     """Yields everything queued in `q` now, waiting up to `timeout` for the first item when it is empty.
     Reader threads put their items in such queues; test threads drain them."""
@@ -99,7 +107,7 @@ class Server:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            ready, _, _ = select.select([fd], [], [], left)
+            ready = ready_to(fd, left)
             if not ready:
                 break
             chunk = os.read(fd, 4096)
@@ -340,8 +348,10 @@ def start_client(tmp_path, rsa_keys):
 class RawConn:
     """A bare TCP peer for saying things no reference client would."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=3.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host="127.0.0.1", timeout=3.0, source=None):
+        """`source`: a local address to connect from (any 127.x.y.z works on loopback)."""
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.buffer = b""
         self.lines = []      # every line read, for messages
         self.closed = False  # the peer closed (EOF or reset)
@@ -363,7 +373,8 @@ class RawConn:
             if left <= 0:
                 raise AssertionError(f"could not send {len(data)} bytes within {timeout}s (sent {sent}); "
                                      f"received: {self.buffer[:200]!r}")
-            readable, writable, _ = select.select([self.sock], [self.sock], [], min(left, 0.2))
+            readable = ready_to(self.sock, min(left, 0.2))
+            writable = ready_to(self.sock, 0, select.POLLOUT)
             if readable:
                 got = self._recv(0)
                 if got:
@@ -377,7 +388,7 @@ class RawConn:
 
     def _recv(self, timeout):
         """One recv of up to 64 KiB within `timeout`: bytes, b"" at EOF/reset, None on timeout."""
-        ready, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
+        ready = ready_to(self.sock, max(0.0, timeout))
         if not ready:
             return None
         try:

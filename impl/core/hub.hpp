@@ -73,6 +73,9 @@ public:
   virtual void on_close(conn_id conn, time_point now, actions& out) = 0;
   // When on_timer must next be called; nullopt when no timer is pending.
   virtual std::optional<time_point> next_wake() const = 0;
+  // Whether the connection has logged in (joined, registered, authenticated: the protocol's word). Under a
+  // flood of connections that never log in, the host closes the oldest of those to keep room for users.
+  virtual bool signed_in(conn_id conn) const = 0;
 };
 
 }  // namespace parley::core

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "impl/server/host/host.hpp"
 #include "impl/server/programs.hpp"
@@ -24,7 +25,11 @@ common options:
   --bind ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --port N               TCP port (default: the protocol's; 0 picks a free port)
   --log-wire             log every connection, every chunk received and every message sent, to stderr
-  --max-connections N    refuse connections beyond N (default 1024)
+  --max-connections N    at most N connections (default 1024); past it the oldest connection that has not
+                         logged in is closed to make room, and only when all have logged in is one refused
+  --max-per-address N    at most N connections from one address (default 256), made room for the same way
+  --max-total-output B   bytes queued for all connections together (default 268435456); past it the
+                         connections with the most queued are closed (one connection's own bound: 4 MiB)
   --fault NAME           plant one deliberate bug, to prove conformance cases can fail
   --list-faults          list the faults of PROTOCOL and exit
   --help                 this text
@@ -69,6 +74,15 @@ int serve(core::hub& hub, const char* protocol, const cli::args& args, unsigned 
   options.port = static_cast<unsigned short>(args.number("--port", default_port, 0, 65535));
   options.log_wire = args.has("--log-wire");
   options.max_connections = static_cast<std::size_t>(args.number("--max-connections", 1024, 1, 1'000'000)) + over_limit;
+  options.max_per_address = static_cast<std::size_t>(args.number("--max-per-address", 256, 1, 1'000'000));
+  options.max_total_output =
+      static_cast<std::size_t>(args.number("--max-total-output", 256LL * 1024 * 1024, 64 * 1024, 1LL << 40));
+
+  // --max-connections sockets must fit under the open-file limit, whose soft value is often 1024.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   // Signals are taken by one thread with sigwait, so stopping never runs inside a signal handler.
   sigset_t signals;
@@ -111,7 +125,7 @@ int main(int argc, char** argv) {
     std::string protocol = argv_list[0];
     argv_list.erase(argv_list.begin());
     cli::args args(argv_list, {"--log-wire", "--list-faults", "--help", "--replace"},
-                   {"--bind", "--port", "--max-connections", "--fault", "--ping-interval", "--pong-timeout",
+                   {"--bind", "--port", "--max-connections", "--max-per-address", "--max-total-output", "--fault", "--ping-interval", "--pong-timeout",
                     "--max-line", "--keys", "--users", "--status-interval", "--cert", "--key",
                     "--check-interval", "--login-timeout", "--name", "--scrypt-n", "--port-timeout",
                     "--register-timeout", "--tls-cert", "--tls-key"});

@@ -10,6 +10,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <deque>
 #include <iostream>
@@ -56,7 +57,7 @@ public:
       acceptor_.close(ignored);
       timer_.cancel();
       for (auto& [id, c] : connections_) c->link->drop();
-      for (auto& link : handshaking_) link->drop();
+      for (auto& [link, h] : handshaking_) link->drop();
     });
   }
 
@@ -68,6 +69,11 @@ private:
     bool writing = false;
     bool closing = false;  // the hub asked to close: flush, then close; ignore further input
     std::unique_ptr<asio::steady_timer> write_timer;  // with options_.write_timeout
+    std::string address;  // the peer's, for the per-address limit
+  };
+  struct handshake {
+    std::string address;
+    std::uint64_t order = 0;  // handshakes begun before this one, for "the oldest"
   };
   using conn_ptr = std::shared_ptr<connection>;
 
@@ -77,11 +83,11 @@ private:
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (stopping_ || !acceptor_.is_open()) return;  // stopped, or a planted crash closed the listener
       if (!ec) {
-        if (connections_.size() + handshaking_.size() >= options_.max_connections) {
-          log("refused a connection: " + std::to_string(connections_.size()) + " already open");
-        } else {
-          adopt(std::move(socket));
-        }
+        boost::system::error_code ignored;
+        auto ep = socket.remote_endpoint(ignored);
+        std::string address = ignored ? "unknown" : ep.address().to_string();
+        if (auto refusal = make_room(address); !refusal.empty()) log("refused a connection from " + address + ": " + refusal);
+        else adopt(std::move(socket), address);
       } else if (ec != asio::error::operation_aborted) {
         log("accept failed: " + ec.message());
       }
@@ -89,32 +95,74 @@ private:
     });
   }
 
-  void adopt(tcp::socket socket) {
+  // Empty when a newcomer from `address` may be adopted, after closing the oldest connection that has not
+  // logged in if a limit is reached; otherwise why it is refused.
+  std::string make_room(const std::string& address) {
+    std::size_t from_address = 0;
+    for (const auto& [id, c] : connections_) from_address += c->address == address;
+    for (const auto& [link, h] : handshaking_) from_address += h.address == address;
+    if (from_address >= options_.max_per_address) {
+      if (close_oldest_anonymous(&address, std::to_string(from_address) + " connections from " + address)) return {};
+      return std::to_string(from_address) + " connections from this address, all logged in";
+    }
+    std::size_t open = connections_.size() + handshaking_.size();
+    if (open >= options_.max_connections) {
+      if (close_oldest_anonymous(nullptr, std::to_string(open) + " connections open")) return {};
+      return std::to_string(open) + " connections open, all logged in";
+    }
+    return {};
+  }
+
+  // Closes the oldest connection (from `address`, when given) that the hub does not count as logged in,
+  // or else the oldest handshake still under way; false when there is none.
+  bool close_oldest_anonymous(const std::string* address, const std::string& why) {
+    for (const auto& [id, c] : connections_) {  // ids grow, so the first found is the oldest
+      if (c->closing || hub_.signed_in(id) || (address && c->address != *address)) continue;
+      gone(id, "closed to make room for a newcomer (" + why + "): the oldest connection not logged in");
+      return true;
+    }
+    auto oldest = handshaking_.end();
+    for (auto it = handshaking_.begin(); it != handshaking_.end(); ++it)
+      if ((!address || it->second.address == *address) &&
+          (oldest == handshaking_.end() || it->second.order < oldest->second.order))
+        oldest = it;
+    if (oldest == handshaking_.end()) return false;
+    log("a handshake from " + oldest->second.address + " ended to make room for a newcomer (" + why + ")");
+    oldest->first->drop();
+    handshaking_.erase(oldest);
+    return true;
+  }
+
+  void adopt(tcp::socket socket, const std::string& address) {
     boost::system::error_code ec;
     auto ep = socket.remote_endpoint(ec);
-    std::string peer = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
-    auto ready = [this, peer](detail::channel_ptr link, std::string why) {
-      handshaking_.erase(link);
-      if (stopping_ || !why.empty()) {
+    std::string peer = ec ? "unknown" : address + ":" + std::to_string(ep.port());
+    auto ready = [this, peer, address](detail::channel_ptr link, std::string why) {
+      bool was_handshaking = handshaking_.erase(link) > 0;
+      if (stopping_ || !why.empty() || (needs_handshake() && !was_handshaking)) {
         if (!why.empty()) log("conn from " + peer + " refused: " + why);
-        link->drop();
+        link->drop();  // (or it was ended to make room while its handshake ran)
         return;
       }
-      open(std::move(link), peer);
+      open(std::move(link), peer, address);
     };
     if (options_.transport == transport::websocket) {
-      handshaking_.insert(detail::open_ws_channel(std::move(socket), options_.max_message, ready));
+      handshaking_.emplace(detail::open_ws_channel(std::move(socket), options_.max_message, ready),
+                           handshake{address, ++handshakes_});
     } else if (options_.transport == transport::tls) {
-      handshaking_.insert(detail::open_tls_channel(std::move(socket), tls_, ready));
+      handshaking_.emplace(detail::open_tls_channel(std::move(socket), tls_, ready), handshake{address, ++handshakes_});
     } else {
       detail::open_tcp_channel(std::move(socket), ready);
     }
   }
 
-  void open(detail::channel_ptr link, const std::string& peer) {
+  bool needs_handshake() const { return options_.transport != transport::tcp; }
+
+  void open(detail::channel_ptr link, const std::string& peer, const std::string& address) {
     core::conn_id id = ++last_id_;
     auto c = std::make_shared<connection>();
     c->link = std::move(link);
+    c->address = address;
     connections_.emplace(id, c);
     log("conn " + std::to_string(id) + " open " + peer);
     core::actions out;
@@ -145,7 +193,7 @@ private:
     auto it = connections_.find(id);
     if (it == connections_.end()) return;
     it->second->link->drop();
-    connections_.erase(it);
+    discard(it);
     log("conn " + std::to_string(id) + " closed: " + why);
     core::actions out;
     hub_.on_close(id, clock_type::now(), out);
@@ -165,7 +213,7 @@ private:
         if (close.reset) {
           log("conn " + std::to_string(close.conn) + " reset: " + close.reason);
           it->second->link->abort();
-          connections_.erase(it);
+          discard(it);
           continue;
         }
         log("conn " + std::to_string(close.conn) + " closing: " + close.reason);
@@ -182,12 +230,34 @@ private:
     auto& c = it->second;
     if (options_.log_wire) log("conn " + std::to_string(id) + " < " + core::printable(bytes));
     c->pending += bytes.size();
+    total_pending_ += bytes.size();
     c->output.push_back(std::move(bytes));
     if (c->pending > options_.max_pending_output) {
       gone(id, "slow reader: more than " + std::to_string(options_.max_pending_output) + " bytes queued");
       return;
     }
-    if (!c->writing) write(id, c);
+    if (total_pending_ > options_.max_total_output) shed_slowest_readers();
+    if (connections_.contains(id) && !c->writing) write(id, c);
+  }
+
+  // The output queued for all connections is over its bound: close the connections with the most queued
+  // until it is under again (the newest output may well be for a fast reader).
+  void shed_slowest_readers() {
+    while (total_pending_ > options_.max_total_output) {
+      auto slowest = std::max_element(connections_.begin(), connections_.end(),
+                                      [](const auto& a, const auto& b) { return a.second->pending < b.second->pending; });
+      if (slowest == connections_.end() || slowest->second->pending == 0) return;
+      gone(slowest->first, "slowest reader (" + std::to_string(slowest->second->pending) +
+                               " bytes queued) while the server's queued output was over " +
+                               std::to_string(options_.max_total_output) + " bytes");
+    }
+  }
+
+  // Forgets a connection and its queued output.
+  void discard(std::map<core::conn_id, conn_ptr>::iterator it) {
+    total_pending_ -= it->second->pending;
+    it->second->pending = 0;
+    connections_.erase(it);
   }
 
   void write(core::conn_id id, const conn_ptr& c) {
@@ -209,6 +279,7 @@ private:
         return;
       }
       c->pending -= c->output.front().size();
+      total_pending_ -= c->output.front().size();
       c->output.pop_front();
       if (!c->output.empty()) write(id, c);
       else if (c->closing) finish(id);
@@ -236,7 +307,7 @@ private:
     auto it = connections_.find(id);
     if (it == connections_.end()) return;
     it->second->link->finish();
-    connections_.erase(it);
+    discard(it);
   }
 
   void schedule() {
@@ -265,8 +336,10 @@ private:
   asio::steady_timer timer_;
   std::optional<time_point> scheduled_;
   std::map<core::conn_id, conn_ptr> connections_;
-  // WebSocket connections still in their handshake: they count against the limit, and stop() drops them.
-  std::set<detail::channel_ptr> handshaking_;
+  // WebSocket and TLS connections still in their handshake: they count against the limits, and stop() drops them.
+  std::map<detail::channel_ptr, handshake> handshaking_;
+  std::uint64_t handshakes_ = 0;
+  std::size_t total_pending_ = 0;  // queued output of every connection
   std::shared_ptr<boost::asio::ssl::context> tls_;  // transport::tls only
   core::conn_id last_id_ = 0;
   bool stopping_ = false;

@@ -27,7 +27,14 @@ struct host_options {
   // A peer that does not read lets the server's output for it pile up; past this many queued bytes the
   // connection is closed so one slow reader cannot exhaust memory.
   std::size_t max_pending_output = 4 * 1024 * 1024;
+  // At most this many connections, and this many from one address. When either is reached, the oldest
+  // connection (or handshake) that has not logged in is closed to make room, so a flood of idle connections
+  // never locks out a user; only when every one of them has logged in is the newcomer refused.
   std::size_t max_connections = 1024;
+  std::size_t max_per_address = 256;
+  // The output queued for all connections together; past it the connections with the most queued (the
+  // slowest readers) are closed until it is under again, so many slow readers cannot add up to gigabytes.
+  std::size_t max_total_output = 256 * 1024 * 1024;
   // A write that has not completed within this ends the connection (0: no limit). sslmessager: 10 s.
   std::chrono::milliseconds write_timeout{0};
   std::function<void(std::string_view)> log;  // one line, no newline; default: stderr

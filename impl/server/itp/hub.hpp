@@ -32,6 +32,10 @@ public:
   void on_timer(time_point now, core::actions& out) override;
   void on_close(core::conn_id conn, time_point now, core::actions& out) override;
   std::optional<time_point> next_wake() const override;
+  bool signed_in(core::conn_id conn) const override {
+    auto it = sessions_.find(conn);
+    return it != sessions_.end() && !it->second.name.empty();
+  }
 
   // Introspection for tests and the fuzzer's invariants.
   std::size_t session_count() const noexcept { return sessions_.size(); }

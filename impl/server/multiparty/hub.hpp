@@ -47,6 +47,10 @@ public:
   void on_timer(time_point now, core::actions& out) override;
   void on_close(core::conn_id conn, time_point now, core::actions& out) override;
   std::optional<time_point> next_wake() const override;
+  bool signed_in(core::conn_id conn) const override {
+    auto it = conns_.find(conn);
+    return it != conns_.end() && it->second.user != nullptr;
+  }
 
   // Introspection for tests and the fuzzer's invariants.
   std::size_t connection_count() const noexcept { return conns_.size(); }

@@ -41,6 +41,10 @@ public:
   void on_timer(time_point, core::actions&) override {}
   void on_close(core::conn_id conn, time_point now, core::actions& out) override;
   std::optional<time_point> next_wake() const override { return std::nullopt; }
+  bool signed_in(core::conn_id conn) const override {
+    auto it = sessions_.find(conn);
+    return it != sessions_.end() && !it->second.name.empty();
+  }
 
   // Introspection for tests and the fuzzer's invariants: sessions of open connections (not the ones fault
   // no-remove-on-drop has yet to notice are gone), and the joined names, those included.

@@ -35,6 +35,10 @@ public:
   void on_timer(time_point now, core::actions& out) override;
   void on_close(core::conn_id conn, time_point now, core::actions& out) override;
   std::optional<time_point> next_wake() const override;
+  bool signed_in(core::conn_id conn) const override {
+    auto it = conns_.find(conn);
+    return it != conns_.end() && !it->second.name.empty();
+  }
 
   std::size_t connection_count() const noexcept { return conns_.size(); }
   std::size_t online_count() const noexcept { return online_.size(); }
