@@ -137,3 +137,20 @@ def test_slow_readers_are_closed_when_the_servers_queued_output_is_over_its_boun
     alice.expect_line(r"^BCST bob after$", skip=r"^(JOINED|LEFT) ")
     for sock in slow:
         sock.close()
+
+
+def test_connections_stuck_before_the_websocket_handshake_make_room_for_a_user(start_securechat_server,
+                                                                                 start_securechat_client):
+    """securechat with --max-connections 8: ten TCP connections that never send the WebSocket upgrade hold
+    every place while their handshakes wait; the oldest make room, and two users join and talk."""
+    server = start_securechat_server("--max-connections", 8)
+    stuck = [open_idle(server.port, "127.0.0.1") for _ in range(10)]
+    time.sleep(0.5)
+    alice = start_securechat_client(server, "alice")
+    bob = start_securechat_client(server, "bob")
+    alice.wait_event("joined", name="bob")
+    bob.send("hello through the flood")
+    alice.wait_event("public", **{"from": "bob", "text": "hello through the flood"})
+    assert server.log().count("ended to make room for a newcomer") >= 4, server.log()[-2000:]
+    for s in stuck:
+        s.close()
