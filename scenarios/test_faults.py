@@ -18,7 +18,7 @@ CONFORM = os.path.join(BIN_DIR, "parley-conform")
 # How each protocol's reference server is launched; {keys} is the key store the engine made for the run
 # ({users}: the file that lists its users, multiparty).
 LAUNCH = {
-    "itp": "--port {port} --ping-interval {ping} --pong-timeout {pong}",
+    "itp": "--port {port} --ping-interval {ping} --pong-timeout {pong} --login-timeout {login}",
     "securechat": "--port {port} --keys {keys}",
     "multiparty": "--port {port} --keys {keys} --users {users} --status-interval {status}",
     "sslmessager": "--port {port} --cert {cert} --key {key} --users {users} --check-interval {check} "

@@ -123,7 +123,12 @@ test_case parse_case(const YAML::Node& doc, const std::string& origin) {
     c.role = r == "server" ? role::server : role::client;
   }
   if (doc["fresh"]) c.fresh = doc["fresh"].as<bool>();
-  if (doc["timers"]) c.timers = doc["timers"].as<bool>();
+  if (doc["timers"] && doc["timers"].IsSequence()) {
+    c.timers = true;
+    for (const auto& name : doc["timers"]) c.timer_vars.push_back(name.as<std::string>());
+  } else if (doc["timers"]) {
+    c.timers = doc["timers"].as<bool>();
+  }
   if (doc["slow"]) c.slow = doc["slow"].as<bool>();
   if (doc["events_probe"]) c.events_probe = doc["events_probe"].as<bool>();
   if (doc["watch"]) c.watch = doc["watch"].as<bool>();

@@ -88,6 +88,9 @@ struct test_case {
   conform::role role = conform::role::server;
   bool fresh = false;   // needs a server nobody else is using (counts users, e.g. FAIL06 when alone)
   bool timers = false;  // waits for the protocol's timers: needs controllable or real timings
+  // `timers: [login]`: the timing variables it waits for, when not all of them: a launch command must then
+  // hold these placeholders (one written before a timer was added lacks it and gets a SKIP, not a FAIL).
+  std::vector<std::string> timer_vars;
   bool slow = false;    // takes long without timers (e.g. a flood of frames): started early in a run
   bool events_probe = false;  // client-role: run first, alone, to learn whether the client prints events
   std::vector<std::string> faults;  // faults of the reference server this case must catch

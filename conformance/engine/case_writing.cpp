@@ -101,7 +101,8 @@ std::string to_yaml(const test_case& c) {
   if (!c.description.empty()) key_text(out, "description", c.description);
   if (c.role == role::client) key_text(out, "role", "client");
   if (c.fresh) out << YAML::Key << "fresh" << YAML::Value << true;
-  if (c.timers) out << YAML::Key << "timers" << YAML::Value << true;
+  if (!c.timer_vars.empty()) out << YAML::Key << "timers" << YAML::Value << YAML::Flow << c.timer_vars;
+  else if (c.timers) out << YAML::Key << "timers" << YAML::Value << true;
   if (!c.profile.empty()) key_text(out, "profile", c.profile);
   if (!c.suffix.empty()) key_text(out, "suffix", c.suffix);
   if (c.watch) out << YAML::Key << "watch" << YAML::Value << true;

@@ -54,6 +54,13 @@ std::string suite::skip_reason(const test_case& c) const {
     if (!missing.empty())
       return "waits for the client's timers: add --real-time, or put" + missing + " in the client's --launch command";
   }
+  if (c.role == role::server && !c.timer_vars.empty() && settings_.kind == target_kind::launch &&
+      !settings_.real_time && launch_controls_timing(adapter_, settings_.launch_command)) {
+    std::string missing;
+    for (const auto& name : c.timer_vars)
+      if (settings_.launch_command.find("{" + name + "}") == std::string::npos) missing += " {" + name + "}";
+    if (!missing.empty()) return "waits for a timer the --launch command does not set: add --real-time, or put" + missing + " in it";
+  }
   if (c.role == role::server && c.timers && settings_.kind == target_kind::launch && !settings_.real_time &&
       !launch_controls_timing(adapter_, settings_.launch_command)) {
     std::string names;

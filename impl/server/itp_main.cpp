@@ -14,6 +14,7 @@ int run_itp(const cli::args& args) {
   itp::hub_options options;
   options.ping_interval = millis(args.number("--ping-interval", 10000, 10, 3'600'000));
   options.pong_timeout = millis(args.number("--pong-timeout", 3000, 10, 3'600'000));
+  options.login_timeout = millis(args.number("--login-timeout", 60000, 10, 3'600'000));
   options.max_line = static_cast<std::size_t>(args.number("--max-line", itp::default_max_line, 16, 1 << 20));
   if (auto name = args.get("--fault")) {
     auto f = itp::fault_from_name(*name);

@@ -38,6 +38,7 @@ itp options:
   --ping-interval MS     PING this long after login and then periodically (default 10000)
   --pong-timeout MS      disconnect when PONG has not arrived this long after PING (default 3000)
   --max-line BYTES       longest accepted line, terminator excluded (default 1024)
+  --login-timeout MS     DSCN Login timeout for a connection not logged in this long after it opened (default 60000)
 
 securechat options:
   --keys DIR             the key store: <name>.public.pem (or <name>.pem) per user who may join (required)

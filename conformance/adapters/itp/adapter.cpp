@@ -68,13 +68,15 @@ public:
     return std::make_unique<itp_lines::client_lines>();
   }
   std::string encode(const std::string& text) const override { return text + "\n"; }
-  timing real_timing() const override { return {{{"ping", 10000}, {"pong", 3000}}}; }
-  timing fast_timing() const override { return {{{"ping", 300}, {"pong", 300}}}; }
+  timing real_timing() const override { return {{{"ping", 10000}, {"pong", 3000}, {"login", 60000}}}; }
+  // login: longer than any fast case waits before it logs in (ping-not-before-login: 1.5 * ping + pong).
+  timing fast_timing() const override { return {{{"ping", 300}, {"pong", 300}, {"login", 1500}}}; }
   std::unique_ptr<builtin_server> start_builtin(const timing& t) const override {
     return std::make_unique<builtin_host<itp::hub>>(
         "itp",
         itp::hub_options{.ping_interval = millis(static_cast<long long>(t.vars.at("ping"))),
-                         .pong_timeout = millis(static_cast<long long>(t.vars.at("pong")))},
+                         .pong_timeout = millis(static_cast<long long>(t.vars.at("pong"))),
+                         .login_timeout = millis(static_cast<long long>(t.vars.at("login")))},
         host::host_options{});
   }
   std::string reference_client_command(const std::string& bin_dir) const override {
@@ -120,7 +122,7 @@ public:
   std::string independence_rule() const override { return "ITP-CONN-04"; }
   std::string client_robustness_rule() const override { return "ITP-CLIENT-06"; }
   std::string reference_server_arguments() const override {
-    return "--port {port} --ping-interval {ping} --pong-timeout {pong}";
+    return "--port {port} --ping-interval {ping} --pong-timeout {pong} --login-timeout {login}";
   }
   // Other users' JOINED, BCST, PM_PUBKEY ... may come first: only the answer to USERS counts.
   std::string probe_steps() const override {

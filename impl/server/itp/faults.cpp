@@ -5,7 +5,7 @@
 namespace parley::itp {
 namespace {
 
-constexpr std::array<fault_info, 19> table{{
+constexpr std::array<fault_info, 20> table{{
     {fault::no_joined, "no-joined", "never sends JOINED to the other users", "ITP-IDENT-05"},
     {fault::wrong_fail_code, "wrong-fail-code", "answers a name in use with FAIL04 instead of FAIL01", "ITP-IDENT-03"},
     {fault::accept_long_name, "accept-long-name", "accepts 15-character user names", "ITP-IDENT-02"},
@@ -35,6 +35,7 @@ constexpr std::array<fault_info, 19> table{{
     {fault::crash_on_13_digit_name, "crash-on-13-digit-name",
      "the process exits (status 1) on an IDENT of a valid name of exactly 13 bytes that holds a digit",
      "ITP-CONN-04", core::fault_kind::fuzz},
+    {fault::no_login_timeout, "no-login-timeout", "never ends a connection that does not log in", "ITP-CONN-05"},
 }};
 
 }  // namespace

@@ -34,6 +34,7 @@ enum class fault {
   // Only fuzzing reaches these (no conformance case sends their trigger); parley-fuzz must find them.
   // Always appended last: the hub fuzzer's seeds pick faults by their place in the table.
   crash_on_13_digit_name,  // exits on a valid IDENT name of exactly 13 bytes with a digit   ITP-CONN-04
+  no_login_timeout,        // never ends a connection that does not log in                 ITP-CONN-05
 };
 
 using fault_info = core::fault_info<fault>;

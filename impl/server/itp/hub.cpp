@@ -17,6 +17,10 @@ void hub::on_connect(core::conn_id conn, std::string_view, time_point now, core:
   core::line_framer_options framing{.max_line = options_.max_line, .lone_cr_terminates = true};
   auto& s = sessions_.emplace(conn, session{core::line_framer(framing)}).first->second;
   send(conn, s2c::init{options_.greeting}, out);  // ITP-CONN-01: greet before reading anything
+  if (!planted(fault::no_login_timeout)) {
+    s.login_deadline = now + options_.login_timeout;
+    login_deadlines_.emplace(s.login_deadline, conn);
+  }
   if (planted(fault::ping_on_connect)) {
     send(conn, s2c::ping{}, out);
     s.ping_sent = now;
@@ -89,6 +93,7 @@ void hub::handle(core::conn_id conn, session& s, const c2s::ident& m, time_point
     if (name != m.name && !other.public_key.empty()) send(conn, s2c::pubkey{name, other.public_key}, out);
   }
   for (const auto& [name, key] : stale_keys_) send(conn, s2c::pubkey{name, key}, out);
+  login_deadlines_.erase({s.login_deadline, conn});  // ITP-CONN-05: logged in in time
   // ITP-PING-01. (A PING sent on connect by the ping-on-connect fault keeps waiting for its PONG.)
   bool awaiting_pong = s.timer_armed && s.timer == timer_kind::pong_deadline;
   if (!planted(fault::never_ping) && !awaiting_pong) arm(conn, s, timer_kind::send_ping, now + options_.ping_interval);
@@ -160,6 +165,11 @@ void hub::handle(core::conn_id conn, session&, const c2s::quit&, time_point, cor
 }
 
 void hub::on_timer(time_point now, core::actions& out) {
+  while (!login_deadlines_.empty() && login_deadlines_.begin()->first <= now) {
+    core::conn_id conn = login_deadlines_.begin()->second;
+    send(conn, s2c::dscn{"Login timeout"}, out);  // ITP-CONN-05
+    end_session(conn, "no login within " + std::to_string(options_.login_timeout.count()) + " ms", out);
+  }
   while (!timers_.empty() && timers_.begin()->first <= now) {
     core::conn_id conn = timers_.begin()->second;
     session& s = sessions_.at(conn);
@@ -183,8 +193,11 @@ void hub::on_close(core::conn_id conn, time_point, core::actions& out) {
 }
 
 std::optional<time_point> hub::next_wake() const {
-  if (timers_.empty()) return std::nullopt;
-  return timers_.begin()->first;
+  std::optional<time_point> wake;
+  if (!timers_.empty()) wake = timers_.begin()->first;
+  if (!login_deadlines_.empty() && (!wake || login_deadlines_.begin()->first < *wake))
+    wake = login_deadlines_.begin()->first;
+  return wake;
 }
 
 void hub::send(core::conn_id conn, const server_message& message, core::actions& out) const {
@@ -215,6 +228,7 @@ void hub::forget(core::conn_id conn) {
   auto it = sessions_.find(conn);
   session& s = it->second;
   disarm(conn, s);
+  login_deadlines_.erase({s.login_deadline, conn});
   if (!s.name.empty()) {
     if (planted(fault::stale_pubkey) && !s.public_key.empty()) stale_keys_[s.name] = s.public_key;
     by_name_.erase(s.name);  // ITP-IDENT-07: the name is free again

@@ -18,6 +18,7 @@ namespace parley::itp {
 struct hub_options {
   millis ping_interval{10000};  // ITP-PING-01: first PING this long after login, then at this period
   millis pong_timeout{3000};    // ITP-PING-03
+  millis login_timeout{60000};  // ITP-CONN-05: a connection not logged in this long after it opened is ended
   std::size_t max_line = default_max_line;
   std::string greeting = "Welcome to the server Parley/1.0";  // ITP-CONN-01/02
   fault planted = fault::none;
@@ -51,6 +52,8 @@ private:
     timer_kind timer = timer_kind::send_ping;
     bool timer_armed = false;
     time_point ping_sent{};
+    time_point login_deadline{};  // while not logged in (ITP-CONN-05); apart from the ping timer, which a
+                                  // planted fault may run before login
   };
 
   void handle_line(core::conn_id conn, session& s, std::string_view line, time_point now, core::actions& out);
@@ -84,6 +87,7 @@ private:
   std::vector<std::string> login_order_;                    // ITP-USERS-03
   std::map<std::string, std::string, std::less<>> stale_keys_;  // only with fault::stale_pubkey
   std::set<std::pair<time_point, core::conn_id>> timers_;   // one armed timer per logged-in session
+  std::set<std::pair<time_point, core::conn_id>> login_deadlines_;  // one per session not logged in
   std::optional<time_point> last_connect_;                  // only with fault::reset_rapid_connects
   unsigned long users_answers_ = 0;                          // only with fault::racy_users_order
 };

@@ -203,6 +203,28 @@ TEST(ItpHub, PingsAfterLoginAndDisconnectsSilentClients) {
   EXPECT_FALSE(d.closed(anonymous));
 }
 
+TEST(ItpHub, AConnectionThatDoesNotLogInIsEndedAfterTheLoginTimeout) {
+  driver d({.ping_interval = 100s, .pong_timeout = 3s, .login_timeout = 60s});
+  auto idle = d.connect();
+  d.advance(30s);
+  auto trying = d.connect();
+  d.say(trying, "IDENT x\n");
+  EXPECT_EQ(d.next(trying), "FAIL02 Username has an invalid format or length");
+  auto alice = d.login("alice");  // 30 s after the first
+  d.advance(30s - 1ms);
+  EXPECT_TRUE(d.quiet(idle));
+  d.advance(1ms);
+  EXPECT_EQ(d.next(idle), "DSCN Login timeout");
+  EXPECT_TRUE(d.closed(idle));
+  EXPECT_TRUE(d.quiet(alice));  // no LEFT for a connection that never logged in (ITP-LEFT-03)
+  d.advance(30s);  // the failed IDENT did not restart `trying`'s timer: 60 s after it opened
+  EXPECT_EQ(d.next(trying), "DSCN Login timeout");
+  EXPECT_TRUE(d.closed(trying));
+  EXPECT_FALSE(d.closed(alice));
+  EXPECT_TRUE(d.target().signed_in(alice));
+  EXPECT_FALSE(d.target().signed_in(trying));
+}
+
 TEST(ItpHub, PongWithoutPingIsFail05) {
   driver d;
   auto c = d.connect();
