@@ -4,7 +4,7 @@
 //
 // Input: the first byte picks a planted fault (0: none), then records [op:1][conn:1][len:2 big-endian]:
 //   op % 5 = 0 connect conn % 4      1 one WebSocket message of len bytes on conn % 4
-//            2 the peer closes       3 time passes (the hub has no timers; kept for recorded seeds)
+//            2 the peer closes       3 time passes: len * 7 ms (the login timeout is 1 s here)
 //            4 a join on conn % 4: payload[0] % 6 picks the user (5 = unknown), payload[1] % 3 the signature
 //              (valid, another user's, over another name); payload bytes from 2 on are the message id
 // A message over the 1 MiB limit is what the host would refuse: the connection closes instead (a record
@@ -109,6 +109,7 @@ struct harness {
   std::array<core::conn_id, connections> id{};
   std::set<core::conn_id> closed, welcomed;
   core::conn_id next_id = 1;
+  time_point now{};
 
   explicit harness(hub_options options) : h(options), keep_open_fault(options.planted == fault::keep_open_before_join) {}
 
@@ -149,10 +150,10 @@ struct harness {
   // What the host does with one WebSocket message: past the size limit it closes the connection (1009)
   // and the hub only hears of the close, so the hub never sees a message larger than that.
   void message(int c, std::string_view text, core::actions& out) {
-    if (text.size() <= max_message_bytes) return h.on_data(id[c], text, {}, out);
+    if (text.size() <= max_message_bytes) return h.on_data(id[c], text, now, out);
     open[c] = false;
     closed.insert(id[c]);
-    h.on_close(id[c], {}, out);
+    h.on_close(id[c], now, out);
   }
 
   void check_state(bool duplicates_allowed) {
@@ -173,6 +174,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& k = keys();
   auto faults = all_faults();
   hub_options options;
+  options.login_timeout = millis(1000);  // reachable by a few time records
   options.keys = [&k](std::string_view name) -> std::optional<known_key> {
     auto it = k.publics.find(std::string(name));
     if (it == k.publics.end()) return std::nullopt;
@@ -195,13 +197,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (op == 0 && !h.open[conn]) {
       h.id[conn] = h.next_id++;
       h.open[conn] = true;
-      h.h.on_connect(h.id[conn], "fuzz", {}, out);
+      h.h.on_connect(h.id[conn], "fuzz", h.now, out);
     } else if (op == 1 && h.open[conn]) {
       h.message(conn, payload, out);
     } else if (op == 2 && h.open[conn]) {
       h.open[conn] = false;
       h.closed.insert(h.id[conn]);
-      h.h.on_close(h.id[conn], {}, out);
+      h.h.on_close(h.id[conn], h.now, out);
+    } else if (op == 3) {
+      h.now += millis(static_cast<long long>(r->len) * 7);
+      fuzz::fire_due_timers(h.h, h.now, out);
     } else if (op == 4 && h.open[conn] && payload.size() >= 2) {
       const char* user = users[static_cast<unsigned char>(payload[0]) % 6];
       int mode = static_cast<unsigned char>(payload[1]) % 3;

@@ -19,7 +19,7 @@ CONFORM = os.path.join(BIN_DIR, "parley-conform")
 # ({users}: the file that lists its users, multiparty).
 LAUNCH = {
     "itp": "--port {port} --ping-interval {ping} --pong-timeout {pong} --login-timeout {login}",
-    "securechat": "--port {port} --keys {keys}",
+    "securechat": "--port {port} --keys {keys} --login-timeout {login}",
     "multiparty": "--port {port} --keys {keys} --users {users} --status-interval {status}",
     "sslmessager": "--port {port} --cert {cert} --key {key} --users {users} --check-interval {check} "
                    "--login-timeout {login}",

@@ -42,6 +42,7 @@ itp options:
 
 securechat options:
   --keys DIR             the key store: <name>.public.pem (or <name>.pem) per user who may join (required)
+  --login-timeout MS     close a connection that has not joined this long after it opened (default 60000)
 
 multiparty options:
   --keys DIR             the key store: server.pem (the server's private key) and each user's public key (required)

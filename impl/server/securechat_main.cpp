@@ -34,6 +34,7 @@ int run_securechat(const cli::args& args) {
 
   securechat::hub_options options;
   options.keys = [store = core::key_store(dir)](std::string_view name) { return find_key(store, name); };
+  options.login_timeout = millis(args.number("--login-timeout", 60000, 10, 3'600'000));
   if (auto name = args.get("--fault")) {
     auto f = securechat::fault_from_name(*name);
     if (!f) throw cli::usage_error("unknown fault '" + *name + "' (see --list-faults)");

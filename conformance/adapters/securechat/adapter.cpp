@@ -127,15 +127,16 @@ public:
     });
   }
   std::string encode(const std::string& text) const override { return text; }  // one send, one message
-  timing real_timing() const override { return {}; }
-  timing fast_timing() const override { return {}; }
-  std::unique_ptr<builtin_server> start_builtin(const timing&) const override {
+  timing real_timing() const override { return {{{"login", 60000}}}; }
+  timing fast_timing() const override { return {{{"login", 1500}}}; }
+  std::unique_ptr<builtin_server> start_builtin(const timing& t) const override {
     // The hub reads the key store at each join (spec §9); here the store is the run's users in memory.
     securechat::hub_options options{.keys = [this](std::string_view name) -> std::optional<securechat::known_key> {
       auto it = users_.find(std::string(name));
       if (it == users_.end()) return std::nullopt;
       return securechat::known_key{it->second.public_key, it->second.pem};
     }};
+    options.login_timeout = millis(static_cast<long long>(t.vars.at("login")));
     return std::make_unique<builtin_host<securechat::hub>>(
         "securechat", std::move(options),
         host::host_options{.transport = host::transport::websocket, .max_message = securechat::max_message_bytes});
@@ -286,7 +287,7 @@ public:
   std::string client_robustness_rule() const override { return "SC-CLIENT-11"; }
 
   std::string reference_server_arguments() const override {
-    return "--port {port} --keys {keys}";
+    return "--port {port} --keys {keys} --login-timeout {login}";
   }
 
   // The WebSocket handshake, then a join as the first user of the run, left again at once.

@@ -32,10 +32,10 @@ constexpr std::array<fault_info, 20> table{{
     {fault::racy_users_order, "racy-users-order",
      "lists USERS reversed every second time, as a server that loses a race half the time (made repeatable)",
      "ITP-USERS-03", core::fault_kind::racy},
+    {fault::no_login_timeout, "no-login-timeout", "never ends a connection that does not log in", "ITP-CONN-05"},
     {fault::crash_on_13_digit_name, "crash-on-13-digit-name",
      "the process exits (status 1) on an IDENT of a valid name of exactly 13 bytes that holds a digit",
      "ITP-CONN-04", core::fault_kind::fuzz},
-    {fault::no_login_timeout, "no-login-timeout", "never ends a connection that does not log in", "ITP-CONN-05"},
 }};
 
 }  // namespace

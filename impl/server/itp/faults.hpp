@@ -31,10 +31,10 @@ enum class fault {
   reset_rapid_connects,  // resets a connection opened < 100 ms after the previous one  ITP-CONN-04
   crash_on_long_name,    // the process exits on an IDENT name over 14 characters         ITP-IDENT-02
   racy_users_order,      // USERS in login order only half the time (a race)              ITP-USERS-03
+  no_login_timeout,      // never ends a connection that does not log in                  ITP-CONN-05
   // Only fuzzing reaches these (no conformance case sends their trigger); parley-fuzz must find them.
   // Always appended last: the hub fuzzer's seeds pick faults by their place in the table.
   crash_on_13_digit_name,  // exits on a valid IDENT name of exactly 13 bytes with a digit   ITP-CONN-04
-  no_login_timeout,        // never ends a connection that does not log in                 ITP-CONN-05
 };
 
 using fault_info = core::fault_info<fault>;

@@ -9,7 +9,7 @@
 namespace parley::securechat {
 namespace {
 
-constexpr std::array<fault_info, 14> table{{
+constexpr std::array<fault_info, 15> table{{
     {fault::accept_bad_signature, "accept-bad-signature", "welcomes a join whose signature does not verify",
      "SC-JOIN-04 SC-JOIN-05"},
     {fault::accept_duplicate_name, "accept-duplicate-name", "lets a second session join under a name already in use",
@@ -34,6 +34,7 @@ constexpr std::array<fault_info, 14> table{{
      "SC-MSG-03"},
     {fault::answer_client_error, "answer-client-error", "answers a client's ErrorMessage with \"Unknown message type\"",
      "SC-ERR-03"},
+    {fault::no_login_timeout, "no-login-timeout", "never closes a connection that does not join", "SC-JOIN-10"},
     {fault::hang_on_near_miss_command, "hang-on-near-miss-command",
      "stops serving everyone, connected or new (as a server stuck in a loop), on a joined user's message whose "
      "_command is one edit (not a change of case) away from a message type, such as PublicMesage",

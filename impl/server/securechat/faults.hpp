@@ -26,6 +26,7 @@ enum class fault {
   silent_unknown_recipient,  // drops a private message to an unknown user silently  SC-PRIV-03
   close_on_invalid_json,     // ends the session after "Invalid JSON"                SC-MSG-03
   answer_client_error,       // answers a client's ErrorMessage with an ErrorMessage SC-ERR-03
+  no_login_timeout,          // never closes a connection that does not join         SC-JOIN-10
   // Only fuzzing reaches these (no conformance case sends their trigger); parley-fuzz must find them.
   // Always appended last: the hub fuzzer's seeds pick faults by their place in the table.
   hang_on_near_miss_command,  // after the join, a _command one edit from a real one: serves nobody again  SC-CONN-03

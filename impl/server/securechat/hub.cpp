@@ -26,10 +26,29 @@ std::vector<std::string> hub::joined_names() const {
   return names;
 }
 
-void hub::on_connect(core::conn_id conn, std::string_view, time_point, core::actions&) {
+void hub::on_connect(core::conn_id conn, std::string_view, time_point now, core::actions&) {
   if (stuck_) return;
   // SC-JOIN-01: nothing is sent until the client has joined.
-  sessions_[conn] = session{};
+  session& s = sessions_[conn] = session{};
+  if (!planted(fault::no_login_timeout)) {
+    s.join_deadline = now + options_.login_timeout;
+    join_deadlines_.emplace(s.join_deadline, conn);
+  }
+}
+
+void hub::on_timer(time_point now, core::actions& out) {
+  if (stuck_) return;
+  while (!join_deadlines_.empty() && join_deadlines_.begin()->first <= now) {
+    core::conn_id conn = join_deadlines_.begin()->second;
+    // SC-JOIN-10, without a message: before the join the server says nothing on its own (SC-JOIN-01).
+    out.close(conn, "no join within " + std::to_string(options_.login_timeout.count()) + " ms");
+    end_session(conn, false, out);
+  }
+}
+
+std::optional<time_point> hub::next_wake() const {
+  if (stuck_ || join_deadlines_.empty()) return std::nullopt;
+  return join_deadlines_.begin()->first;
 }
 
 void hub::on_data(core::conn_id conn, std::string_view data, time_point, core::actions& out) {
@@ -83,6 +102,7 @@ void hub::join(core::conn_id conn, const std::string& id, const msg::join& m, co
     return refuse(conn, "User already exists", id, out);
 
   session& s = sessions_.at(conn);
+  join_deadlines_.erase({s.join_deadline, conn});  // SC-JOIN-10: joined in time
   s.name = m.name;
   s.key = std::move(*key);
   by_name_.insert_or_assign(s.name, conn);
@@ -198,6 +218,7 @@ bool hub::noticed_gone(core::conn_id conn, core::actions& out) {
 void hub::end_session(core::conn_id conn, bool announce, core::actions& out) {
   auto it = sessions_.find(conn);
   if (it == sessions_.end()) return;
+  join_deadlines_.erase({it->second.join_deadline, conn});
   std::string name = std::move(it->second.name);
   sessions_.erase(it);
   if (name.empty()) return;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct hub_options {
   key_lookup keys;
   std::function<std::string()> make_id;  // default: new_message_id()
   fault planted = fault::none;
+  millis login_timeout{60000};  // SC-JOIN-10: a connection that has not joined this long after it opened is closed
   // How a join's signature is checked; default verify_join (an RSA verify). Pure: the hub fuzzer memoizes
   // it by its arguments, as a 2048-bit verify per join would be most of an input's cost.
   std::function<bool(const known_key& key, std::string_view name, std::string_view signature_hex)> verify;
@@ -38,9 +40,9 @@ public:
 
   void on_connect(core::conn_id conn, std::string_view peer, time_point now, core::actions& out) override;
   void on_data(core::conn_id conn, std::string_view data, time_point now, core::actions& out) override;
-  void on_timer(time_point, core::actions&) override {}
+  void on_timer(time_point now, core::actions& out) override;
   void on_close(core::conn_id conn, time_point now, core::actions& out) override;
-  std::optional<time_point> next_wake() const override { return std::nullopt; }
+  std::optional<time_point> next_wake() const override;
   bool signed_in(core::conn_id conn) const override {
     auto it = sessions_.find(conn);
     return it != sessions_.end() && !it->second.name.empty();
@@ -56,6 +58,7 @@ private:
     std::string name;  // empty until the join succeeds
     known_key key;
     bool gone = false;  // fault no-remove-on-drop: the connection closed and the hub has not noticed yet
+    time_point join_deadline{};  // while not joined (SC-JOIN-10)
   };
 
   void before_join(core::conn_id conn, const decoded& in, core::actions& out);
@@ -81,6 +84,7 @@ private:
   std::map<core::conn_id, session> sessions_;
   std::map<std::string, core::conn_id, std::less<>> by_name_;
   std::vector<core::conn_id> join_order_;  // SC-WELCOME-02: users in join order
+  std::set<std::pair<time_point, core::conn_id>> join_deadlines_;  // one per connection not joined
 };
 
 }  // namespace parley::securechat

@@ -47,6 +47,8 @@ protected:
   }
   void feed(core::conn_id c, std::string_view text) { run([&](core::actions& out) { hub_.on_data(c, text, {}, out); }); }
   void drop(core::conn_id c) { run([&](core::actions& out) { hub_.on_close(c, {}, out); }); }
+  // Every event above happens at time_point{}; timers fire at `now`.
+  void tick(time_point now) { run([&](core::actions& out) { hub_.on_timer(now, out); }); }
 
   std::string join_text(const std::string& name, const std::string& signer, const std::string& id = "j1") {
     auto sig = sign_join(users().at(signer).key, name);
@@ -138,6 +140,24 @@ TEST_F(SecurechatHub, JoinRefusalsCloseWithTheRightText) {
   }
   EXPECT_TRUE(take(9).empty());  // carol heard nothing of any of it
   EXPECT_EQ(hub_.joined_names(), std::vector<std::string>{"carol"});
+}
+
+TEST_F(SecurechatHub, AConnectionThatDoesNotJoinIsClosedSilentlyAfterTheLoginTimeout) {
+  using namespace std::chrono_literals;
+  connect(1);
+  join(2, "alice");
+  take(2);
+  ASSERT_EQ(hub_.next_wake(), time_point{} + 60s);
+  tick(time_point{} + 60s - 1ms);
+  EXPECT_FALSE(closed(1));
+  tick(time_point{} + 60s);
+  EXPECT_TRUE(closed(1));
+  EXPECT_TRUE(take(1).empty());  // SC-JOIN-01: no word before a join
+  EXPECT_FALSE(closed(2));
+  EXPECT_TRUE(take(2).empty());  // and nobody hears of it
+  EXPECT_EQ(hub_.next_wake(), std::nullopt);
+  EXPECT_TRUE(hub_.signed_in(2));
+  EXPECT_FALSE(hub_.signed_in(1));
 }
 
 TEST_F(SecurechatHub, ClientErrorIsNeverAnswered) {
