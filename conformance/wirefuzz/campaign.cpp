@@ -239,6 +239,10 @@ void campaign::finish(fuzz_finding& f) {
     conform::run_settings replay = settings_;
     replay.fresh = true;
     replay.interrupted = nullptr;
+    // It runs once per finding and only confirms it: three times the time for every wait, so a relay that
+    // a loaded machine delivers late still lands in the case's last look (a forwarded msg_req came after
+    // the 300 ms a watched case drains, and a real finding read "not reproduced" in CI).
+    replay.time_scale = settings_.time_scale * 3;
     // The replay's traffic, as the bytes on the wire for Wireshark or tshark: ID.pcap, and ID.keylog
     // where TLS needs its secrets to be read.
     std::ostringstream keylog;
