@@ -65,7 +65,8 @@ peerchat options:
   --register-timeout MS  close a connection that has not registered this long after it opened (default 60000)
   --tls-cert PEM         with --tls-key: speak TLS only, with this certificate chain (its pin goes to stderr)
   --tls-key PEM          the certificate's private key
-  (--max-connections N: connections beyond N get ERROR Server_full and are closed)
+  (--max-connections N: when all N have registered a newcomer gets ERROR Server_full and is closed;
+   otherwise the oldest connection not registered is closed to make room)
 )";
 
 }  // namespace

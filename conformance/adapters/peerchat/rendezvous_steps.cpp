@@ -90,10 +90,19 @@ std::string refuse_rounds(const step& s, case_context& ctx) {
 }
 
 // Opens `count` connections (default ${maxconn}) named fill1..fillN and checks each stays open.
+// With `register: PREFIX` each registers as PREFIX1..PREFIXN (a server full of users, not of strangers).
 std::string fill(const step& s, case_context& ctx) {
   int count = static_cast<int>(number(s, ctx, "count", ctx.ms(duration_expr{"maxconn"}, 1024)));
-  for (int i = 1; i <= count; ++i)
-    if (auto f = ctx.connect("fill" + std::to_string(i), ctx.deadline({}, 3000)); !f.empty()) return f;
+  std::string prefix = arg(s, ctx, "register", "");
+  for (int i = 1; i <= count; ++i) {
+    std::string conn = "fill" + std::to_string(i);
+    if (auto f = ctx.connect(conn, ctx.deadline({}, 3000)); !f.empty()) return f;
+    if (prefix.empty()) continue;
+    std::string user = prefix + std::to_string(i);
+    if (auto f = ctx.send(conn, as_line("REGISTER " + user)); !f.empty()) return f;
+    if (auto f = ctx.expect(conn, {"^REGISTERED " + ctx.substitute(user, true) + " OK$"}, ctx.deadline({}, 3000)); !f.empty())
+      return "registration of " + user + ": " + f;
+  }
   return {};
 }
 

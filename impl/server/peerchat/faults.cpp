@@ -5,7 +5,7 @@
 namespace parley::peerchat {
 namespace {
 
-constexpr std::array<fault_info, 18> table{{
+constexpr std::array<fault_info, 19> table{{
     {fault::no_startchat, "no-startchat", "sends no STARTCHAT after both users accepted a port", "PC-START-01"},
     {fault::list_includes_self, "list-includes-self", "lists the requester among the users of LISTUSERS", "PC-LIST-01"},
     {fault::no_bare_ok, "no-bare-ok", "writes no OK after an accepted CHAT, only the PORT lines", "PC-CHAT-04"},
@@ -25,6 +25,9 @@ constexpr std::array<fault_info, 18> table{{
     {fault::drop_key, "drop-key", "never appends the other user's key to STARTCHAT", "PC-KEY-02"},
     {fault::no_register_timeout, "no-register-timeout", "never closes a connection that does not register", "PC-CONN-04"},
     {fault::hello_any_argument, "hello-any-argument", "answers HELLO with any argument (HELLO peerchat/3) with HELLO peerchat/2", "PC-HELLO-02"},
+    {fault::refuse_when_full, "refuse-when-full",
+     "answers ERROR Server_full when full, though some connection has not registered and could make room",
+     "PC-LIMIT-02"},
     {fault::crash_on_13_digit_register, "crash-on-13-digit-register",
      "the process exits (status 1) on REGISTER of a valid 13-byte name holding a digit", "PC-CONN-03",
      core::fault_kind::fuzz},

@@ -31,6 +31,7 @@ enum class fault {
   drop_key,                 // STARTCHAT never carries the other user's key (PC-KEY-02)
   no_register_timeout,      // never closes a connection that does not register (PC-CONN-04)
   hello_any_argument,       // HELLO with any argument is answered HELLO peerchat/2 (PC-HELLO-02)
+  refuse_when_full,         // Server_full when full, though some connection has not registered (PC-LIMIT-02)
   // Only fuzzing reaches these (no case sends their trigger); always appended last (the hub fuzzer's seeds
   // pick faults by their place in the table).
   crash_on_13_digit_register,  // the process exits on REGISTER of a valid 13-byte name holding a digit (PC-CONN-03)

@@ -33,10 +33,17 @@ hub::hub(hub_options options) : options_(std::move(options)) {
 
 void hub::on_connect(core::conn_id conn, std::string_view peer, time_point now, core::actions& out) {
   if (conns_.size() >= options_.max_connections) {
-    // PC-LIMIT-01. Never recorded, so nothing else can reach it before the host closes it.
-    out.send(conn, terminated(error_line(code::server_full)));
-    out.close(conn, "connection limit reached");
-    return;
+    // PC-LIMIT-02: the oldest connection that has not registered makes room (ids grow with time), closed
+    // without a message as the register timeout would close it; only a server full of users refuses.
+    auto oldest = std::find_if(conns_.begin(), conns_.end(), [](const auto& c) { return c.second.name.empty(); });
+    if (oldest != conns_.end() && !planted(fault::refuse_when_full)) {
+      close(oldest->first, "closed to make room for a newcomer: the oldest connection not registered", out);
+    } else {
+      // PC-LIMIT-01. Never recorded, so nothing else can reach it before the host closes it.
+      out.send(conn, terminated(error_line(code::server_full)));
+      out.close(conn, "connection limit reached");
+      return;
+    }
   }
   conns_.insert_or_assign(conn, connection{.framer = core::line_framer(framing()),
                                            .address = start_chat_address(peer),

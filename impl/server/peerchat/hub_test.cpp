@@ -359,9 +359,9 @@ protected:
   PeerchatHubSmall() : PeerchatHub(fault::none, 2) {}
 };
 
-TEST_F(PeerchatHubSmall, BeyondTheLimitAConnectionGetsServerFull) {
-  connect(1);
-  connect(2);
+TEST_F(PeerchatHubSmall, BeyondTheLimitAConnectionGetsServerFullWhenAllHaveRegistered) {
+  join(1, "alice");
+  join(2, "bob");
   connect(3);
   EXPECT_EQ(take(3), lines{"ERROR Server_full\n"});
   EXPECT_TRUE(closed(3));
@@ -372,6 +372,22 @@ TEST_F(PeerchatHubSmall, BeyondTheLimitAConnectionGetsServerFull) {
   EXPECT_FALSE(closed(4));
   data(4, "HELLO\n");
   EXPECT_EQ(take(4), lines{"HELLO\n"});
+}
+
+TEST_F(PeerchatHubSmall, WhenFullTheOldestConnectionNotRegisteredMakesRoom) {
+  connect(1);
+  join(2, "alice");
+  connect(3);
+  connect(4);  // full: 1 (not registered, the oldest) and 2 (alice); 3 took 1's place, 4 takes 3's
+  EXPECT_TRUE(closed(1));
+  EXPECT_TRUE(take(1).empty());  // PC-LIMIT-02: without a message
+  EXPECT_TRUE(closed(3));
+  EXPECT_FALSE(closed(2));
+  EXPECT_FALSE(closed(4));
+  data(4, "HELLO\n");
+  EXPECT_EQ(take(4), lines{"HELLO\n"});
+  EXPECT_TRUE(hub_.signed_in(2));
+  EXPECT_FALSE(hub_.signed_in(4));
 }
 
 // --- planted faults: each one changes what the hub does ---------------------------------------------
