@@ -177,7 +177,8 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
   if (ctx.client()) ctx.client()->stop();
   adapter_.end_case(ctx);
 
-  // The case learned that the target still holds a user it needed: once more, with other users.
+  // The case asked to be run once more: the target still holds a user it needed (it gets other users), or
+  // the machine was too busy for the engine to pace what it sent.
   if (!ctx.retry_reason().empty() && !o.failure.empty()) {
     note(ctx.retry_reason());
     if (!retried) {
