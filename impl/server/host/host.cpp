@@ -83,9 +83,9 @@ private:
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (stopping_ || !acceptor_.is_open()) return;  // stopped, or a planted crash closed the listener
       if (!ec) {
-        boost::system::error_code ignored;
-        auto ep = socket.remote_endpoint(ignored);
-        std::string address = ignored ? "unknown" : ep.address().to_string();
+        boost::system::error_code unknown;
+        auto ep = socket.remote_endpoint(unknown);
+        std::string address = unknown ? "unknown" : ep.address().to_string();
         if (auto refusal = make_room(address); !refusal.empty()) log("refused a connection from " + address + ": " + refusal);
         else adopt(std::move(socket), address);
       } else if (ec != asio::error::operation_aborted) {
