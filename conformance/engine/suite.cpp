@@ -36,6 +36,16 @@ std::string suite::level_of(const test_case& c) const {
   return level;
 }
 
+namespace {
+// " {name}" for each of `names` that `command` does not hold as a placeholder.
+std::string missing_placeholders(const std::string& command, const std::vector<std::string>& names) {
+  std::string missing;
+  for (const auto& name : names)
+    if (command.find("{" + name + "}") == std::string::npos) missing += " {" + name + "}";
+  return missing;
+}
+}  // namespace
+
 std::string suite::skip_reason(const test_case& c) const {
   if (c.role == role::server && !settings_.test_servers) return "server-role case; the target is a client";
   if (c.role == role::client && !settings_.test_clients) return "client-role case; the target is a server";
@@ -48,17 +58,13 @@ std::string suite::skip_reason(const test_case& c) const {
     if (c.timers && !settings_.real_time) return "waits for the protocol's timers: add --real-time";
   }
   if (c.role == role::client && c.timers && !settings_.client_command.empty() && !settings_.real_time) {
-    std::string missing;
-    for (const auto& name : adapter_.client_timing())
-      if (settings_.client_command.find("{" + name + "}") == std::string::npos) missing += " {" + name + "}";
+    std::string missing = missing_placeholders(settings_.client_command, adapter_.client_timing());
     if (!missing.empty())
       return "waits for the client's timers: add --real-time, or put" + missing + " in the client's --launch command";
   }
   if (c.role == role::server && !c.timer_vars.empty() && settings_.kind == target_kind::launch &&
       !settings_.real_time && launch_controls_timing(adapter_, settings_.launch_command)) {
-    std::string missing;
-    for (const auto& name : c.timer_vars)
-      if (settings_.launch_command.find("{" + name + "}") == std::string::npos) missing += " {" + name + "}";
+    std::string missing = missing_placeholders(settings_.launch_command, c.timer_vars);
     if (!missing.empty()) return "waits for a timer the --launch command does not set: add --real-time, or put" + missing + " in it";
   }
   if (c.role == role::server && c.timers && settings_.kind == target_kind::launch && !settings_.real_time &&

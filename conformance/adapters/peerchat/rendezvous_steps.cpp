@@ -29,6 +29,15 @@ std::string acceptance(const case_context& ctx, const std::string& port) {
   return ctx.get("profile") == "peerchat/1" ? "OK\nOK\n" : "OK " + port + "\n";
 }
 
+namespace {
+// `line` (a REGISTER of `user`) on the open connection `conn`, answered REGISTERED user OK.
+std::string registers(case_context& ctx, const std::string& conn, const std::string& user, const std::string& line) {
+  if (auto f = ctx.send(conn, as_line(line)); !f.empty()) return f;
+  auto f = ctx.expect(conn, {"^REGISTERED " + ctx.substitute(user, true) + " OK$"}, ctx.deadline({}, 3000));
+  return f.empty() ? "" : "registration of " + user + ": " + f;
+}
+}  // namespace
+
 // connect [from], REGISTER name [key], REGISTERED name OK. `key: var` registers an engine-made Ed25519
 // key and stores its field in ${var}.
 std::string register_user(const step& s, case_context& ctx) {
@@ -41,9 +50,7 @@ std::string register_user(const step& s, case_context& ctx) {
     line += " " + field;
   }
   if (auto f = ctx.connect(s.conn, ctx.deadline({}, 5000), arg(s, ctx, "from", "")); !f.empty()) return f;
-  if (auto f = ctx.send(s.conn, as_line(line)); !f.empty()) return f;
-  auto f = ctx.expect(s.conn, {"^REGISTERED " + ctx.substitute(user, true) + " OK$"}, ctx.deadline({}, 3000));
-  return f.empty() ? "" : "registration of " + user + ": " + f;
+  return registers(ctx, s.conn, user, line);
 }
 
 // The engine's client accepts the port of the round, in its profile's form (acceptance): `port`.
@@ -99,9 +106,7 @@ std::string fill(const step& s, case_context& ctx) {
     if (auto f = ctx.connect(conn, ctx.deadline({}, 3000)); !f.empty()) return f;
     if (prefix.empty()) continue;
     std::string user = prefix + std::to_string(i);
-    if (auto f = ctx.send(conn, as_line("REGISTER " + user)); !f.empty()) return f;
-    if (auto f = ctx.expect(conn, {"^REGISTERED " + ctx.substitute(user, true) + " OK$"}, ctx.deadline({}, 3000)); !f.empty())
-      return "registration of " + user + ": " + f;
+    if (auto f = registers(ctx, conn, user, "REGISTER " + user); !f.empty()) return f;
   }
   return {};
 }
