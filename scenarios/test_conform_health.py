@@ -185,3 +185,37 @@ def test_a_timer_counts_from_what_started_it_not_from_a_late_reply(tmp_path, opt
     assert rule_verdicts(report)["ITP-PING-01"] == verdict, proc.stdout
     if verdict == "FAIL":
         assert "too early" in proc.stdout, proc.stdout
+
+
+PEERCHAT_CLIENT_LAUNCH = (f"'{binary('parley-client')}' peerchat --host 127.0.0.1 --port {{port}} --name {{name}} "
+                          "--identity {dir}/{name}.key --contacts {dir}/{name}.contacts --keepalive {keepalive} "
+                          "--peer-timeout {peer_timeout} --connect-timeout {connect_timeout} --script -")
+
+
+def test_ports_other_processes_hold_are_not_offered_to_a_client(tmp_path):
+    """On a busy machine other processes hold UDP ports on the client's address; a correct client refuses
+    PORT for one of them, so the engine offers only ports free there: with three quarters of the chat range
+    taken (which used to make most chats start with a refusal), the reference client still passes."""
+    import resource
+    import socket
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+    held = []
+    try:
+        for port in range(40000, 60000):
+            if port % 4 == 0:
+                continue
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                s.close()
+                continue
+            held.append(s)
+        assert len(held) > 14000, len(held)
+        proc, report = conform(tmp_path, "peerchat", "--role", "client", "--launch", PEERCHAT_CLIENT_LAUNCH)
+        assert proc.returncode == 0 and not broken(report), proc.stdout[-4000:]
+    finally:
+        for s in held:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

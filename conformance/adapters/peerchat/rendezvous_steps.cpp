@@ -12,12 +12,19 @@ namespace {
 
 std::string as_line(const std::string& text) { return text + "\n"; }
 
+// Whether UDP port n on `ip` can be bound right now (it is released again at once).
+bool udp_port_free(const char* ip, unsigned short n) { return net::bind_udp(ip, n).has_value(); }
+
 // A UDP socket on `ip` at a random port of the chat range (PC-PORT-01), so that parallel cases and
-// leftover sockets do not collide; nullptr when 50 tries found none free.
-std::unique_ptr<net::udp_socket> bind_chat_port(const char* ip, net::traffic_tap* tap) {
+// leftover sockets do not collide; nullptr when 50 tries found none free. With `also_free_on`, the port
+// must be free on that address too: the engine offers the same port to the client, and a port some other
+// process holds there would make a correct client refuse it.
+std::unique_ptr<net::udp_socket> bind_chat_port(const char* ip, net::traffic_tap* tap,
+                                                const char* also_free_on = nullptr) {
   std::random_device seed;
   for (int attempt = 0; attempt < 50; ++attempt) {
     auto n = static_cast<unsigned short>(pc::first_chat_port + seed() % (pc::last_chat_port - pc::first_chat_port + 1));
+    if (also_free_on && !udp_port_free(also_free_on, n)) continue;
     if (auto bound = net::bind_udp(ip, n, tap)) return std::move(*bound);
   }
   return nullptr;
@@ -168,21 +175,30 @@ std::string start_chat(const step& s, case_context& ctx) {
   std::string key_label = arg(s, ctx, "key", "none");
   std::string sign_as = arg(s, ctx, "sign_as", key_label == "none" ? "peer" : key_label.c_str());
   bool v2 = flag(s, "v2", key_label != "none");
-  auto socket = bind_chat_port(engine_peer_ip, ctx.settings().tap);
+  auto socket = bind_chat_port(engine_peer_ip, ctx.settings().tap, client_ip);
   if (!socket) return "cannot bind a UDP port on " + std::string(engine_peer_ip);
   unsigned short n = socket->port();
   ctx.set("n", std::to_string(n));
   if (auto f = ctx.send(s.conn, pc::port_line(n)); !f.empty()) return f;
   std::string port = std::to_string(n);
+  // A refusal is the client's defect only if the port was free: another process on the machine can take
+  // it between the engine's check and the client's bind, and then refusing it is right (PC-CLI-03).
+  auto refused = [&](const std::string& what, const std::string& f) {
+    if (f.find("Port_unavailable") != std::string::npos && !udp_port_free(client_ip, n)) {
+      ctx.retry("UDP port " + port + " on " + client_ip + " was taken by another process when the client was " +
+                "offered it; its refusal was right");
+      return "the client refused PORT " + port + ", which another process held: " + f;
+    }
+    return ctx.blame("PC-CLI-03", what + f);
+  };
   if (st.version2) {
     auto f = ctx.expect(s.conn, {"^OK " + port + "$"}, ctx.deadline({}, 3000));
-    if (!f.empty()) return ctx.blame("PC-CLI-03", "the answer to PORT " + port + " from a peerchat/2 client: " + f);
+    if (!f.empty()) return refused("the answer to PORT " + port + " from a peerchat/2 client: ", f);
   } else {
     // PC-CLI-03's second OK is checked where a case asks for it (`two_oks: true`); elsewhere one is
     // enough to go on, and a second one is taken if it comes, so that each case tests its own rule.
     auto f = ctx.expect(s.conn, {"^OK$"}, ctx.deadline({}, 3000));
-    if (!f.empty())
-      return ctx.blame("PC-CLI-03", "the answer to PORT " + port + " from a client of a peerchat/1 server: " + f);
+    if (!f.empty()) return refused("the answer to PORT " + port + " from a client of a peerchat/1 server: ", f);
     bool required = flag(s, "two_oks");
     f = ctx.expect(s.conn, {"^OK$"}, ctx.deadline({}, required ? 3000 : 200));
     if (!f.empty() && required) return ctx.blame("PC-CLI-03", "the second OK to a peerchat/1 server: " + f);
