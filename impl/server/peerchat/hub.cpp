@@ -249,7 +249,10 @@ void hub::send(core::conn_id conn, std::string line, core::actions& out) {
 std::string hub::terminated(std::string line) const {
   // PC-LINE-01: the codec ends every line with one LF; the fault writes CR LF, as a server built on a
   // println that follows the platform's convention would.
-  if (planted(fault::crlf_lines)) line.insert(line.size() - 1, "\r");
+  if (planted(fault::crlf_lines) && !line.empty()) {
+    line.back() = '\r';
+    line += '\n';
+  }
   return line;
 }
 
