@@ -125,7 +125,7 @@ struct harness {
         // decoded once for many inputs. The hub's own decode of what it receives is never memoized.
         if (!last_text || *last_text != send->bytes)
           d = sent_decoded().get(send->bytes, [&] { return decode(send->bytes); });
-        last_text = &send->bytes;
+        last_text = &send->bytes.str();
         if (!std::holds_alternative<envelope>(d))
           std::fprintf(stderr, "undecodable: %s\n", std::get<decode_failure>(d).detail.c_str());
         PARLEY_FUZZ_CHECK(std::holds_alternative<envelope>(d), "a hub message does not decode");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "impl/core/clock.hpp"
+#include "impl/core/payload.hpp"
 
 namespace parley::core {
 
@@ -18,7 +19,7 @@ using conn_id = std::uint64_t;
 
 struct send_action {
   conn_id conn;
-  std::string bytes;  // one complete wire unit (a line, a frame, a WebSocket message)
+  payload bytes;  // one complete wire unit (a line, a frame, a WebSocket message), maybe shared with others
 };
 
 // Close after everything queued for the connection has been written; or, with `reset`, at once with a TCP
@@ -49,7 +50,8 @@ inline conn_id conn_of(const action& a) {
 // Collects what a hub wants done. Appending is all a hub may do to the outside world.
 class actions {
 public:
-  void send(conn_id conn, std::string bytes) { list_.push_back(send_action{conn, std::move(bytes)}); }
+  // The same payload may go to many connections (a broadcast): encode it once and pass it to each.
+  void send(conn_id conn, payload bytes) { list_.push_back(send_action{conn, std::move(bytes)}); }
   void close(conn_id conn, std::string reason) { list_.push_back(close_action{conn, std::move(reason)}); }
   void reset(conn_id conn, std::string reason) { list_.push_back(close_action{conn, std::move(reason), true}); }
   void crash(std::string reason, bool whole_process = true) {

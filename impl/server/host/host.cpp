@@ -16,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <vector>
 
 namespace parley::host {
 namespace asio = boost::asio;
@@ -64,9 +65,12 @@ public:
 private:
   struct connection {
     detail::channel_ptr link;
-    std::deque<std::string> output;
-    std::size_t pending = 0;
+    std::deque<core::payload> output;  // queued, not yet handed to the channel
+    std::vector<core::payload> in_flight;  // the batch the channel is writing
+    std::size_t in_flight_bytes = 0;
+    std::size_t pending = 0;  // bytes queued and in flight
     bool writing = false;
+    bool batch_due = false;  // in start_writing_: a batch starts when the hub's actions are all queued
     bool closing = false;  // the hub asked to close: flush, then close; ignore further input
     std::unique_ptr<asio::steady_timer> write_timer;  // with options_.write_timeout
     std::string address;  // the peer's, for the per-address limit
@@ -152,7 +156,7 @@ private:
     } else if (options_.transport == transport::tls) {
       handshaking_.emplace(detail::open_tls_channel(std::move(socket), tls_, ready), handshake{address, ++handshakes_});
     } else {
-      detail::open_tcp_channel(std::move(socket), ready);
+      detail::open_tcp_channel(std::move(socket), read_buffer_, ready);
     }
   }
 
@@ -218,13 +222,25 @@ private:
         }
         log("conn " + std::to_string(close.conn) + " closing: " + close.reason);
         it->second->closing = true;
-        if (!it->second->writing) finish(close.conn);
+        if (!it->second->writing && it->second->output.empty()) {
+          finish(close.conn);
+        } else if (!it->second->batch_due) {
+          it->second->batch_due = true;
+          start_writing_.push_back(close.conn);
+        }
       }
+    }
+    // Everything the hub queued at this point goes out as one batch per connection.
+    for (auto id : std::exchange(start_writing_, {})) {
+      auto it = connections_.find(id);
+      if (it == connections_.end()) continue;
+      it->second->batch_due = false;
+      if (!it->second->writing) write(id, it->second);
     }
     schedule();
   }
 
-  void queue(core::conn_id id, std::string bytes) {
+  void queue(core::conn_id id, core::payload bytes) {
     auto it = connections_.find(id);
     if (it == connections_.end() || it->second->closing) return;
     auto& c = it->second;
@@ -237,15 +253,22 @@ private:
       return;
     }
     if (total_pending_ > options_.max_total_output) shed_slowest_readers();
-    if (connections_.contains(id) && !c->writing) write(id, c);
+    if (!c->writing && !c->batch_due) {
+      c->batch_due = true;
+      start_writing_.push_back(id);
+    }
   }
 
   // The output queued for all connections is over its bound: close the connections with the most queued
-  // until it is under again (the newest output may well be for a fast reader).
+  // until it is under again (the newest output may well be for a fast reader). The slowest reader is the one
+  // with the most output waiting behind its write: a fast reader's batch in flight is usually in the kernel
+  // already, its completion not yet run.
   void shed_slowest_readers() {
+    auto waiting = [](const conn_ptr& c) { return std::pair(c->pending - c->in_flight_bytes, c->pending); };
     while (total_pending_ > options_.max_total_output) {
-      auto slowest = std::max_element(connections_.begin(), connections_.end(),
-                                      [](const auto& a, const auto& b) { return a.second->pending < b.second->pending; });
+      auto slowest = std::max_element(connections_.begin(), connections_.end(), [&](const auto& a, const auto& b) {
+        return waiting(a.second) < waiting(b.second);
+      });
       if (slowest == connections_.end() || slowest->second->pending == 0) return;
       gone(slowest->first, "slowest reader (" + std::to_string(slowest->second->pending) +
                                " bytes queued) while the server's queued output was over " +
@@ -260,7 +283,12 @@ private:
     connections_.erase(it);
   }
 
+  // Hands everything queued (up to a bound) to the channel as one batch.
   void write(core::conn_id id, const conn_ptr& c) {
+    if (c->output.empty()) {
+      if (c->closing) finish(id);
+      return;
+    }
     c->writing = true;
     if (options_.write_timeout.count() > 0) {
       // A peer that stops reading makes the write hang; past the timeout the connection is ended.
@@ -270,7 +298,12 @@ private:
         if (!ec && c->writing && connections_.contains(id)) gone(id, "write timed out");
       });
     }
-    c->link->write(c->output.front(), [this, id, c](std::string error) {
+    while (!c->output.empty() && c->in_flight.size() < max_batch_units && c->in_flight_bytes < max_batch_bytes) {
+      c->in_flight_bytes += c->output.front().size();
+      c->in_flight.push_back(std::move(c->output.front()));
+      c->output.pop_front();
+    }
+    c->link->write(c->in_flight, [this, id, c](std::string error) {
       c->writing = false;
       if (c->write_timer) c->write_timer->cancel();
       if (!connections_.contains(id)) return;
@@ -278,11 +311,11 @@ private:
         gone(id, "write failed: " + error);
         return;
       }
-      c->pending -= c->output.front().size();
-      total_pending_ -= c->output.front().size();
-      c->output.pop_front();
-      if (!c->output.empty()) write(id, c);
-      else if (c->closing) finish(id);
+      c->pending -= c->in_flight_bytes;
+      total_pending_ -= c->in_flight_bytes;
+      c->in_flight_bytes = 0;
+      c->in_flight.clear();
+      write(id, c);
     });
   }
 
@@ -329,8 +362,15 @@ private:
     });
   }
 
+  // One batch: enough units that a burst goes out in one write, few enough that a connection's batch
+  // never holds much beyond what the 4 MiB slow-reader bound lets it queue anyway.
+  static constexpr std::size_t max_batch_units = 256;
+  static constexpr std::size_t max_batch_bytes = 256 * 1024;
+
   core::hub& hub_;
   host_options options_;
+  // Declared before io_ so that it outlives every handler io_ destroys.
+  std::shared_ptr<detail::read_buffer> read_buffer_ = std::make_shared<detail::read_buffer>();
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::steady_timer timer_;
@@ -340,6 +380,7 @@ private:
   std::map<detail::channel_ptr, handshake> handshaking_;
   std::uint64_t handshakes_ = 0;
   std::size_t total_pending_ = 0;  // queued output of every connection
+  std::vector<core::conn_id> start_writing_;  // connections the hub queued output for since the last batch
   std::shared_ptr<boost::asio::ssl::context> tls_;  // transport::tls only
   core::conn_id last_id_ = 0;
   bool stopping_ = false;

@@ -1,7 +1,9 @@
-// Plain TCP: a unit is whatever one read returned; framing is the hub's business.
+// Plain TCP: a unit is whatever one read returned; framing is the hub's business. Reads wait for the
+// socket to be readable and then read into the host's shared buffer, so an idle connection holds no read
+// buffer; writes gather a whole batch into one writev.
 #include <boost/asio/write.hpp>
 
-#include <array>
+#include <vector>
 
 #include "impl/server/host/channel.hpp"
 
@@ -11,22 +13,40 @@ using asio::ip::tcp;
 
 namespace {
 
+// Asio passes at most this many buffers to one writev; a longer batch takes several.
+constexpr std::size_t units_per_syscall = 64;
+
 class tcp_channel final : public channel, public std::enable_shared_from_this<tcp_channel> {
 public:
-  explicit tcp_channel(tcp::socket socket) : socket_(std::move(socket)) {}
+  tcp_channel(tcp::socket socket, std::shared_ptr<read_buffer> buffer)
+      : socket_(std::move(socket)), buffer_(std::move(buffer)) {
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);  // read_some below returns would_block instead of waiting
+  }
 
   void read(read_handler handler) override {
-    socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this(), handler](boost::system::error_code ec,
-                                                                                          std::size_t n) {
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this(), handler = std::move(handler)](
+                                                   boost::system::error_code ec) mutable {
+      if (ec) return handler(std::nullopt, ec.message());
+      auto& buffer = *self->buffer_;
+      std::size_t n = self->socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return self->read(std::move(handler));
       if (ec) handler(std::nullopt, ec == asio::error::eof ? "peer closed" : ec.message());
-      else handler(std::string_view(self->buffer_.data(), n), {});
+      else handler(std::string_view(buffer.data(), n), {});
     });
   }
 
-  void write(const std::string& unit, write_handler handler) override {
-    asio::async_write(socket_, asio::buffer(unit), [self = shared_from_this(), handler](boost::system::error_code ec,
-                                                                                         std::size_t) {
-      handler(ec ? ec.message() : std::string{});
+  void write(std::span<const core::payload> units, write_handler handler) override {
+    gather_.clear();
+    for (const auto& unit : units.first(std::min(units.size(), units_per_syscall)))
+      gather_.push_back(asio::buffer(unit.data(), unit.size()));
+    // Usually one batch is one writev; a longer one goes on with the rest once the first part is out.
+    auto rest = units.subspan(std::min(units.size(), units_per_syscall));
+    asio::async_write(socket_, gather_, [self = shared_from_this(), rest, handler = std::move(handler)](
+                                            boost::system::error_code ec, std::size_t) mutable {
+      if (ec) return handler(ec.message());
+      if (!rest.empty()) return self->write(rest, std::move(handler));
+      handler({});
     });
   }
 
@@ -49,15 +69,16 @@ public:
 
 private:
   tcp::socket socket_;
-  std::array<char, 4096> buffer_{};
+  std::shared_ptr<read_buffer> buffer_;
+  std::vector<asio::const_buffer> gather_;
 };
 
 }  // namespace
 
-void open_tcp_channel(tcp::socket socket, ready_handler ready) {
+void open_tcp_channel(tcp::socket socket, std::shared_ptr<read_buffer> buffer, ready_handler ready) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);  // replies within 100 ms (ITP-CMD-04) need no Nagle delay
-  ready(std::make_shared<tcp_channel>(std::move(socket)), {});
+  ready(std::make_shared<tcp_channel>(std::move(socket), std::move(buffer)), {});
 }
 
 }  // namespace parley::host::detail

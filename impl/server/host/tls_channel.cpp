@@ -1,6 +1,7 @@
 // TLS over TCP (sslmessager): a unit is whatever one read of the decrypted stream returned; framing is the
 // hub's business. The handshake is bounded, so a peer that never finishes it holds nothing for long
-// (SSLM-TLS-07), and the close sends close_notify first, bounded too.
+// (SSLM-TLS-07), and the close sends close_notify first, bounded too. A batch of units is one record each
+// (the original's one-read-one-message parser needs that, SSLM-FRAME-02), all sent in one write.
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -10,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "impl/net/detail/batching_socket.hpp"
 #include "impl/server/host/channel.hpp"
 
 namespace parley::host::detail {
@@ -48,13 +50,12 @@ public:
     });
   }
 
-  void write(const std::string& unit, write_handler handler) override {
-    // One unit, one async_write: OpenSSL makes it one record (up to 16 KiB), which the original's
-    // one-read-one-message parser needs (SSLM-FRAME-02).
-    asio::async_write(stream_, asio::buffer(unit), [self = shared_from_this(), handler](boost::system::error_code ec,
-                                                                                        std::size_t) {
-      handler(ec ? ec.message() : std::string{});
-    });
+  void write(std::span<const core::payload> units, write_handler handler) override {
+    batch_ = units;
+    written_ = 0;
+    batch_done_ = std::move(handler);
+    stream_.next_layer().hold();
+    write_next();
   }
 
   void finish() override {
@@ -80,8 +81,33 @@ public:
   }
 
 private:
+  // One unit, one async_write: OpenSSL makes it one record (up to 16 KiB), kept by the batching socket
+  // until the whole batch is sealed.
+  void write_next() {
+    if (written_ == batch_.size()) {
+      stream_.next_layer().release([self = shared_from_this()](boost::system::error_code ec) {
+        self->finish_batch(ec ? ec.message() : std::string{});
+      });
+      return;
+    }
+    const auto& unit = batch_[written_++];
+    asio::async_write(stream_, asio::buffer(unit.data(), unit.size()),
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        if (!ec) return self->write_next();
+                        self->stream_.next_layer().release(nullptr);
+                        self->finish_batch(ec.message());
+                      });
+  }
+  void finish_batch(std::string error) {
+    batch_ = {};
+    if (auto done = std::exchange(batch_done_, nullptr)) done(std::move(error));
+  }
+
   std::shared_ptr<ssl::context> context_;
-  ssl::stream<tcp::socket> stream_;
+  ssl::stream<net::detail::batching_socket> stream_;
+  std::span<const core::payload> batch_;
+  std::size_t written_ = 0;
+  write_handler batch_done_;
   asio::steady_timer timer_;
   std::array<char, 8192> buffer_{};
   bool closing_ = false;

@@ -1,8 +1,27 @@
-// WebSocket (Beast): a unit is one whole message. Kept in its own file, Beast is slow to compile.
+// WebSocket (Beast): a unit is one whole message. Kept in its own file, Beast is slow to compile. A batch is
+// one frame per message, all sent in one write by the batching socket under Beast.
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "impl/net/detail/batching_socket.hpp"
 #include "impl/server/host/channel.hpp"
+
+namespace parley::net::detail {
+// Beast ends a WebSocket by tearing down its next layer (websocket/teardown.hpp): here the bare socket's
+// teardown, once the close frame and everything before it have left the batching socket.
+inline void teardown(boost::beast::role_type role, batching_socket& s, boost::beast::error_code& ec) {
+  boost::beast::websocket::teardown(role, s.next_layer(), ec);
+}
+
+template <class Handler>
+void async_teardown(boost::beast::role_type role, batching_socket& s, Handler&& handler) {
+  // after_flush keeps a std::function, which must be copyable; Beast's handler is move-only.
+  auto held = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
+  s.after_flush([&s, role, held](boost::beast::error_code) {
+    boost::beast::websocket::async_teardown(role, s.next_layer(), std::move(*held));
+  });
+}
+}  // namespace parley::net::detail
 
 namespace parley::host::detail {
 namespace asio = boost::asio;
@@ -41,10 +60,12 @@ public:
     });
   }
 
-  void write(const std::string& unit, write_handler handler) override {
-    ws_.async_write(asio::buffer(unit), [self = shared_from_this(), handler](boost::system::error_code ec, std::size_t) {
-      handler(ec ? ec.message() : std::string{});
-    });
+  void write(std::span<const core::payload> units, write_handler handler) override {
+    batch_ = units;
+    written_ = 0;
+    batch_done_ = std::move(handler);
+    ws_.next_layer().hold();
+    write_next();
   }
 
   void finish() override {
@@ -76,7 +97,30 @@ private:
     return ec.message();
   }
 
-  websocket::stream<tcp::socket> ws_;
+  void write_next() {
+    if (written_ == batch_.size()) {
+      ws_.next_layer().release([self = shared_from_this()](boost::system::error_code ec) {
+        self->finish_batch(ec ? ec.message() : std::string{});
+      });
+      return;
+    }
+    const auto& unit = batch_[written_++];
+    ws_.async_write(asio::buffer(unit.data(), unit.size()), [self = shared_from_this()](boost::system::error_code ec,
+                                                                                       std::size_t) {
+      if (!ec) return self->write_next();
+      self->ws_.next_layer().release(nullptr);
+      self->finish_batch(ec.message());
+    });
+  }
+  void finish_batch(std::string error) {
+    batch_ = {};
+    if (auto done = std::exchange(batch_done_, nullptr)) done(std::move(error));
+  }
+
+  websocket::stream<net::detail::batching_socket> ws_;
+  std::span<const core::payload> batch_;
+  std::size_t written_ = 0;
+  write_handler batch_done_;
   beast::flat_buffer buffer_;
   bool closing_ = false;
 };

@@ -209,7 +209,7 @@ void hub::fail(core::conn_id conn, fail_code code, core::actions& out) const {
 }
 
 void hub::broadcast(const server_message& message, core::conn_id except, core::actions& out) const {
-  std::string line = serialize(message);
+  core::payload line = serialize(message);
   for (const auto& name : login_order_) {
     core::conn_id conn = by_name_.at(name);
     if (conn != except) out.send(conn, line);

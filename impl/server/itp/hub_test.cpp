@@ -61,9 +61,9 @@ private:
     event(out);
     for (auto& a : out.take()) {
       if (auto* s = std::get_if<core::send_action>(&a)) {
-        EXPECT_FALSE(closed_.contains(s->conn)) << "sent to a closed connection: " << s->bytes;
-        ASSERT_TRUE(s->bytes.ends_with("\n"));
-        inbox_[s->conn].push_back(s->bytes.substr(0, s->bytes.size() - 1));
+        EXPECT_FALSE(closed_.contains(s->conn)) << "sent to a closed connection: " << s->bytes.str();
+        ASSERT_TRUE(s->bytes.str().ends_with("\n"));
+        inbox_[s->conn].push_back(s->bytes.str().substr(0, s->bytes.size() - 1));
       } else if (auto* c = std::get_if<core::close_action>(&a)) {
         closed_.insert(c->conn);
       }

@@ -74,7 +74,7 @@ private:
     f(a);
     for (auto& action : a.take()) {
       if (auto* s = std::get_if<core::send_action>(&action)) {
-        EXPECT_FALSE(closed_.contains(s->conn)) << "sent after close: " << s->bytes;
+        EXPECT_FALSE(closed_.contains(s->conn)) << "sent after close: " << s->bytes.str();
         inbox_[s->conn].push_back(s->bytes);
       } else if (auto* c = std::get_if<core::close_action>(&action)) {
         closed_.insert(c->conn);  // not reported back by the host
@@ -246,7 +246,7 @@ TEST_F(PeerchatHub, AGeneratorThatRepeatsItselfStillGivesFreshPorts) {
   for (int i = 1; i < max_rounds; ++i) h.on_data(1, "ERROR\n", now_, a);
   std::set<std::string> ports;
   for (const auto& action : a.list())
-    if (auto* s = std::get_if<core::send_action>(&action); s && s->bytes.starts_with("PORT ")) ports.insert(s->bytes);
+    if (auto* s = std::get_if<core::send_action>(&action); s && s->bytes.str().starts_with("PORT ")) ports.insert(s->bytes);
   EXPECT_EQ(ports.size(), 20u);
   EXPECT_TRUE(ports.contains("PORT 40005\n"));
 }
@@ -262,7 +262,7 @@ TEST_F(PeerchatHub, TheDefaultGeneratorDrawsInTheRange) {
   for (int i = 1; i < max_rounds; ++i) h.on_data(1, "ERROR\n", now_, a);
   int seen = 0;
   for (const auto& action : a.list())
-    if (auto* s = std::get_if<core::send_action>(&action); s && s->bytes.starts_with("PORT ")) {
+    if (auto* s = std::get_if<core::send_action>(&action); s && s->bytes.str().starts_with("PORT ")) {
       EXPECT_TRUE(valid_chat_port(port_of(s->bytes)));
       ++seen;
     }

@@ -198,7 +198,7 @@ void hub::error(core::conn_id conn, std::string text, std::optional<std::string>
 
 void hub::broadcast(const message& body, core::conn_id except, core::actions& out) {
   // One id for the whole broadcast, as the original: it is one message, delivered several times.
-  std::string text = encode({options_.make_id(), body});
+  core::payload text = encode({options_.make_id(), body});
   std::vector<core::conn_id> gone;
   for (auto conn : join_order_) {
     if (conn == except) continue;

@@ -82,7 +82,7 @@ private:
       if (auto* s = std::get_if<core::send_action>(&a)) {
         ASSERT_FALSE(out_[s->conn].closed) << "sent after close";
         auto d = decode(s->bytes);
-        ASSERT_TRUE(std::holds_alternative<envelope>(d)) << s->bytes;
+        ASSERT_TRUE(std::holds_alternative<envelope>(d)) << s->bytes.str();
         out_[s->conn].messages.push_back(std::get<envelope>(d));
       } else if (auto* c = std::get_if<core::close_action>(&a)) {
         out_[c->conn].closed = true;
