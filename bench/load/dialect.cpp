@@ -1,0 +1,83 @@
+#include "bench/load/dialect.hpp"
+
+namespace parley::load {
+namespace {
+
+bool starts(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// itp (spec/itp/spec.md): IDENT logs in, BCST reaches every other user as "BCST <from> <text>" and its
+// sender as "OK BCST <text>", which also serves as the round trip of rtt mode.
+class itp final : public dialect {
+public:
+  std::string login(const std::string& name) const override { return "IDENT " + name + "\n"; }
+  bool logged_in(std::string_view line, const std::string& name) const override {
+    return line.size() == 9 + name.size() && starts(line, "OK IDENT ") && line.substr(9) == name;
+  }
+  bool refused(std::string_view line) const override { return starts(line, "FAIL") || starts(line, "DSCN"); }
+  void append_broadcast(std::string& out, std::string_view body) const override {
+    out.append("BCST ").append(body).push_back('\n');
+  }
+  std::optional<std::string_view> relayed(std::string_view line) const override {
+    if (!starts(line, "BCST ")) return std::nullopt;
+    auto space = line.find(' ', 5);
+    if (space == std::string_view::npos) return std::nullopt;
+    return line.substr(space + 1);
+  }
+  bool answer_probe(std::string& out, std::string_view line) const override {
+    if (line != "PING") return false;
+    out.append("PONG\n");
+    return true;
+  }
+  void append_request(std::string& out, std::string_view token) const override { append_broadcast(out, token); }
+  bool is_reply(std::string_view line, std::string_view token) const override {
+    return starts(line, "OK BCST ") && line.substr(8) == token;
+  }
+};
+
+// IRC (RFC 2812) as ngIRCd speaks it: NICK and USER, then JOIN of one channel; the end of its NAMES list
+// (366) means the user is in. PRIVMSG to the channel reaches every other member; PING is answered by the
+// server with PONG and carries the token back.
+class irc final : public dialect {
+public:
+  std::string login(const std::string& name) const override {
+    return "NICK " + name + "\r\nUSER " + name + " 0 * :parley-load\r\nJOIN #load\r\n";
+  }
+  bool logged_in(std::string_view line, const std::string&) const override {
+    return line.find(" 366 ") != std::string_view::npos;
+  }
+  bool refused(std::string_view line) const override {
+    return starts(line, "ERROR") || line.find(" 433 ") != std::string_view::npos ||
+           line.find(" 465 ") != std::string_view::npos;
+  }
+  void append_broadcast(std::string& out, std::string_view body) const override {
+    out.append("PRIVMSG #load :").append(body).append("\r\n");
+  }
+  std::optional<std::string_view> relayed(std::string_view line) const override {
+    if (!starts(line, ":")) return std::nullopt;
+    auto at = line.find(" PRIVMSG #load :");
+    if (at == std::string_view::npos) return std::nullopt;
+    return line.substr(at + 16);
+  }
+  bool answer_probe(std::string& out, std::string_view line) const override {
+    if (!starts(line, "PING ")) return false;
+    out.append("PONG ").append(line.substr(5)).append("\r\n");
+    return true;
+  }
+  void append_request(std::string& out, std::string_view token) const override {
+    out.append("PING :").append(token).append("\r\n");
+  }
+  bool is_reply(std::string_view line, std::string_view token) const override {
+    return line.find(" PONG ") != std::string_view::npos && line.size() > token.size() &&
+           line.substr(line.size() - token.size()) == token;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<dialect> make_dialect(const std::string& protocol) {
+  if (protocol == "itp") return std::make_unique<itp>();
+  if (protocol == "irc") return std::make_unique<irc>();
+  return nullptr;
+}
+
+}  // namespace parley::load

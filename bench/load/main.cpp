@@ -1,0 +1,189 @@
+// parley-load: drives a server of a line protocol with N logged-in connections and reports deliveries/s,
+// latency, errors (every delivery is checked for sender and sequence) and the target's CPU and memory.
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "bench/load/dialect.hpp"
+#include "bench/load/run.hpp"
+#include "bench/load/target_process.hpp"
+#include "impl/cli/args.hpp"
+
+namespace {
+using namespace parley;
+
+constexpr const char* usage_text =
+    "usage: parley-load PROTOCOL (--target HOST:PORT | --launch 'CMD {port}') [options]\n"
+    "  PROTOCOL            itp, or irc (to measure an IRC server such as ngIRCd with the same workload)\n"
+    "  --mode M            fanout (one sender, everyone else receives; default), all-to-all (everyone sends\n"
+    "                      to everyone), hold (N idle connections, half logged in), rtt (request/reply)\n"
+    "  --clients N         connections (default 50)\n"
+    "  --messages N        per sender (rtt: round trips; default 10000)\n"
+    "  --size N            bytes of each message's text (default 64)\n"
+    "  --window N          a sender's messages not yet delivered to every receiver (default 64)\n"
+    "  --hold-seconds S    hold: how long the connections stay (default 5)\n"
+    "  --timeout S         the whole run, logins included (default 120)\n"
+    "  --pid P             the target's process, for its CPU time and memory (implied by --launch)\n"
+    "  --json FILE         the summary as JSON (- for standard output)\n"
+    "  --quiet             no progress on standard error\n"
+    "exit status: 0 the run completed without delivery errors; 1 errors or an incomplete run; 2 usage\n";
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    if (static_cast<unsigned char>(ch) < 0x20) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", ch);
+      out += buffer;
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+double own_cpu_seconds() {
+  rusage r{};
+  getrusage(RUSAGE_SELF, &r);
+  return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+         static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
+load::mode mode_named(const std::string& name) {
+  if (name == "fanout") return load::mode::fanout;
+  if (name == "all-to-all") return load::mode::all_to_all;
+  if (name == "hold") return load::mode::hold;
+  if (name == "rtt") return load::mode::rtt;
+  throw cli::usage_error("--mode must be fanout, all-to-all, hold or rtt, not " + name);
+}
+
+int run_main(int argc, char** argv) {
+  cli::args a(std::vector<std::string>(argv + 1, argv + argc), {"--quiet", "--help"},
+              {"--target", "--launch", "--mode", "--clients", "--messages", "--size", "--window", "--hold-seconds",
+               "--timeout", "--pid", "--json"});
+  if (a.has("--help")) {
+    std::cout << usage_text;
+    return 0;
+  }
+  if (a.positional().size() != 1) throw cli::usage_error("name one PROTOCOL");
+  auto speech = load::make_dialect(a.positional()[0]);
+  if (!speech) throw cli::usage_error("unknown protocol " + a.positional()[0] + " (itp or irc)");
+  if (a.get("--target").has_value() == a.get("--launch").has_value())
+    throw cli::usage_error("give either --target HOST:PORT or --launch 'CMD {port}'");
+
+  load::run_options o;
+  o.mode = mode_named(a.get_or("--mode", "fanout"));
+  o.clients = static_cast<std::size_t>(a.number("--clients", 50, 1, 200000));
+  o.messages = static_cast<std::size_t>(a.number("--messages", 10000, 1, 1000000000));
+  o.size = static_cast<std::size_t>(a.number("--size", 64, 32, 4000));
+  o.window = static_cast<std::size_t>(a.number("--window", 64, 1, 100000));
+  o.hold_seconds = a.real("--hold-seconds", 5, 0, 86400);
+  o.timeout_seconds = a.real("--timeout", 120, 1, 86400);
+  pid_t pid = static_cast<pid_t>(a.number("--pid", 0, 0, 1 << 30));
+
+  std::unique_ptr<load::launched_target> launched;
+  if (auto command = a.get("--launch")) {
+    std::string problem;
+    launched = std::make_unique<load::launched_target>(*command, problem);
+    if (!problem.empty()) {
+      std::cerr << "parley-load: " << problem << "\n";
+      return 1;
+    }
+    o.port = launched->port();
+    pid = launched->pid();
+  } else {
+    const auto& target = *a.get("--target");
+    auto colon = target.rfind(':');
+    if (colon == std::string::npos) throw cli::usage_error("--target must be HOST:PORT");
+    o.host = target.substr(0, colon);
+    o.port = static_cast<unsigned short>(std::stoul(target.substr(colon + 1)));
+  }
+
+  bool quiet = a.has("--quiet");
+  std::optional<load::process_usage> before, held;
+  if (pid > 0) before = load::usage_of(pid);
+  double own_before = own_cpu_seconds();
+  auto result = load::run(
+      o, *speech,
+      [&](std::uint64_t delivered) {
+        if (!quiet) std::cerr << "parley-load: " << delivered << " deliveries\n";
+      },
+      [&] {
+        if (pid > 0) held = load::usage_of(pid);
+      });
+  double own_cpu = own_cpu_seconds() - own_before;
+  std::optional<load::process_usage> after;
+  if (pid > 0) after = load::usage_of(pid);
+
+  double rate = result.seconds > 0 ? static_cast<double>(result.delivered) / result.seconds : 0;
+  double target_cpu = before && after ? after->cpu_seconds - before->cpu_seconds : -1;
+  std::size_t rss = held ? held->rss_kib : after ? after->rss_kib : 0;
+  auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+
+  std::ostringstream summary;
+  summary << "parley-load " << a.positional()[0] << " " << a.get_or("--mode", "fanout") << ": " << o.clients
+          << " connections, " << result.logged_in << " logged in\n";
+  if (o.mode != load::mode::hold) {
+    summary << "  " << result.delivered << " deliveries in " << result.seconds << " s: " << static_cast<long long>(rate)
+            << " per second\n";
+    summary << "  latency p50 " << us(result.latency.quantile_ns(0.5)) << " us, p99 " << us(result.latency.quantile_ns(0.99))
+            << " us, max " << us(result.latency.max_ns()) << " us\n";
+  }
+  summary << "  errors: " << result.errors << "\n";
+  for (const auto& e : result.error_samples) summary << "    " << e << "\n";
+  if (target_cpu >= 0 && result.delivered > 0)
+    summary << "  target CPU " << target_cpu << " s (" << target_cpu * 1e6 / static_cast<double>(result.delivered)
+            << " us per delivery)\n";
+  if (rss > 0)
+    summary << "  target RSS " << rss << " KiB (" << static_cast<double>(rss) / static_cast<double>(o.clients)
+            << " KiB per connection)\n";
+  summary << "  parley-load CPU " << own_cpu << " s over the run\n";
+  if (!result.failure.empty()) summary << "  INCOMPLETE: " << result.failure << "\n";
+  std::cout << summary.str();
+
+  if (auto path = a.get("--json")) {
+    std::ostringstream j;
+    j << "{\"protocol\":\"" << json_escape(a.positional()[0]) << "\",\"mode\":\"" << a.get_or("--mode", "fanout")
+      << "\",\"clients\":" << o.clients << ",\"logged_in\":" << result.logged_in << ",\"size\":" << o.size
+      << ",\"window\":" << o.window << ",\"sent\":" << result.sent << ",\"delivered\":" << result.delivered
+      << ",\"seconds\":" << result.seconds << ",\"per_second\":" << rate
+      << ",\"latency_us\":{\"p50\":" << us(result.latency.quantile_ns(0.5))
+      << ",\"p99\":" << us(result.latency.quantile_ns(0.99)) << ",\"max\":" << us(result.latency.max_ns())
+      << "},\"errors\":" << result.errors << ",\"error_samples\":[";
+    for (std::size_t i = 0; i < result.error_samples.size(); ++i)
+      j << (i ? "," : "") << "\"" << json_escape(result.error_samples[i]) << "\"";
+    j << "],\"target_cpu_seconds\":" << (target_cpu >= 0 ? std::to_string(target_cpu) : "null")
+      << ",\"target_rss_kib\":" << (rss > 0 ? std::to_string(rss) : "null") << ",\"load_cpu_seconds\":" << own_cpu
+      << ",\"failure\":" << (result.failure.empty() ? "null" : "\"" + json_escape(result.failure) + "\"") << "}\n";
+    if (*path == "-") {
+      std::cout << j.str();
+    } else {
+      std::ofstream file(*path);
+      file << j.str();
+      if (!file) {
+        std::cerr << "parley-load: cannot write " << *path << "\n";
+        return 1;
+      }
+    }
+  }
+  return result.failure.empty() && result.errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const cli::usage_error& e) {
+    std::cerr << "parley-load: " << e.what() << "\n" << usage_text;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "parley-load: " << e.what() << "\n";
+    return 2;
+  }
+}

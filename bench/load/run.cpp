@@ -1,0 +1,379 @@
+#include "bench/load/run.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+
+namespace parley::load {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch()).count());
+}
+
+struct connection {
+  int fd = -1;
+  bool open = false;  // connected
+  bool logged_in = false;
+  bool wants_login = true;  // hold mode leaves half of them anonymous
+  std::string in, out;
+  std::size_t out_begin = 0;
+  bool watching_writable = false;
+  // As a sender: messages sent, messages every receiver has (the window's start), receivers per slot.
+  std::uint64_t sent = 0, frontier = 0;
+  std::vector<std::uint32_t> slots;
+};
+
+class load_run {
+public:
+  load_run(const run_options& o, const dialect& d, std::function<void(std::uint64_t)> progress,
+           std::function<void()> during_hold)
+      : o_(o), speech_(d), progress_(std::move(progress)), during_hold_(std::move(during_hold)),
+        conns_(o.clients), deadline_(steady::now() + std::chrono::duration_cast<steady::duration>(
+                                                    std::chrono::duration<double>(o.timeout_seconds))) {
+    senders_ = o.mode == mode::fanout ? 1 : o.mode == mode::all_to_all ? o.clients : 0;
+    expected_.assign(o.clients * std::max<std::size_t>(senders_, 1), 0);
+    for (std::size_t s = 0; s < senders_; ++s) conns_[s].slots.assign(o.window, 0);
+    if (o.mode == mode::hold)
+      for (std::size_t i = 0; i < o.clients; ++i) conns_[i].wants_login = i % 2 == 0;
+  }
+
+  run_result go() {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (!connect_all() || !wait_for_logins()) return finish();
+    switch (o_.mode) {
+      case mode::hold: hold(); break;
+      case mode::rtt: round_trips(); break;
+      default: relay(); break;
+    }
+    return finish();
+  }
+
+private:
+  // --- connections -------------------------------------------------------------------------------------
+  bool connect_all() {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(o_.port);
+    if (inet_pton(AF_INET, o_.host.c_str(), &address.sin_addr) != 1) return fail("not an IPv4 address: " + o_.host);
+    // At most this many connects in flight, so a target's listen backlog is never what is measured.
+    constexpr std::size_t in_flight = 128;
+    std::size_t started = 0;
+    while (result_.connected < o_.clients) {
+      while (started < o_.clients && started - result_.connected < in_flight) {
+        auto& c = conns_[started];
+        c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (c.fd < 0) return fail(std::string("socket: ") + std::strerror(errno));
+        int one = 1;
+        setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(c.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 && errno != EINPROGRESS)
+          return fail("connection " + std::to_string(started) + ": " + std::strerror(errno));
+        epoll_event e{EPOLLOUT, {.u64 = started}};
+        epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &e);
+        c.watching_writable = true;
+        ++started;
+      }
+      if (!poll_once()) return false;
+    }
+    return true;
+  }
+
+  bool wait_for_logins() {
+    std::size_t wanted = 0;
+    for (auto& c : conns_) wanted += c.wants_login;
+    while (result_.logged_in < wanted)
+      if (!poll_once()) return false;
+    return true;
+  }
+
+  // One round of epoll: reads, writes, and the end of connects. False once the run has failed.
+  bool poll_once() {
+    if (!result_.failure.empty()) return false;
+    if (steady::now() > deadline_) return fail(timeout_reason());
+    epoll_event events[256];
+    int n = epoll_wait(epoll_, events, 256, 100);
+    for (int i = 0; i < n && result_.failure.empty(); ++i) {
+      auto index = static_cast<std::size_t>(events[i].data.u64);
+      auto& c = conns_[index];
+      if (!c.open && (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) connected(index);
+      else {
+        if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) readable(index);
+        if (result_.failure.empty() && (events[i].events & EPOLLOUT)) flush(index);
+      }
+    }
+    refill_senders();
+    return result_.failure.empty();
+  }
+
+  void connected(std::size_t index) {
+    auto& c = conns_[index];
+    int error = 0;
+    socklen_t length = sizeof error;
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error != 0) {
+      fail("connection " + std::to_string(index) + " could not connect: " + std::strerror(error));
+      return;
+    }
+    c.open = true;
+    ++result_.connected;
+    watch(index, false);
+    if (c.wants_login) {
+      c.out += speech_.login(name_of(index));
+      flush(index);
+    }
+  }
+
+  void watch(std::size_t index, bool writable) {
+    auto& c = conns_[index];
+    c.watching_writable = writable;
+    std::uint32_t events = EPOLLIN;
+    if (writable) events |= EPOLLOUT;
+    epoll_event e{events, {.u64 = index}};
+    epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &e);
+  }
+
+  void flush(std::size_t index) {
+    auto& c = conns_[index];
+    while (c.out_begin < c.out.size()) {
+      ssize_t n = ::send(c.fd, c.out.data() + c.out_begin, c.out.size() - c.out_begin, MSG_NOSIGNAL);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n < 0) {
+        fail("connection " + std::to_string(index) + " write failed: " + std::strerror(errno));
+        return;
+      }
+      c.out_begin += static_cast<std::size_t>(n);
+    }
+    bool pending = c.out_begin < c.out.size();
+    if (!pending) {
+      c.out.clear();
+      c.out_begin = 0;
+    }
+    if (pending != c.watching_writable) watch(index, pending);
+  }
+
+  void readable(std::size_t index) {
+    auto& c = conns_[index];
+    char buffer[65536];
+    for (;;) {
+      ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
+      if (n > 0) {
+        c.in.append(buffer, static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < sizeof buffer) break;
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      fail("connection " + std::to_string(index) + " (" + name_of(index) + ") was closed by the target" +
+           (n < 0 ? std::string(": ") + std::strerror(errno) : std::string()) + last_line(c));
+      return;
+    }
+    std::size_t begin = 0;
+    for (auto end = c.in.find('\n'); end != std::string::npos; end = c.in.find('\n', begin)) {
+      std::string_view line(c.in.data() + begin, end - begin);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      handle_line(index, line);
+      begin = end + 1;
+      if (!result_.failure.empty()) return;
+    }
+    c.in.erase(0, begin);
+    if (!c.out.empty()) flush(index);
+  }
+
+  static std::string last_line(const connection& c) {
+    return c.in.empty() ? std::string() : " after '" + c.in.substr(0, 200) + "'";
+  }
+
+  void handle_line(std::size_t index, std::string_view line) {
+    auto& c = conns_[index];
+    if (speech_.answer_probe(c.out, line)) return;
+    if (!c.logged_in) {
+      if (speech_.logged_in(line, name_of(index))) {
+        c.logged_in = true;
+        ++result_.logged_in;
+      } else if (speech_.refused(line)) {
+        fail(name_of(index) + " could not log in: '" + std::string(line) + "'");
+      }
+      return;
+    }
+    if (o_.mode == mode::rtt && index == 0 && awaiting_reply_ && speech_.is_reply(line, token_)) {
+      result_.latency.record(now_ns() - request_sent_);
+      ++result_.delivered;
+      awaiting_reply_ = false;
+      return;
+    }
+    // In rtt and hold modes the others only idle: an itp request is a broadcast they also receive.
+    if (senders_ == 0) return;
+    if (auto body = speech_.relayed(line)) delivered(index, *body);
+  }
+
+  // --- relay modes -------------------------------------------------------------------------------------
+  // A message's text: "<sender>.<sequence>.<send time ns>." and padding up to the size.
+  void append_message(std::string& out, std::size_t sender, std::uint64_t sequence) {
+    body_.clear();  // keeps its capacity: no allocation per message
+    for (std::uint64_t part : {std::uint64_t{sender}, sequence, now_ns()}) {
+      char digits[24];
+      body_.append(digits, std::to_chars(digits, digits + sizeof digits, part).ptr).push_back('.');
+    }
+    if (body_.size() < o_.size) body_.append(o_.size - body_.size(), 'x');
+    speech_.append_broadcast(out, body_);
+  }
+
+  void delivered(std::size_t receiver, std::string_view body) {
+    std::uint64_t parts[3];
+    const char* at = body.data();
+    const char* end = body.data() + body.size();
+    for (auto& part : parts) {
+      auto [next, ec] = std::from_chars(at, end, part);
+      if (ec != std::errc{} || next == end || *next != '.') return error("a delivery that parley-load did not send: '" +
+                                                                         std::string(body.substr(0, 80)) + "'");
+      at = next + 1;
+    }
+    auto sender = static_cast<std::size_t>(parts[0]);
+    std::uint64_t sequence = parts[1];
+    if (sender >= senders_ || sender == receiver)
+      return error(name_of(receiver) + " got a message as if from " + std::to_string(sender));
+    ++result_.delivered;
+    result_.latency.record(now_ns() - parts[2]);
+    auto& expected = expected_[receiver * senders_ + sender];
+    if (sequence != expected) {
+      error(name_of(receiver) + " got message " + std::to_string(sequence) + " of " + name_of(sender) + " where " +
+            std::to_string(expected) + " was due (" +
+            (sequence < expected ? "a duplicate or reordered delivery)" : "a lost or reordered delivery)"));
+      if (sequence < expected) return;
+    }
+    expected = sequence + 1;
+    auto& s = conns_[sender];
+    if (sequence < s.frontier || sequence >= s.sent) return;
+    auto receivers = static_cast<std::uint32_t>(o_.clients - 1);
+    if (++s.slots[sequence % o_.window] < receivers) return;
+    while (s.frontier < s.sent && s.slots[s.frontier % o_.window] >= receivers) s.slots[s.frontier++ % o_.window] = 0;
+  }
+
+  void error(std::string what) {
+    ++result_.errors;
+    if (result_.error_samples.size() < 10) result_.error_samples.push_back(std::move(what));
+  }
+
+  // Every sender sends what its window allows, all of it in one write.
+  void refill_senders() {
+    if (!relaying_) return;
+    for (std::size_t s = 0; s < senders_; ++s) {
+      auto& c = conns_[s];
+      bool added = false;
+      while (c.sent < o_.messages && c.sent - c.frontier < o_.window) {
+        append_message(c.out, s, c.sent++);
+        ++result_.sent;
+        added = true;
+      }
+      if (added) flush(s);
+    }
+  }
+
+  bool all_delivered() const {
+    for (std::size_t s = 0; s < senders_; ++s)
+      if (conns_[s].frontier < o_.messages) return false;
+    return true;
+  }
+
+  void relay() {
+    if (o_.clients < 2) return void(fail("a relay needs at least 2 clients"));
+    auto started = steady::now();
+    relaying_ = true;
+    auto reported = started;
+    while (!all_delivered() && poll_once()) {
+      if (steady::now() - reported > std::chrono::seconds(1)) {
+        reported = steady::now();
+        if (progress_) progress_(result_.delivered);
+      }
+    }
+    result_.seconds = std::chrono::duration<double>(steady::now() - started).count();
+  }
+
+  void round_trips() {
+    auto started = steady::now();
+    for (std::uint64_t k = 0; k < o_.messages && result_.failure.empty(); ++k) {
+      token_ = "rtt." + std::to_string(k);
+      request_sent_ = now_ns();
+      awaiting_reply_ = true;
+      speech_.append_request(conns_[0].out, token_);
+      ++result_.sent;
+      flush(0);
+      while (awaiting_reply_ && poll_once()) {
+      }
+    }
+    result_.seconds = std::chrono::duration<double>(steady::now() - started).count();
+  }
+
+  void hold() {
+    auto started = steady::now();
+    if (during_hold_) during_hold_();
+    auto until = started + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(o_.hold_seconds));
+    while (steady::now() < until && poll_once()) {
+    }
+    result_.seconds = std::chrono::duration<double>(steady::now() - started).count();
+  }
+
+  // --- ending ------------------------------------------------------------------------------------------
+  std::string timeout_reason() const {
+    if (result_.connected < o_.clients)
+      return std::to_string(result_.connected) + " of " + std::to_string(o_.clients) + " connections open at the timeout";
+    if (!relaying_ && o_.mode != mode::rtt && o_.mode != mode::hold)
+      return std::to_string(result_.logged_in) + " of " + std::to_string(o_.clients) + " users logged in at the timeout";
+    std::uint64_t missing = 0;
+    for (std::size_t s = 0; s < senders_; ++s) missing += (conns_[s].sent - conns_[s].frontier);
+    return "the run timed out with " + std::to_string(missing) + " messages not yet delivered to every receiver";
+  }
+
+  bool fail(std::string why) {
+    if (result_.failure.empty()) result_.failure = std::move(why);
+    return false;
+  }
+
+  run_result finish() {
+    for (auto& c : conns_)
+      if (c.fd >= 0) close(c.fd);
+    if (epoll_ >= 0) close(epoll_);
+    return std::move(result_);
+  }
+
+  std::string name_of(std::size_t index) const {
+    auto digits = std::to_string(index);
+    return o_.name_prefix + std::string(digits.size() < 5 ? 5 - digits.size() : 0, '0') + digits;
+  }
+
+  const run_options& o_;
+  const dialect& speech_;
+  std::function<void(std::uint64_t)> progress_;
+  std::function<void()> during_hold_;
+  std::vector<connection> conns_;
+  steady::time_point deadline_;
+  std::size_t senders_ = 0;
+  std::vector<std::uint64_t> expected_;  // receiver x sender: the next sequence due
+  run_result result_;
+  int epoll_ = -1;
+  bool relaying_ = false;
+  std::string body_, token_;
+  std::uint64_t request_sent_ = 0;
+  bool awaiting_reply_ = false;
+};
+
+}  // namespace
+
+run_result run(const run_options& options, const dialect& speech, std::function<void(std::uint64_t)> progress,
+               std::function<void()> during_hold) {
+  return load_run(options, speech, std::move(progress), std::move(during_hold)).go();
+}
+
+}  // namespace parley::load

@@ -1,0 +1,68 @@
+"""parley-load against the reference itp server and against deviant relays: a correct server's every
+delivery is counted and checked (none lost, duplicated or reordered), a relay that duplicates or reorders is
+reported with the deliveries that were wrong, and the summary and JSON carry the figures CI reads."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import binary
+
+LOAD = binary("parley-load")
+SERVER = binary("parley-server")
+RELAY = os.path.join(os.path.dirname(__file__), "deviant_servers", "itp_relay_server.py")
+
+
+def load(tmp_path, *args, timeout=120):
+    report = tmp_path / "load.json"
+    proc = subprocess.run([LOAD, "itp", *args, "--quiet", "--json", str(report)], capture_output=True, text=True,
+                          timeout=timeout)
+    return proc, json.loads(report.read_text())
+
+
+@pytest.mark.parametrize("mode,clients,messages,expected", [
+    ("fanout", 20, 2000, 19 * 2000),
+    ("all-to-all", 8, 300, 8 * 7 * 300),
+])
+def test_every_delivery_arrives_once_in_order_from_the_reference_server(tmp_path, mode, clients, messages, expected):
+    proc, report = load(tmp_path, "--launch", f"'{SERVER}' itp --port {{port}}", "--mode", mode,
+                        "--clients", str(clients), "--messages", str(messages), "--window", "16")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["delivered"] == expected and report["errors"] == 0 and report["failure"] is None, report
+    assert report["logged_in"] == clients
+    assert 0 < report["latency_us"]["p50"] <= report["latency_us"]["p99"] <= report["latency_us"]["max"], report
+    assert report["target_cpu_seconds"] is not None and report["target_rss_kib"] > 0, report
+    assert "per second" in proc.stdout and "errors: 0" in proc.stdout
+
+
+def test_round_trips_and_idle_connections(tmp_path):
+    proc, report = load(tmp_path, "--launch", f"'{SERVER}' itp --port {{port}}", "--mode", "rtt",
+                        "--clients", "2", "--messages", "200")
+    assert proc.returncode == 0 and report["delivered"] == 200 and report["latency_us"]["p50"] > 0, proc.stdout
+    proc, report = load(tmp_path, "--launch", f"'{SERVER}' itp --port {{port}}", "--mode", "hold",
+                        "--clients", "200", "--hold-seconds", "0.5")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["logged_in"] == 100 and report["target_rss_kib"] > 0, report
+    assert "KiB per connection" in proc.stdout
+
+
+@pytest.mark.parametrize("fault,words", [("--duplicate", "a duplicate or reordered delivery"),
+                                         ("--swap", "a lost or reordered delivery")])
+def test_a_relay_that_misdelivers_is_reported(tmp_path, fault, words):
+    # A message delivered late is not counted as delivered, so a swap stalls the sender's window: the run
+    # ends at its timeout, with the misdeliveries reported.
+    proc, report = load(tmp_path, "--launch", f"/usr/bin/python3 '{RELAY}' {{port}} {fault} 50", "--clients", "4",
+                        "--messages", "400", "--window", "8", "--timeout", "5")
+    assert proc.returncode == 1, proc.stdout
+    assert report["errors"] > 0 and any(words in e for e in report["error_samples"]), report
+    assert words in proc.stdout
+
+
+def test_a_dead_target_is_one_clear_failure(tmp_path):
+    proc = subprocess.run([LOAD, "itp", "--target", "127.0.0.1:1", "--quiet"], capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode == 1 and "could not connect" in proc.stdout, proc.stdout
+    proc = subprocess.run([LOAD, "itp", "--mode", "sideways", "--target", "127.0.0.1:1"], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 2 and "--mode must be" in proc.stderr
