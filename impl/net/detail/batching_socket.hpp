@@ -67,7 +67,8 @@ public:
     waiting_.push_back(std::move(done));
     flush();
   }
-  // `then` runs once nothing is left to write (a teardown must not shut down sending before that).
+  // `then` runs once nothing is left to write (a teardown must not shut down sending before that), held or
+  // not.
   void after_flush(std::function<void(boost::system::error_code)> then) {
     waiting_.push_back(std::move(then));
     flush();
@@ -92,7 +93,10 @@ private:
                                // A burst's buffer is not kept for an idle connection.
                                if (in_flight_.capacity() > 64 * 1024) std::vector<char>().swap(in_flight_);
                                if (ec) error_ = ec;
-                               if (!held_ || error_) flush();
+                               // While held, a flush goes on only for someone waiting on it: a WebSocket
+                               // or TLS teardown (after_flush) must not wait for the owner's release, which
+                               // may itself wait for that layer's close to finish.
+                               if (!held_ || error_ || !waiting_.empty()) flush();
                              });
   }
 
