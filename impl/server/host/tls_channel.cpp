@@ -11,8 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include "impl/net/detail/batching_socket.hpp"
-#include "impl/server/host/channel.hpp"
+#include "impl/server/host/unit_batch.hpp"
 
 namespace parley::host::detail {
 namespace asio = boost::asio;
@@ -51,11 +50,15 @@ public:
   }
 
   void write(std::span<const core::payload> units, write_handler handler) override {
-    batch_ = units;
-    written_ = 0;
-    batch_done_ = std::move(handler);
-    stream_.next_layer().hold();
-    write_next();
+    unit_batch<tls_channel>::start(shared_from_this(), units, std::move(handler));
+  }
+
+  // For unit_batch. One unit, one async_write: OpenSSL makes it one record (up to 16 KiB).
+  unit_batch<tls_channel>& batch() { return batch_; }
+  net::detail::batching_socket& socket() { return stream_.next_layer(); }
+  template <class Handler>
+  void write_unit(const core::payload& unit, Handler&& handler) {
+    asio::async_write(stream_, asio::buffer(unit.data(), unit.size()), std::forward<Handler>(handler));
   }
 
   void finish() override {
@@ -81,33 +84,9 @@ public:
   }
 
 private:
-  // One unit, one async_write: OpenSSL makes it one record (up to 16 KiB), kept by the batching socket
-  // until the whole batch is sealed.
-  void write_next() {
-    if (written_ == batch_.size()) {
-      stream_.next_layer().release([self = shared_from_this()](boost::system::error_code ec) {
-        self->finish_batch(ec ? ec.message() : std::string{});
-      });
-      return;
-    }
-    const auto& unit = batch_[written_++];
-    asio::async_write(stream_, asio::buffer(unit.data(), unit.size()),
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                        if (!ec) return self->write_next();
-                        self->stream_.next_layer().release(nullptr);
-                        self->finish_batch(ec.message());
-                      });
-  }
-  void finish_batch(std::string error) {
-    batch_ = {};
-    if (auto done = std::exchange(batch_done_, nullptr)) done(std::move(error));
-  }
-
   std::shared_ptr<ssl::context> context_;
   ssl::stream<net::detail::batching_socket> stream_;
-  std::span<const core::payload> batch_;
-  std::size_t written_ = 0;
-  write_handler batch_done_;
+  unit_batch<tls_channel> batch_;
   asio::steady_timer timer_;
   std::array<char, 8192> buffer_{};
   bool closing_ = false;

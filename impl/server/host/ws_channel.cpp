@@ -3,8 +3,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "impl/net/detail/batching_socket.hpp"
-#include "impl/server/host/channel.hpp"
+#include "impl/server/host/unit_batch.hpp"
 
 namespace parley::net::detail {
 // Beast ends a WebSocket by tearing down its next layer (websocket/teardown.hpp): here the bare socket's
@@ -61,11 +60,15 @@ public:
   }
 
   void write(std::span<const core::payload> units, write_handler handler) override {
-    batch_ = units;
-    written_ = 0;
-    batch_done_ = std::move(handler);
-    ws_.next_layer().hold();
-    write_next();
+    unit_batch<ws_channel>::start(shared_from_this(), units, std::move(handler));
+  }
+
+  // For unit_batch: one unit, one WebSocket message.
+  unit_batch<ws_channel>& batch() { return batch_; }
+  net::detail::batching_socket& socket() { return ws_.next_layer(); }
+  template <class Handler>
+  void write_unit(const core::payload& unit, Handler&& handler) {
+    ws_.async_write(asio::buffer(unit.data(), unit.size()), std::forward<Handler>(handler));
   }
 
   void finish() override {
@@ -97,30 +100,8 @@ private:
     return ec.message();
   }
 
-  void write_next() {
-    if (written_ == batch_.size()) {
-      ws_.next_layer().release([self = shared_from_this()](boost::system::error_code ec) {
-        self->finish_batch(ec ? ec.message() : std::string{});
-      });
-      return;
-    }
-    const auto& unit = batch_[written_++];
-    ws_.async_write(asio::buffer(unit.data(), unit.size()), [self = shared_from_this()](boost::system::error_code ec,
-                                                                                       std::size_t) {
-      if (!ec) return self->write_next();
-      self->ws_.next_layer().release(nullptr);
-      self->finish_batch(ec.message());
-    });
-  }
-  void finish_batch(std::string error) {
-    batch_ = {};
-    if (auto done = std::exchange(batch_done_, nullptr)) done(std::move(error));
-  }
-
   websocket::stream<net::detail::batching_socket> ws_;
-  std::span<const core::payload> batch_;
-  std::size_t written_ = 0;
-  write_handler batch_done_;
+  unit_batch<ws_channel> batch_;
   beast::flat_buffer buffer_;
   bool closing_ = false;
 };
