@@ -230,14 +230,26 @@ private:
         }
       }
     }
-    // Everything the hub queued at this point goes out as one batch per connection.
+    // The batches start once every handler already due has run: the reads that arrived together (one
+    // epoll round) each add to the same receivers' batches, so a broadcast storm costs one write per
+    // receiver per round instead of one per sender.
+    if (!start_writing_.empty() && !batches_posted_) {
+      batches_posted_ = true;
+      asio::post(io_, [this] {
+        batches_posted_ = false;
+        start_batches();
+      });
+    }
+    schedule();
+  }
+
+  void start_batches() {
     for (auto id : std::exchange(start_writing_, {})) {
       auto it = connections_.find(id);
       if (it == connections_.end()) continue;
       it->second->batch_due = false;
       if (!it->second->writing) write(id, it->second);
     }
-    schedule();
   }
 
   void queue(core::conn_id id, core::payload bytes) {
@@ -381,6 +393,7 @@ private:
   std::uint64_t handshakes_ = 0;
   std::size_t total_pending_ = 0;  // queued output of every connection
   std::vector<core::conn_id> start_writing_;  // connections the hub queued output for since the last batch
+  bool batches_posted_ = false;               // start_batches is due
   std::shared_ptr<boost::asio::ssl::context> tls_;  // transport::tls only
   core::conn_id last_id_ = 0;
   bool stopping_ = false;
