@@ -42,12 +42,10 @@ public:
   std::string login(const std::string& name) const override {
     return "NICK " + name + "\r\nUSER " + name + " 0 * :parley-load\r\nJOIN #load\r\n";
   }
-  bool logged_in(std::string_view line, const std::string&) const override {
-    return line.find(" 366 ") != std::string_view::npos;
-  }
+  bool logged_in(std::string_view line, const std::string&) const override { return command_of(line) == "366"; }
   bool refused(std::string_view line) const override {
-    return starts(line, "ERROR") || line.find(" 433 ") != std::string_view::npos ||
-           line.find(" 465 ") != std::string_view::npos;
+    auto command = command_of(line);
+    return command == "ERROR" || command == "433" || command == "465";
   }
   void append_broadcast(std::string& out, std::string_view body) const override {
     out.append("PRIVMSG #load :").append(body).append("\r\n");
@@ -67,8 +65,19 @@ public:
     out.append("PING :").append(token).append("\r\n");
   }
   bool is_reply(std::string_view line, std::string_view token) const override {
-    return line.find(" PONG ") != std::string_view::npos && line.size() > token.size() &&
-           line.substr(line.size() - token.size()) == token;
+    return command_of(line) == "PONG" && line.size() > token.size() && line.substr(line.size() - token.size()) == token;
+  }
+
+private:
+  // The command (or numeric reply) of a line, after the ":prefix" a server puts first; the text after it may
+  // hold any number ("Highest connection count: 433").
+  static std::string_view command_of(std::string_view line) {
+    if (starts(line, ":")) {
+      auto space = line.find(' ');
+      if (space == std::string_view::npos) return {};
+      line.remove_prefix(space + 1);
+    }
+    return line.substr(0, line.find(' '));
   }
 };
 

@@ -104,6 +104,12 @@ int run_main(int argc, char** argv) {
     o.port = static_cast<unsigned short>(std::stoul(target.substr(colon + 1)));
   }
 
+  // Thousands of connections need as many descriptors: the soft limit goes up to the hard one.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   bool quiet = a.has("--quiet");
   std::optional<load::process_usage> before, held;
   if (pid > 0) before = load::usage_of(pid);
@@ -139,8 +145,12 @@ int run_main(int argc, char** argv) {
   if (target_cpu >= 0 && result.delivered > 0)
     summary << "  target CPU " << target_cpu << " s (" << target_cpu * 1e6 / static_cast<double>(result.delivered)
             << " us per delivery)\n";
+  // Per connection: what the connections added to the target, beside what it held before them.
+  std::size_t rss_before = before ? before->rss_kib : 0;
+  double rss_per_connection =
+      rss > rss_before ? static_cast<double>(rss - rss_before) / static_cast<double>(o.clients) : 0;
   if (rss > 0)
-    summary << "  target RSS " << rss << " KiB (" << static_cast<double>(rss) / static_cast<double>(o.clients)
+    summary << "  target RSS " << rss << " KiB, " << rss_before << " KiB before the connections (" << rss_per_connection
             << " KiB per connection)\n";
   summary << "  parley-load CPU " << own_cpu << " s over the run\n";
   if (!result.failure.empty()) summary << "  INCOMPLETE: " << result.failure << "\n";
@@ -158,7 +168,9 @@ int run_main(int argc, char** argv) {
     for (std::size_t i = 0; i < result.error_samples.size(); ++i)
       j << (i ? "," : "") << "\"" << json_escape(result.error_samples[i]) << "\"";
     j << "],\"target_cpu_seconds\":" << (target_cpu >= 0 ? std::to_string(target_cpu) : "null")
-      << ",\"target_rss_kib\":" << (rss > 0 ? std::to_string(rss) : "null") << ",\"load_cpu_seconds\":" << own_cpu
+      << ",\"target_rss_kib\":" << (rss > 0 ? std::to_string(rss) : "null")
+      << ",\"target_rss_before_kib\":" << (before ? std::to_string(rss_before) : "null")
+      << ",\"rss_per_connection_kib\":" << rss_per_connection << ",\"load_cpu_seconds\":" << own_cpu
       << ",\"failure\":" << (result.failure.empty() ? "null" : "\"" + json_escape(result.failure) + "\"") << "}\n";
     if (*path == "-") {
       std::cout << j.str();

@@ -69,11 +69,13 @@ private:
     address.sin_family = AF_INET;
     address.sin_port = htons(o_.port);
     if (inet_pton(AF_INET, o_.host.c_str(), &address.sin_addr) != 1) return fail("not an IPv4 address: " + o_.host);
-    // At most this many connects in flight, so a target's listen backlog is never what is measured.
-    constexpr std::size_t in_flight = 128;
+    // At most this many connections between their connect and their login, so that neither the target's
+    // listen backlog (ngIRCd's is 10: a connect the kernel completed but the server never accepted is
+    // reset) nor its login storm is what is measured.
+    constexpr std::size_t in_flight = 64;
     std::size_t started = 0;
-    while (result_.connected < o_.clients) {
-      while (started < o_.clients && started - result_.connected < in_flight) {
+    while (started < o_.clients) {
+      while (started < o_.clients && started - (result_.logged_in + anonymous_open_) < in_flight) {
         auto& c = conns_[started];
         c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (c.fd < 0) return fail(std::string("socket: ") + std::strerror(errno));
@@ -94,7 +96,7 @@ private:
   bool wait_for_logins() {
     std::size_t wanted = 0;
     for (auto& c : conns_) wanted += c.wants_login;
-    while (result_.logged_in < wanted)
+    while (result_.logged_in < wanted || result_.connected < o_.clients)
       if (!poll_once()) return false;
     return true;
   }
@@ -129,6 +131,7 @@ private:
     }
     c.open = true;
     ++result_.connected;
+    if (!c.wants_login) ++anonymous_open_;
     watch(index, false);
     if (c.wants_login) {
       c.out += speech_.login(name_of(index));
@@ -364,6 +367,7 @@ private:
   run_result result_;
   int epoll_ = -1;
   bool relaying_ = false;
+  std::size_t anonymous_open_ = 0;  // hold mode: connections that stay anonymous and are open
   std::string body_, token_;
   std::uint64_t request_sent_ = 0;
   bool awaiting_reply_ = false;
