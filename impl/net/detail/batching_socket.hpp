@@ -30,6 +30,9 @@ public:
   explicit batching_socket(tcp::socket socket) : socket_(std::move(socket)) {}
   batching_socket(const batching_socket&) = delete;
   batching_socket& operator=(const batching_socket&) = delete;
+  // The layer above (Beast's stream state) may be freed while a flush is still in the kernel's hands; its
+  // completion must then touch nothing.
+  ~batching_socket() { *alive_ = false; }
 
   next_layer_type& next_layer() { return socket_; }
   lowest_layer_type& lowest_layer() { return socket_.lowest_layer(); }
@@ -87,7 +90,8 @@ private:
     in_flight_.swap(outgoing_);
     outgoing_.clear();
     boost::asio::async_write(socket_, boost::asio::buffer(in_flight_),
-                             [this](boost::system::error_code ec, std::size_t) {
+                             [this, alive = alive_](boost::system::error_code ec, std::size_t) {
+                               if (!*alive) return;
                                flushing_ = false;
                                in_flight_.clear();
                                // A burst's buffer is not kept for an idle connection.
@@ -106,6 +110,7 @@ private:
   boost::system::error_code error_;  // a failed write fails every later one
   bool held_ = false;
   bool flushing_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace parley::net::detail
