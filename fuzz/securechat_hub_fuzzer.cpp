@@ -123,7 +123,7 @@ struct harness {
         // A broadcast is one encoded message sent to each recipient: decode is pure, so once will do; and
         // the same messages recur from input to input (ids come from a counter per input), so they are
         // decoded once for many inputs. The hub's own decode of what it receives is never memoized.
-        if (!last_text || *last_text != send->bytes)
+        if (!last_text || *last_text != send->bytes.str())
           d = sent_decoded().get(send->bytes, [&] { return decode(send->bytes); });
         last_text = &send->bytes.str();
         if (!std::holds_alternative<envelope>(d))

@@ -20,11 +20,6 @@ public:
   operator std::string_view() const noexcept { return str(); }    // NOLINT
   const char* data() const noexcept { return str().data(); }
   std::size_t size() const noexcept { return str().size(); }
-  bool empty() const noexcept { return str().empty(); }
-  std::string::size_type find(std::string_view what, std::size_t from = 0) const noexcept {
-    return str().find(what, from);
-  }
-  friend bool operator==(const payload& a, std::string_view b) noexcept { return a.str() == b; }
 
 private:
   static const std::string& nothing() noexcept {

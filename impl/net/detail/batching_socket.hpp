@@ -67,8 +67,7 @@ public:
   // failed).
   void release(std::function<void(boost::system::error_code)> done) {
     held_ = false;
-    waiting_.push_back(std::move(done));
-    flush();
+    after_flush(std::move(done));
   }
   // `then` runs once nothing is left to write (a teardown must not shut down sending before that), held or
   // not.
@@ -87,8 +86,7 @@ private:
       return;
     }
     flushing_ = true;
-    in_flight_.swap(outgoing_);
-    outgoing_.clear();
+    in_flight_.swap(outgoing_);  // in_flight_ was emptied when the last flush completed
     boost::asio::async_write(socket_, boost::asio::buffer(in_flight_),
                              [this, alive = alive_](boost::system::error_code ec, std::size_t) {
                                if (!*alive) return;

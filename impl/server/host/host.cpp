@@ -222,12 +222,8 @@ private:
         }
         log("conn " + std::to_string(close.conn) + " closing: " + close.reason);
         it->second->closing = true;
-        if (!it->second->writing && it->second->output.empty()) {
-          finish(close.conn);
-        } else if (!it->second->batch_due) {
-          it->second->batch_due = true;
-          start_writing_.push_back(close.conn);
-        }
+        if (!it->second->writing && it->second->output.empty()) finish(close.conn);
+        else batch_later(close.conn, *it->second);
       }
     }
     // The batches start once every handler already due has run: the reads that arrived together (one
@@ -241,6 +237,13 @@ private:
       });
     }
     schedule();
+  }
+
+  // The connection's queue goes out as a batch from start_batches (once, however much is queued before).
+  void batch_later(core::conn_id id, connection& c) {
+    if (c.batch_due) return;
+    c.batch_due = true;
+    start_writing_.push_back(id);
   }
 
   void start_batches() {
@@ -265,10 +268,7 @@ private:
       return;
     }
     if (total_pending_ > options_.max_total_output) shed_slowest_readers();
-    if (!c->writing && !c->batch_due) {
-      c->batch_due = true;
-      start_writing_.push_back(id);
-    }
+    if (!c->writing) batch_later(id, *c);
   }
 
   // The output queued for all connections is over its bound: close the connections with the most queued

@@ -13,9 +13,6 @@ using asio::ip::tcp;
 
 namespace {
 
-// Asio passes at most this many buffers to one writev; a longer batch takes several.
-constexpr std::size_t units_per_syscall = 64;
-
 class tcp_channel final : public channel, public std::enable_shared_from_this<tcp_channel> {
 public:
   tcp_channel(tcp::socket socket, std::shared_ptr<read_buffer> buffer)
@@ -38,15 +35,11 @@ public:
 
   void write(std::span<const core::payload> units, write_handler handler) override {
     gather_.clear();
-    for (const auto& unit : units.first(std::min(units.size(), units_per_syscall)))
-      gather_.push_back(asio::buffer(unit.data(), unit.size()));
-    // Usually one batch is one writev; a longer one goes on with the rest once the first part is out.
-    auto rest = units.subspan(std::min(units.size(), units_per_syscall));
-    asio::async_write(socket_, gather_, [self = shared_from_this(), rest, handler = std::move(handler)](
-                                            boost::system::error_code ec, std::size_t) mutable {
-      if (ec) return handler(ec.message());
-      if (!rest.empty()) return self->write(rest, std::move(handler));
-      handler({});
+    for (const auto& unit : units) gather_.push_back(asio::buffer(unit.data(), unit.size()));
+    // One writev for up to 64 units (Asio's limit per call); async_write goes on with the rest itself.
+    asio::async_write(socket_, gather_, [self = shared_from_this(), handler = std::move(handler)](
+                                            boost::system::error_code ec, std::size_t) {
+      handler(ec ? ec.message() : std::string{});
     });
   }
 
