@@ -3,7 +3,9 @@ client) against a small independent Python client (deviant_clients/peerchat_clie
 only, in the original's datagram layout, and prints no events; once correct and once answering PORT with a
 single OK (PC-CLI-03 wants two towards a peerchat/1 server). Every peerchat/1 client rule is judged on the
 wire, so the correct client PASSes them all; the peerchat/2 cases are SKIP under --profile v1, and without it
-they cannot be judged (ERROR, never FAIL): the engine does not learn a client's profile by itself."""
+they cannot be judged (ERROR, never FAIL): the engine does not learn a client's profile by itself. A client that
+refuses every port it is offered FAILs PC-CLI-03 alone, though the engine runs a case again after a refusal
+(a busy machine's passing socket can take an offered port): the chats it never starts are BLOCKED."""
 import json
 import os
 import re
@@ -22,7 +24,7 @@ V2_ONLY = {"PC-TRUST-01", "PC-TRUST-02", "PC-HS-01", "PC-HS-02", "PC-HS-03", "PC
            "PC-HS-07", "PC-REC-01", "PC-REC-02", "PC-REC-03", "PC-REPLAY-01", "PC-REPLAY-02", "PC-KEEP-03"}
 V2_SKIP = "needs peerchat/2; the target offers peerchat/1 only"
 # mode -> the rules it breaks
-DEVIANTS = {"single-ok": {"PC-CLI-03"}}
+DEVIANTS = {"single-ok": {"PC-CLI-03"}, "refuse-ports": {"PC-CLI-03"}}
 
 
 def run(tmp_path, mode, *extra):

@@ -7,7 +7,8 @@ quits) but prints no events, as a third-party client would not. `--mode` selects
 none:
 
   good       a correct peerchat/1 client
-  single-ok  answers PORT with one OK, though a peerchat/1 server needs it twice   (PC-CLI-03)
+  single-ok     answers PORT with one OK, though a peerchat/1 server needs it twice   (PC-CLI-03)
+  refuse-ports  answers every PORT with ERROR Port_unavailable, free or not          (PC-CLI-03)
 
 usage: peerchat_client.py PORT NAME [--mode MODE] [--host HOST]
                           [--keepalive MS] [--peer-timeout MS] [--connect-timeout MS]
@@ -21,7 +22,7 @@ import socket
 import sys
 import time
 
-MODES = ("good", "single-ok")
+MODES = ("good", "single-ok", "refuse-ports")
 MAX_DATAGRAM = 1200     # PC-UDP-04
 MAX_TEXT = 1000
 CONNECT_EVERY = 0.25    # PC-UDP-05, and at most one answer per this long (PC-UDP-06)
@@ -242,7 +243,7 @@ class Client:
 
     def on_port(self, port):
         sock = None
-        if 40000 <= port <= 59999 and not self.in_chat():
+        if 40000 <= port <= 59999 and not self.in_chat() and self.mode != "refuse-ports":
             sock = self.held.get(port, (None, 0))[0] or self.bind(port)
         if not sock:
             self.send_line(b"ERROR Port_unavailable")
