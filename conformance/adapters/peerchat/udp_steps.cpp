@@ -62,6 +62,35 @@ std::string send_handshake(udp_peer& peer, case_context& ctx) {
   return {};
 }
 
+// udp_send's `until`: a copy every `gap` ms until the answer comes. A peer answers a Connect at most
+// once per 250 ms (PC-UDP-06), by its own clock: a burst of copies sent on a timer can reach a client that
+// was kept off the CPU all at once, inside 250 ms of its last answer, and be rightly left unanswered. A copy
+// sent only after 300 ms without an answer always finds the limit passed on the client's clock too.
+template <typename Send>
+std::string send_until_answered(const step& s, case_context& ctx, udp_peer& peer, Send send_once) {
+  std::regex want(arg(s, ctx, "until"));
+  std::vector<std::regex> skip;
+  if (s.args["skip"])
+    for (const auto& p : s.args["skip"]) skip.emplace_back(ctx.substitute(p.as<std::string>()));
+  auto gap = millis(static_cast<long long>(number(s, ctx, "gap", 300)));
+  auto deadline = ctx.deadline(duration_expr{arg(s, ctx, "within", "3000")}, 3000);
+  int copies = 0;
+  do {
+    if (auto f = send_once(); !f.empty()) return f;
+    ++copies;
+    auto next = std::min(deadline, ctx.deadline(duration_expr{std::to_string(gap.count())}, static_cast<double>(gap.count())));
+    while (auto r = peer.receive(next)) {
+      ctx.note("udp", '<', r->rendered);
+      if (std::regex_search(r->rendered, want)) return {};
+      bool skipped = false;
+      for (const auto& k : skip) skipped = skipped || std::regex_search(r->rendered, k);
+      if (!skipped) return fail_on(*r, ctx, "unexpected datagram: " + r->rendered);
+    }
+  } while (clock_type::now() < deadline);
+  return "no datagram matching /" + arg(s, ctx, "until") + "/ came back to " + std::to_string(copies) + " copies sent " +
+         std::to_string(gap.count()) + " ms apart";
+}
+
 }  // namespace
 
 // The engine's own datagrams from now on: `drop`, `duplicate` and `reorder` probabilities, and at most
@@ -81,8 +110,10 @@ std::string impair(const step& s, case_context& ctx) {
 }
 
 // A datagram from the engine's peer: `text` (exact bytes, YAML escapes allowed), `type`/`user`/`body`
-// in the original's layout, or (peerchat/2) `hello: true`, the engine's own HELLO again. `from: stranger` sends it from 127.0.0.3 instead; `impaired: true` lets the
-// impairment layer handle it. `repeat` sends it that many times, `gap` ms apart.
+// in the original's layout, or (peerchat/2) `hello: true`, the engine's own HELLO again. `from: stranger`
+// sends it from 127.0.0.3 instead; `impaired: true` lets the impairment layer handle it. `repeat` sends it
+// that many times, `gap` ms apart. `until: REGEX` sends it again every `gap` ms (default 300) until a
+// datagram matching REGEX comes back, within `within` ms (default 3000); `skip` regexes pass over others.
 std::string udp_send(const step& s, case_context& ctx) {
   auto& peer = peer_of(ctx, s);
   std::string bytes;
@@ -106,11 +137,8 @@ std::string udp_send(const step& s, case_context& ctx) {
     auto size = static_cast<std::size_t>(number(s, ctx, "pad_to", 0));
     if (bytes.size() < size) bytes.insert(bytes.size() - 2, size - bytes.size(), 'x');
   }
-  int repeat = static_cast<int>(number(s, ctx, "repeat", 1));
-  auto gap = millis(static_cast<long long>(number(s, ctx, "gap", 0)));
   bool stranger = arg(s, ctx, "from", "peer") == "stranger";
-  for (int i = 0; i < repeat; ++i) {
-    if (i && gap.count()) std::this_thread::sleep_for(gap);
+  auto send_once = [&]() -> std::string {
     std::string note;
     std::string f;
     if (stranger) {
@@ -125,7 +153,14 @@ std::string udp_send(const step& s, case_context& ctx) {
       f = peer.send_raw(bytes);
     }
     ctx.note("udp", '>', core::printable(bytes.substr(0, 120)) + (note.empty() ? "" : "  [" + note + "]"));
-    if (!f.empty()) return f;
+    return f;
+  };
+  if (s.args["until"]) return send_until_answered(s, ctx, peer, send_once);
+  int repeat = static_cast<int>(number(s, ctx, "repeat", 1));
+  auto gap = millis(static_cast<long long>(number(s, ctx, "gap", 0)));
+  for (int i = 0; i < repeat; ++i) {
+    if (i && gap.count()) std::this_thread::sleep_for(gap);
+    if (auto f = send_once(); !f.empty()) return f;
   }
   return {};
 }
