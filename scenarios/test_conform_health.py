@@ -11,6 +11,7 @@ import time
 import pytest
 
 from conftest import binary
+from test_faults import CLIENT, CLIENT_LAUNCH
 
 CONFORM = binary("parley-conform")
 SERVER = binary("parley-server")
@@ -187,9 +188,7 @@ def test_a_timer_counts_from_what_started_it_not_from_a_late_reply(tmp_path, opt
         assert "too early" in proc.stdout, proc.stdout
 
 
-PEERCHAT_CLIENT_LAUNCH = (f"'{binary('parley-client')}' peerchat --host 127.0.0.1 --port {{port}} --name {{name}} "
-                          "--identity {dir}/{name}.key --contacts {dir}/{name}.contacts --keepalive {keepalive} "
-                          "--peer-timeout {peer_timeout} --connect-timeout {connect_timeout} --script -")
+PEERCHAT_CLIENT_LAUNCH = f"'{CLIENT}' peerchat {CLIENT_LAUNCH['peerchat']}"
 
 
 def test_ports_other_processes_hold_are_not_offered_to_a_client(tmp_path):
