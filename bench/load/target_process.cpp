@@ -1,11 +1,8 @@
 #include "bench/load/target_process.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,18 +12,6 @@
 
 namespace parley::load {
 namespace {
-
-unsigned short free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof a;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 bool accepts(unsigned short port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -63,25 +48,18 @@ std::optional<process_usage> usage_of(pid_t pid) {
 }
 
 launched_target::launched_target(const std::string& command, std::string& problem) {
-  port_ = free_port();
+  port_ = cli::free_port();
   std::string line = command;
   for (auto at = line.find("{port}"); at != std::string::npos; at = line.find("{port}"))
     line.replace(at, 6, std::to_string(port_));
-  pid_ = fork();
-  if (pid_ == 0) {
-    // The target's own log would mix with the summary; a user who wants it runs the target themselves.
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-    execl("/bin/sh", "sh", "-c", ("exec " + line).c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  // exec: the shell becomes the target, so the pid whose CPU and memory are read is the server's own. The
+  // target's log would mix with the summary; a user who wants it runs the target themselves.
+  proc_ = std::make_unique<cli::process>("exec " + line, false, false, "/dev/null");
   for (int tries = 0; tries < 200; ++tries) {
     if (accepts(port_)) return;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      problem = "the launched target exited (status " + std::to_string(WEXITSTATUS(status)) + ") before it listened";
+    if (!proc_->running()) {
+      problem = "the launched target " + proc_->describe_exit() + " before it listened";
+      proc_.reset();
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -90,14 +68,9 @@ launched_target::launched_target(const std::string& command, std::string& proble
 }
 
 launched_target::~launched_target() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  for (int tries = 0; tries < 40; ++tries) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
+  if (proc_) proc_->stop(std::chrono::milliseconds(2000));
 }
+
+pid_t launched_target::pid() const { return proc_ ? proc_->pid() : -1; }
 
 }  // namespace parley::load

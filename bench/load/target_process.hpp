@@ -4,8 +4,11 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
+
+#include "impl/cli/process.hpp"
 
 namespace parley::load {
 
@@ -22,15 +25,15 @@ public:
   // Runs `command` through /bin/sh with {port} replaced by a free loopback port, and waits until that port
   // accepts a connection (at most 10 s). `problem` says why it did not come up.
   launched_target(const std::string& command, std::string& problem);
-  ~launched_target();  // SIGTERM, then SIGKILL after 2 s
+  ~launched_target();  // SIGTERM to its process group, then SIGKILL after 2 s
   launched_target(const launched_target&) = delete;
   launched_target& operator=(const launched_target&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const;  // -1 when it did not come up
   unsigned short port() const { return port_; }
 
 private:
-  pid_t pid_ = -1;
+  std::unique_ptr<cli::process> proc_;
   unsigned short port_ = 0;
 };
 

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "conformance/engine/peer_queue.hpp"
-#include "conformance/engine/process.hpp"
+#include "impl/cli/process.hpp"
 
 #include "impl/core/encoding.hpp"
 

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "conformance/engine/client_health.hpp"
-#include "conformance/engine/process.hpp"
+#include "impl/cli/process.hpp"
 #include "impl/core/encoding.hpp"
 
 namespace parley::conform {

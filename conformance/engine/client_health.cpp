@@ -33,7 +33,7 @@ std::string sanitizer_report_line(const std::string& output) {
   return first_line_matching(output, sanitizer);
 }
 
-client_crash_report client_crash(process& client, const std::string& log) {
+client_crash_report client_crash(cli::process& client, const std::string& log) {
   if (auto line = sanitizer_report_line(log); !line.empty())
     return {.crashed = true, .sanitizer = true, .ending = client.describe_exit(), .evidence = line};
   if (client.running()) return {};

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "conformance/engine/process.hpp"
+#include "impl/cli/process.hpp"
 
 namespace parley::conform {
 
@@ -22,7 +22,7 @@ struct client_crash_report {
 };
 
 // `log` is what the client wrote to stderr (its log file).
-client_crash_report client_crash(process& client, const std::string& log);
+client_crash_report client_crash(cli::process& client, const std::string& log);
 
 // The first line of `output` that opens a sanitizer report (AddressSanitizer, LeakSanitizer, ..., UBSan's
 // "runtime error:"); "" when there is none. The fuzz oracle reads a server's output with it too.

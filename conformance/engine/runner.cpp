@@ -10,7 +10,7 @@
 #include <random>
 #include <thread>
 
-#include "conformance/engine/process.hpp"
+#include "impl/cli/process.hpp"
 #include "impl/core/encoding.hpp"
 
 namespace parley::conform {
@@ -349,7 +349,7 @@ std::string case_context::launch_client(const std::string& user) {
   // One log per launch: cases that launch the same user must not read each other's output.
   static std::atomic<unsigned> launches{0};
   client_log_ = settings_.log_dir + "/client-" + user + "-" + std::to_string(++launches) + ".log";
-  client_ = std::make_unique<process>(command, true, true, client_log_);
+  client_ = std::make_unique<cli::process>(command, true, true, client_log_);
   return {};
 }
 

@@ -14,6 +14,10 @@
 #include "conformance/engine/verdict.hpp"
 #include "impl/net/stream.hpp"
 
+namespace parley::cli {
+class process;
+}  // namespace parley::cli
+
 namespace parley::conform {
 
 enum class target_kind { builtin, address, launch };
@@ -72,8 +76,6 @@ struct transport_trouble {
   bool fresh = false;  // ... a connection that had delivered no byte and was under a second old
   std::string conn;
 };
-
-class process;
 
 // What a step sees: the case's connections, variables and timing. Adapter steps use the same methods.
 class case_context {
@@ -166,7 +168,7 @@ public:
   std::string listen();
   std::string accept(const std::string& name, time_point deadline);
   std::string launch_client(const std::string& user);
-  process* client() { return client_.get(); }
+  cli::process* client() { return client_.get(); }
   // The tail of what the launched client wrote to stderr.
   std::string client_output_tail(std::size_t max = 4000) const;
   // Types a line as a person would: once the client has read all the engine sent it and nothing has
@@ -225,7 +227,7 @@ private:
   std::map<std::string, std::any> objects_;
   std::vector<wire_entry> wire_;
   std::unique_ptr<net::listener> listener_;
-  std::unique_ptr<process> client_;
+  std::unique_ptr<cli::process> client_;
   std::string client_log_;
   time_point last_typed_{};
   std::string record_;

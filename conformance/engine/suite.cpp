@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "conformance/engine/case_run.hpp"
-#include "conformance/engine/process.hpp"
+#include "impl/cli/process.hpp"
 #include "conformance/engine/suite_run.hpp"
 #include "conformance/engine/target.hpp"
 #include "impl/core/encoding.hpp"
@@ -336,7 +336,7 @@ bool suite::client_cannot_start(const case_result& first, run_report& report) co
 // A launched client's health is evidence: one that exits before it connects cannot be judged (ERROR with its
 // status and output); one that dies during a case crashed on what the failing step was about.
 void suite::judge_client_health(case_context& ctx, const test_case& c, steps_outcome& o, case_result& r) {
-  process* client = ctx.client();
+  cli::process* client = ctx.client();
   if (!client) return;
   // What the client printed and no step read goes into the wire log too; any event line in it tells the
   // run that this client prints events at all.

@@ -47,13 +47,13 @@ std::string launched_target::start(const adapter& a, const run_settings& s, cons
                                    std::unique_ptr<launched_target>& out) {
   for (int attempt = 1;; ++attempt) {
     out = std::make_unique<launched_target>();
-    out->port_ = free_port();
+    out->port_ = cli::free_port();
     std::string command = replace_all(s.launch_command, "{port}", std::to_string(out->port_));
     for (const auto& [name, value] : a.placeholders()) command = replace_all(command, "{" + name + "}", value);
     for (const auto& [name, value] : t.vars)
       command = replace_all(command, "{" + name + "}", std::to_string(static_cast<long long>(value)));
     out->log_path_ = s.log_dir + "/target-" + tag + (attempt > 1 ? "-" + std::to_string(attempt) : "") + ".log";
-    out->proc_ = std::make_unique<process>(command, false, false, out->log_path_);
+    out->proc_ = std::make_unique<cli::process>(command, false, false, out->log_path_);
     std::string problem = out->wait_ready(a, s, command);
     // Most often a quick exit means the port was taken between choosing it and the target binding it (an
     // outgoing connection of this very engine may have been given it): try another port.

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "conformance/engine/adapter.hpp"
-#include "conformance/engine/process.hpp"
+#include "impl/cli/process.hpp"
 #include "conformance/engine/runner.hpp"
 
 namespace parley::conform {
@@ -32,14 +32,14 @@ public:
   // Where its output (stdout and stderr) goes.
   const std::string& log_path() const { return log_path_; }
   // The resident memory of the target and its children, in KiB.
-  long rss_kb() const { return proc_ ? group_rss_kb(proc_->pid()) : 0; }
+  long rss_kb() const { return proc_ ? cli::group_rss_kb(proc_->pid()) : 0; }
   void stop() {
     if (proc_) proc_->stop();
   }
 
 private:
   std::string wait_ready(const adapter& a, const run_settings& s, const std::string& command);
-  std::unique_ptr<process> proc_;
+  std::unique_ptr<cli::process> proc_;
   unsigned short port_ = 0;
   std::string log_path_;
 };

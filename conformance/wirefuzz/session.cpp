@@ -4,7 +4,7 @@
 
 #include "conformance/engine/case_run.hpp"
 #include "conformance/engine/client_health.hpp"
-#include "conformance/engine/process.hpp"
+#include "impl/cli/process.hpp"
 
 namespace parley::wirefuzz {
 
@@ -29,7 +29,7 @@ bool too_long_to_match(const conform::step& st, const conform::case_context& ctx
 
 // A client is judged after the engine, as its server, ended the connection: a client must survive that too.
 // The check waits briefly for a client on its way down; one still running afterwards is then stopped.
-void judge_client(conform::process& client, conform::case_context& ctx, session_outcome& out) {
+void judge_client(cli::process& client, conform::case_context& ctx, session_outcome& out) {
   auto until = clock_type::now() + millis(100);
   while (client.running() && clock_type::now() < until) std::this_thread::sleep_for(millis(5));
   std::string log = ctx.client_output_tail(64 * 1024);

@@ -1,5 +1,6 @@
-// Child processes for --launch and for client-role cases: started through /bin/sh in their own process
-// group (so the whole tree can be stopped), with optional pipes to stdin and from stdout.
+// Child processes of Parley's tools (parley-conform's --launch and client-role cases, parley-load's --launch):
+// started through /bin/sh in their own process group (so the whole tree can be stopped), with optional pipes
+// to stdin and from stdout.
 #pragma once
 
 #include <optional>
@@ -7,7 +8,7 @@
 
 #include "impl/core/clock.hpp"
 
-namespace parley::conform {
+namespace parley::cli {
 
 class process {
 public:
@@ -50,4 +51,4 @@ long group_rss_kb(int pgid);
 // A TCP port that was free a moment ago (bind to 0, read, close).
 unsigned short free_port();
 
-}  // namespace parley::conform
+}  // namespace parley::cli

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <mutex>
 #include <set>
-#include "conformance/engine/process.hpp"
+#include "impl/cli/process.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -18,7 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
-namespace parley::conform {
+namespace parley::cli {
 
 process::process(const std::string& command, bool pipe_stdin, bool pipe_stdout, const std::string& log_path) {
   int in[2] = {-1, -1};
@@ -215,4 +215,4 @@ long group_rss_kb(int pgid) {
   return total;
 }
 
-}  // namespace parley::conform
+}  // namespace parley::cli
