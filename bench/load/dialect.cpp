@@ -36,13 +36,19 @@ public:
 
 // IRC (RFC 2812) as ngIRCd speaks it: NICK and USER, then JOIN of one channel; the end of its NAMES list
 // (366) means the user is in. PRIVMSG to the channel reaches every other member; PING is answered by the
-// server with PONG and carries the token back.
+// server with PONG and carries the token back. Users that only idle join no channel (every JOIN is
+// announced to every member, which for thousands of users is a storm, not an idle server): the end of the
+// MOTD (376, or 422 without one) after registration means they are in.
 class irc final : public dialect {
 public:
+  explicit irc(bool joins) : joins_(joins) {}
   std::string login(const std::string& name) const override {
-    return "NICK " + name + "\r\nUSER " + name + " 0 * :parley-load\r\nJOIN #load\r\n";
+    return "NICK " + name + "\r\nUSER " + name + " 0 * :parley-load\r\n" + (joins_ ? "JOIN #load\r\n" : "");
   }
-  bool logged_in(std::string_view line, const std::string&) const override { return command_of(line) == "366"; }
+  bool logged_in(std::string_view line, const std::string&) const override {
+    auto command = command_of(line);
+    return joins_ ? command == "366" : command == "376" || command == "422";
+  }
   bool refused(std::string_view line) const override {
     auto command = command_of(line);
     return command == "ERROR" || command == "433" || command == "465";
@@ -69,6 +75,7 @@ public:
   }
 
 private:
+  bool joins_;
   // The command (or numeric reply) of a line, after the ":prefix" a server puts first; the text after it may
   // hold any number ("Highest connection count: 433").
   static std::string_view command_of(std::string_view line) {
@@ -83,9 +90,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<dialect> make_dialect(const std::string& protocol) {
+std::unique_ptr<dialect> make_dialect(const std::string& protocol, bool idle) {
   if (protocol == "itp") return std::make_unique<itp>();
-  if (protocol == "irc") return std::make_unique<irc>();
+  if (protocol == "irc") return std::make_unique<irc>(!idle);
   return nullptr;
 }
 

@@ -30,7 +30,8 @@ public:
   virtual bool is_reply(std::string_view line, std::string_view token) const = 0;
 };
 
-// "itp" or "irc"; nullptr for any other name.
-std::unique_ptr<dialect> make_dialect(const std::string& protocol);
+// "itp" or "irc"; nullptr for any other name. `idle`: the users will only idle (hold mode), so an IRC user
+// registers without joining the channel; an itp login is announced to everyone whatever the mode.
+std::unique_ptr<dialect> make_dialect(const std::string& protocol, bool idle);
 
 }  // namespace parley::load

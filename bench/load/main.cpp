@@ -20,7 +20,8 @@ constexpr const char* usage_text =
     "usage: parley-load PROTOCOL (--target HOST:PORT | --launch 'CMD {port}') [options]\n"
     "  PROTOCOL            itp, or irc (to measure an IRC server such as ngIRCd with the same workload)\n"
     "  --mode M            fanout (one sender, everyone else receives; default), all-to-all (everyone sends\n"
-    "                      to everyone), hold (N idle connections, half logged in), rtt (request/reply)\n"
+    "                      to everyone), hold (N idle connections, half logged in; IRC users join no\n"
+    "                      channel), rtt (request/reply)\n"
     "  --clients N         connections (default 50)\n"
     "  --messages N        per sender (rtt: round trips; default 10000)\n"
     "  --size N            bytes of each message's text (default 64)\n"
@@ -71,13 +72,14 @@ int run_main(int argc, char** argv) {
     return 0;
   }
   if (a.positional().size() != 1) throw cli::usage_error("name one PROTOCOL");
-  auto speech = load::make_dialect(a.positional()[0]);
+  auto mode = mode_named(a.get_or("--mode", "fanout"));
+  auto speech = load::make_dialect(a.positional()[0], mode == load::mode::hold);
   if (!speech) throw cli::usage_error("unknown protocol " + a.positional()[0] + " (itp or irc)");
   if (a.get("--target").has_value() == a.get("--launch").has_value())
     throw cli::usage_error("give either --target HOST:PORT or --launch 'CMD {port}'");
 
   load::run_options o;
-  o.mode = mode_named(a.get_or("--mode", "fanout"));
+  o.mode = mode;
   o.clients = static_cast<std::size_t>(a.number("--clients", 50, 1, 200000));
   o.messages = static_cast<std::size_t>(a.number("--messages", 10000, 1, 1000000000));
   o.size = static_cast<std::size_t>(a.number("--size", 64, 32, 4000));

@@ -85,6 +85,7 @@ void hub::handle(core::conn_id conn, session& s, const c2s::ident& m, time_point
   s.name = m.name;
   by_name_.emplace(m.name, conn);
   login_order_.push_back(m.name);
+  receivers_.push_back(conn);
   send(conn, s2c::ok_ident{m.name}, out);  // ITP-IDENT-01
   if (!planted(fault::no_joined) && !planted(fault::no_presence)) broadcast(s2c::joined{m.name}, conn, out);  // ITP-IDENT-05/06
   // ITP-KEY-02: the newcomer learns every key announced so far, in login order.
@@ -210,10 +211,8 @@ void hub::fail(core::conn_id conn, fail_code code, core::actions& out) const {
 
 void hub::broadcast(const server_message& message, core::conn_id except, core::actions& out) const {
   core::payload line = serialize(message);
-  for (const auto& name : login_order_) {
-    core::conn_id conn = by_name_.at(name);
+  for (core::conn_id conn : receivers_)
     if (conn != except) out.send(conn, line);
-  }
 }
 
 void hub::end_session(core::conn_id conn, std::string reason, core::actions& out) {
@@ -233,6 +232,7 @@ void hub::forget(core::conn_id conn) {
     if (planted(fault::stale_pubkey) && !s.public_key.empty()) stale_keys_[s.name] = s.public_key;
     by_name_.erase(s.name);  // ITP-IDENT-07: the name is free again
     login_order_.erase(std::find(login_order_.begin(), login_order_.end(), s.name));
+    receivers_.erase(std::find(receivers_.begin(), receivers_.end(), conn));
   }
   sessions_.erase(it);  // ITP-KEY-05: the user's public key goes with the session
 }

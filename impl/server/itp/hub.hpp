@@ -85,6 +85,7 @@ private:
   std::map<core::conn_id, session> sessions_;
   std::map<std::string, core::conn_id, std::less<>> by_name_;
   std::vector<std::string> login_order_;                    // ITP-USERS-03
+  std::vector<core::conn_id> receivers_;                    // login_order_'s connections: a broadcast's fan-out
   std::map<std::string, std::string, std::less<>> stale_keys_;  // only with fault::stale_pubkey
   std::set<std::pair<time_point, core::conn_id>> timers_;   // one armed timer per logged-in session
   std::set<std::pair<time_point, core::conn_id>> login_deadlines_;  // one per session not logged in
