@@ -1,6 +1,7 @@
-"""parley-load against the reference itp server and against deviant relays: a correct server's every
-delivery is counted and checked (none lost, duplicated or reordered), a relay that duplicates or reorders is
-reported with the deliveries that were wrong, and the summary and JSON carry the figures CI reads."""
+"""parley-load against the reference itp and sslmessager servers and against deviant relays: a correct
+server's every delivery is counted and checked (none lost, duplicated or reordered), a relay that duplicates
+or reorders is reported with the deliveries that were wrong, and the summary and JSON carry the figures CI
+reads. sslmessager runs over real TLS, with the certificate and users file parley-load makes for --launch."""
 import json
 import os
 import subprocess
@@ -14,9 +15,12 @@ SERVER = binary("parley-server")
 RELAY = os.path.join(os.path.dirname(__file__), "deviant_servers", "itp_relay_server.py")
 
 
-def load(tmp_path, *args, timeout=120):
+SSLMESSAGER = f"'{SERVER}' sslmessager --port {{port}} --cert {{cert}} --key {{key}} --users {{users}}"
+
+
+def load(tmp_path, *args, timeout=120, protocol="itp"):
     report = tmp_path / "load.json"
-    proc = subprocess.run([LOAD, "itp", *args, "--quiet", "--json", str(report)], capture_output=True, text=True,
+    proc = subprocess.run([LOAD, protocol, *args, "--quiet", "--json", str(report)], capture_output=True, text=True,
                           timeout=timeout)
     return proc, json.loads(report.read_text())
 
@@ -66,3 +70,31 @@ def test_a_dead_target_is_one_clear_failure(tmp_path):
     proc = subprocess.run([LOAD, "itp", "--mode", "sideways", "--target", "127.0.0.1:1"], capture_output=True,
                           text=True, timeout=30)
     assert proc.returncode == 2 and "--mode must be" in proc.stderr
+
+
+@pytest.mark.parametrize("mode,clients,messages,expected", [
+    ("fanout", 6, 300, 5 * 300),
+    ("all-to-all", 5, 100, 5 * 4 * 100),
+    ("rtt", 2, 100, 100),
+])
+def test_sslmessager_over_tls_every_delivery_arrives_once_in_order(tmp_path, mode, clients, messages, expected):
+    """A message to everyone is one MSG per other user, each relayed as RELAY; rtt times MSG to a user who
+    is not online against its CNT."""
+    proc, report = load(tmp_path, "--launch", SSLMESSAGER, "--mode", mode, "--clients", str(clients),
+                        "--messages", str(messages), "--window", "16", protocol="sslmessager")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["delivered"] == expected and report["errors"] == 0 and report["failure"] is None, report
+    assert report["logged_in"] == clients and report["target_cpu_seconds"] is not None, report
+
+
+def test_sslmessager_users_the_target_does_not_know_are_a_clear_failure(tmp_path):
+    """The launched server knows the users with the run's password; another password is refused, and the
+    run ends with the server's answer instead of waiting for its timeout."""
+    users = tmp_path / "users"
+    made = subprocess.run([SERVER, "sslmessager", "adduser", "--users", str(users), "--name", "ld00000",
+                           "--scrypt-n", "16384"], input="not-the-one", capture_output=True, text=True, timeout=30)
+    assert made.returncode == 0, made.stderr
+    launch = SSLMESSAGER.replace("{users}", str(users))
+    proc, report = load(tmp_path, "--launch", launch, "--clients", "2", "--timeout", "20", protocol="sslmessager")
+    assert proc.returncode == 1, proc.stdout
+    assert "could not log in" in report["failure"] and "incorrect username or password" in report["failure"], report

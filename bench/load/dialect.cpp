@@ -1,5 +1,7 @@
 #include "bench/load/dialect.hpp"
 
+#include <vector>
+
 namespace parley::load {
 namespace {
 
@@ -14,7 +16,7 @@ public:
     return line.size() == 9 + name.size() && starts(line, "OK IDENT ") && line.substr(9) == name;
   }
   bool refused(std::string_view line) const override { return starts(line, "FAIL") || starts(line, "DSCN"); }
-  void append_broadcast(std::string& out, std::string_view body) const override {
+  void append_broadcast(std::string& out, std::size_t, std::string_view body) const override {
     out.append("BCST ").append(body).push_back('\n');
   }
   std::optional<std::string_view> relayed(std::string_view line) const override {
@@ -28,10 +30,54 @@ public:
     out.append("PONG\n");
     return true;
   }
-  void append_request(std::string& out, std::string_view token) const override { append_broadcast(out, token); }
+  void append_request(std::string& out, std::string_view token) const override { append_broadcast(out, 0, token); }
   bool is_reply(std::string_view line, std::string_view token) const override {
     return starts(line, "OK BCST ") && line.substr(8) == token;
   }
+};
+
+// sslmessager (spec/sslmessager/spec.md) over TLS: AUTH with the run's password, ACCEPT means in. MSG names
+// one target, so a message to everyone is one MSG per other user, each relayed as "RELAY target sender
+// text". A MSG to a user who is not online is answered "CNT <user not online>" to its sender alone: the
+// round trip of rtt mode. CHECK is a probe that wants no answer.
+class sslmessager final : public dialect {
+public:
+  explicit sslmessager(const dialect_settings& s) : password_(s.password) {
+    for (std::size_t i = 0; i < s.clients; ++i) names_.push_back(user_name(s.name_prefix, i));
+    nobody_ = s.name_prefix + "-offline";
+  }
+  bool tls() const override { return true; }
+  std::string login(const std::string& name) const override { return "AUTH " + name + " " + password_ + "\r\n"; }
+  // The reference server, like the original, ends its lines with a space before CR LF.
+  bool logged_in(std::string_view line, const std::string& name) const override {
+    if (!starts(line, "ACCEPT ")) return false;
+    auto rest = line.substr(7);
+    while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
+    return rest == name;
+  }
+  bool refused(std::string_view line) const override { return starts(line, "END"); }
+  void append_broadcast(std::string& out, std::size_t sender, std::string_view body) const override {
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if (i != sender) out.append("MSG ").append(names_[i]).append(" ").append(names_[sender]).append(" ").append(body).append("\r\n");
+  }
+  std::optional<std::string_view> relayed(std::string_view line) const override {
+    if (!starts(line, "RELAY ")) return std::nullopt;
+    auto target_end = line.find(' ', 6);
+    if (target_end == std::string_view::npos) return std::nullopt;
+    auto sender_end = line.find(' ', target_end + 1);
+    if (sender_end == std::string_view::npos) return std::nullopt;
+    return line.substr(sender_end + 1);
+  }
+  bool answer_probe(std::string&, std::string_view line) const override { return line == "CHECK"; }
+  void append_request(std::string& out, std::string_view token) const override {
+    out.append("MSG ").append(nobody_).append(" ").append(names_.at(0)).append(" ").append(token).append("\r\n");
+  }
+  bool is_reply(std::string_view line, std::string_view) const override { return starts(line, "CNT "); }
+
+private:
+  std::string password_;
+  std::vector<std::string> names_;
+  std::string nobody_;
 };
 
 // IRC (RFC 2812) as ngIRCd speaks it: NICK and USER, then JOIN of one channel; the end of its NAMES list
@@ -53,7 +99,7 @@ public:
     auto command = command_of(line);
     return command == "ERROR" || command == "433" || command == "465";
   }
-  void append_broadcast(std::string& out, std::string_view body) const override {
+  void append_broadcast(std::string& out, std::size_t, std::string_view body) const override {
     out.append("PRIVMSG #load :").append(body).append("\r\n");
   }
   std::optional<std::string_view> relayed(std::string_view line) const override {
@@ -90,9 +136,15 @@ private:
 
 }  // namespace
 
-std::unique_ptr<dialect> make_dialect(const std::string& protocol, bool idle) {
+std::string user_name(const std::string& prefix, std::size_t index) {
+  auto digits = std::to_string(index);
+  return prefix + std::string(digits.size() < 5 ? 5 - digits.size() : 0, '0') + digits;
+}
+
+std::unique_ptr<dialect> make_dialect(const std::string& protocol, const dialect_settings& settings) {
   if (protocol == "itp") return std::make_unique<itp>();
-  if (protocol == "irc") return std::make_unique<irc>(!idle);
+  if (protocol == "sslmessager") return std::make_unique<sslmessager>(settings);
+  if (protocol == "irc") return std::make_unique<irc>(!settings.idle);
   return nullptr;
 }
 

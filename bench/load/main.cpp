@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bench/load/dialect.hpp"
+#include "bench/load/launch_files.hpp"
 #include "bench/load/run.hpp"
 #include "bench/load/target_process.hpp"
 #include "impl/cli/args.hpp"
@@ -18,7 +19,8 @@ using namespace parley;
 
 constexpr const char* usage_text =
     "usage: parley-load PROTOCOL (--target HOST:PORT | --launch 'CMD {port}') [options]\n"
-    "  PROTOCOL            itp, or irc (to measure an IRC server such as ngIRCd with the same workload)\n"
+    "  PROTOCOL            itp, sslmessager (TLS; a message to everyone is one MSG per other user), or irc\n"
+    "                      (to measure an IRC server such as ngIRCd with the same workload)\n"
     "  --mode M            fanout (one sender, everyone else receives; default), all-to-all (everyone sends\n"
     "                      to everyone), hold (N idle connections, half logged in; IRC users join no\n"
     "                      channel), rtt (request/reply)\n"
@@ -29,6 +31,9 @@ constexpr const char* usage_text =
     "  --hold-seconds S    hold: how long the connections stay (default 5)\n"
     "  --timeout S         the whole run, logins included (default 120)\n"
     "  --pid P             the target's process, for its CPU time and memory (implied by --launch)\n"
+    "  --password P        sslmessager: every user's password (default parley-load); the users are\n"
+    "                      ld00000, ld00001, ...; a --launch command gets {cert}, {key} and {users}, files\n"
+    "                      made for the run that let them in\n"
     "  --json FILE         the summary as JSON (- for standard output)\n"
     "  --quiet             no progress on standard error\n"
     "exit status: 0 the run completed without delivery errors; 1 errors or an incomplete run; 2 usage\n";
@@ -66,15 +71,20 @@ load::mode mode_named(const std::string& name) {
 int run_main(int argc, char** argv) {
   cli::args a(std::vector<std::string>(argv + 1, argv + argc), {"--quiet", "--help"},
               {"--target", "--launch", "--mode", "--clients", "--messages", "--size", "--window", "--hold-seconds",
-               "--timeout", "--pid", "--json"});
+               "--timeout", "--pid", "--json", "--password"});
   if (a.has("--help")) {
     std::cout << usage_text;
     return 0;
   }
   if (a.positional().size() != 1) throw cli::usage_error("name one PROTOCOL");
   auto mode = mode_named(a.get_or("--mode", "fanout"));
-  auto speech = load::make_dialect(a.positional()[0], mode == load::mode::hold);
-  if (!speech) throw cli::usage_error("unknown protocol " + a.positional()[0] + " (itp or irc)");
+  load::dialect_settings said;
+  said.clients = static_cast<std::size_t>(a.number("--clients", 50, 1, 200000));
+  said.password = a.get_or("--password", "parley-load");
+  said.idle = mode == load::mode::hold;
+  const std::string& protocol = a.positional()[0];
+  auto speech = load::make_dialect(protocol, said);
+  if (!speech) throw cli::usage_error("unknown protocol " + protocol + " (itp, sslmessager or irc)");
   if (a.get("--target").has_value() == a.get("--launch").has_value())
     throw cli::usage_error("give either --target HOST:PORT or --launch 'CMD {port}'");
 
@@ -88,10 +98,16 @@ int run_main(int argc, char** argv) {
   o.timeout_seconds = a.real("--timeout", 120, 1, 86400);
   pid_t pid = static_cast<pid_t>(a.number("--pid", 0, 0, 1 << 30));
 
+  std::unique_ptr<load::launch_files> target_files;
   std::unique_ptr<load::launched_target> launched;
   if (auto command = a.get("--launch")) {
+    std::string line = *command;
+    if (protocol == "sslmessager") {
+      target_files = std::make_unique<load::launch_files>(o.clients, o.name_prefix, said.password);
+      line = target_files->fill(line);
+    }
     std::string problem;
-    launched = std::make_unique<load::launched_target>(*command, problem);
+    launched = std::make_unique<load::launched_target>(line, problem);
     if (!problem.empty()) {
       std::cerr << "parley-load: " << problem << "\n";
       return 1;
@@ -113,24 +129,28 @@ int run_main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
   bool quiet = a.has("--quiet");
-  std::optional<load::process_usage> before, held;
+  // The target's memory before the connections, and its CPU time (and ours) from the moment all are logged
+  // in: the logins (an sslmessager one is a deliberately slow scrypt) are not the traffic measured.
+  std::optional<load::process_usage> before, ready;
   if (pid > 0) before = load::usage_of(pid);
-  double own_before = own_cpu_seconds();
+  double own_ready = own_cpu_seconds();
   auto result = load::run(
       o, *speech,
       [&](std::uint64_t delivered) {
         if (!quiet) std::cerr << "parley-load: " << delivered << " deliveries\n";
       },
       [&] {
-        if (pid > 0) held = load::usage_of(pid);
+        if (pid > 0) ready = load::usage_of(pid);
+        own_ready = own_cpu_seconds();
       });
-  double own_cpu = own_cpu_seconds() - own_before;
+  double own_cpu = own_cpu_seconds() - own_ready;
   std::optional<load::process_usage> after;
   if (pid > 0) after = load::usage_of(pid);
 
   double rate = result.seconds > 0 ? static_cast<double>(result.delivered) / result.seconds : 0;
-  double target_cpu = before && after ? after->cpu_seconds - before->cpu_seconds : -1;
-  std::size_t rss = held ? held->rss_kib : after ? after->rss_kib : 0;
+  double target_cpu = ready && after ? after->cpu_seconds - ready->cpu_seconds : -1;
+  // hold: the memory of the idle connections; the other modes: after the traffic.
+  std::size_t rss = o.mode == load::mode::hold && ready ? ready->rss_kib : after ? after->rss_kib : 0;
   auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
 
   std::ostringstream summary;

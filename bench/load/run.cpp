@@ -1,5 +1,7 @@
 #include "bench/load/run.hpp"
 
+#include "bench/load/tls.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -13,6 +15,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <memory>
 
 namespace parley::load {
 namespace {
@@ -29,6 +32,7 @@ struct connection {
   bool open = false;  // connected
   bool logged_in = false;
   bool wants_login = true;  // hold mode leaves half of them anonymous
+  std::unique_ptr<tls_stream> tls;  // when the dialect speaks TLS
   std::string in, out;
   std::size_t out_begin = 0;
   bool watching_writable = false;
@@ -40,8 +44,8 @@ struct connection {
 class load_run {
 public:
   load_run(const run_options& o, const dialect& d, std::function<void(std::uint64_t)> progress,
-           std::function<void()> during_hold)
-      : o_(o), speech_(d), progress_(std::move(progress)), during_hold_(std::move(during_hold)),
+           std::function<void()> ready)
+      : o_(o), speech_(d), progress_(std::move(progress)), ready_(std::move(ready)),
         conns_(o.clients), deadline_(steady::now() + std::chrono::duration_cast<steady::duration>(
                                                     std::chrono::duration<double>(o.timeout_seconds))) {
     senders_ = o.mode == mode::fanout ? 1 : o.mode == mode::all_to_all ? o.clients : 0;
@@ -49,11 +53,13 @@ public:
     for (std::size_t s = 0; s < senders_; ++s) conns_[s].slots.assign(o.window, 0);
     if (o.mode == mode::hold)
       for (std::size_t i = 0; i < o.clients; ++i) conns_[i].wants_login = i % 2 == 0;
+    if (d.tls()) tls_ = std::make_unique<tls_context>();
   }
 
   run_result go() {
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     if (!connect_all() || !wait_for_logins()) return finish();
+    if (ready_) ready_();
     switch (o_.mode) {
       case mode::hold: hold(); break;
       case mode::rtt: round_trips(); break;
@@ -111,6 +117,7 @@ private:
       auto index = static_cast<std::size_t>(events[i].data.u64);
       auto& c = conns_[index];
       if (!c.open && (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) connected(index);
+      else if (c.tls && !c.tls->handshaken()) handshake(index);
       else {
         if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) readable(index);
         if (result_.failure.empty() && (events[i].events & EPOLLOUT)) flush(index);
@@ -133,10 +140,46 @@ private:
     ++result_.connected;
     if (!c.wants_login) ++anonymous_open_;
     watch(index, false);
-    if (c.wants_login) {
-      c.out += speech_.login(name_of(index));
+    if (c.wants_login) c.out += speech_.login(name_of(index));
+    if (tls_) {
+      c.tls = std::make_unique<tls_stream>(*tls_, c.fd);
+      handshake(index);
+    } else {
       flush(index);
     }
+  }
+
+  // Goes on with a TLS handshake; once it is done, what waited (the login) goes out.
+  void handshake(std::size_t index) {
+    auto& c = conns_[index];
+    switch (c.tls->handshake()) {
+      case tls_wait::none: flush(index); break;
+      case tls_wait::readable: if (c.watching_writable) watch(index, false); break;
+      case tls_wait::writable: if (!c.watching_writable) watch(index, true); break;
+      case tls_wait::failed: fail("connection " + std::to_string(index) + ": TLS handshake: " + c.tls->error()); break;
+    }
+  }
+
+  // Bytes of c.out from out_begin into the connection; 0 when none can go now (with `stop` set on failure).
+  std::size_t send_some(std::size_t index, bool& stop) {
+    auto& c = conns_[index];
+    std::string_view rest(c.out.data() + c.out_begin, c.out.size() - c.out_begin);
+    if (c.tls) {
+      tls_wait wait = tls_wait::none;
+      auto n = c.tls->write(rest, wait);
+      if (wait == tls_wait::failed) {
+        stop = true;
+        fail("connection " + std::to_string(index) + " write failed: " + c.tls->error());
+      }
+      return n;
+    }
+    ssize_t n = ::send(c.fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      stop = true;
+      fail("connection " + std::to_string(index) + " write failed: " + std::strerror(errno));
+    }
+    return 0;
   }
 
   void watch(std::size_t index, bool writable) {
@@ -150,14 +193,13 @@ private:
 
   void flush(std::size_t index) {
     auto& c = conns_[index];
+    if (c.tls && !c.tls->handshaken()) return;  // the handshake sends it when it is done
     while (c.out_begin < c.out.size()) {
-      ssize_t n = ::send(c.fd, c.out.data() + c.out_begin, c.out.size() - c.out_begin, MSG_NOSIGNAL);
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (n < 0) {
-        fail("connection " + std::to_string(index) + " write failed: " + std::strerror(errno));
-        return;
-      }
-      c.out_begin += static_cast<std::size_t>(n);
+      bool stop = false;
+      auto n = send_some(index, stop);
+      if (stop) return;
+      if (n == 0) break;
+      c.out_begin += n;
     }
     bool pending = c.out_begin < c.out.size();
     if (!pending) {
@@ -170,7 +212,19 @@ private:
   void readable(std::size_t index) {
     auto& c = conns_[index];
     char buffer[65536];
-    for (;;) {
+    while (c.tls) {
+      tls_wait wait = tls_wait::none;
+      auto n = c.tls->read(buffer, sizeof buffer, wait);
+      if (n > 0) {
+        c.in.append(buffer, n);
+        continue;
+      }
+      if (wait != tls_wait::failed) break;
+      fail("connection " + std::to_string(index) + " (" + name_of(index) + ") was closed by the target: " +
+           c.tls->error() + last_line(c));
+      return;
+    }
+    while (!c.tls) {
       ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
       if (n > 0) {
         c.in.append(buffer, static_cast<std::size_t>(n));
@@ -230,7 +284,7 @@ private:
       body_.append(digits, std::to_chars(digits, digits + sizeof digits, part).ptr).push_back('.');
     }
     if (body_.size() < o_.size) body_.append(o_.size - body_.size(), 'x');
-    speech_.append_broadcast(out, body_);
+    speech_.append_broadcast(out, sender, body_);
   }
 
   void delivered(std::size_t receiver, std::string_view body) {
@@ -321,7 +375,6 @@ private:
 
   void hold() {
     auto started = steady::now();
-    if (during_hold_) during_hold_();
     auto until = started + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(o_.hold_seconds));
     while (steady::now() < until && poll_once()) {
     }
@@ -351,21 +404,19 @@ private:
     return std::move(result_);
   }
 
-  std::string name_of(std::size_t index) const {
-    auto digits = std::to_string(index);
-    return o_.name_prefix + std::string(digits.size() < 5 ? 5 - digits.size() : 0, '0') + digits;
-  }
+  std::string name_of(std::size_t index) const { return user_name(o_.name_prefix, index); }
 
   const run_options& o_;
   const dialect& speech_;
   std::function<void(std::uint64_t)> progress_;
-  std::function<void()> during_hold_;
+  std::function<void()> ready_;
   std::vector<connection> conns_;
   steady::time_point deadline_;
   std::size_t senders_ = 0;
   std::vector<std::uint64_t> expected_;  // receiver x sender: the next sequence due
   run_result result_;
   int epoll_ = -1;
+  std::unique_ptr<tls_context> tls_;  // when the dialect speaks TLS
   bool relaying_ = false;
   std::size_t anonymous_open_ = 0;  // hold mode: connections that stay anonymous and are open
   std::string body_, token_;
@@ -376,8 +427,8 @@ private:
 }  // namespace
 
 run_result run(const run_options& options, const dialect& speech, std::function<void(std::uint64_t)> progress,
-               std::function<void()> during_hold) {
-  return load_run(options, speech, std::move(progress), std::move(during_hold)).go();
+               std::function<void()> ready) {
+  return load_run(options, speech, std::move(progress), std::move(ready)).go();
 }
 
 }  // namespace parley::load

@@ -38,9 +38,10 @@ struct run_result {
   std::vector<std::string> error_samples;  // the first few, described
 };
 
-// `progress` is called about once a second while messages flow, with the deliveries so far. `during_hold`
-// runs once, in hold mode, when every connection is open and idle (to measure the target then).
+// `progress` is called about once a second while messages flow, with the deliveries so far. `ready` runs
+// once, when every connection is open and logged in (in hold mode: as many as log in) and before the
+// mode's traffic starts: the target's work from then on is the traffic's, its memory then the idle one's.
 run_result run(const run_options& options, const dialect& speech, std::function<void(std::uint64_t)> progress,
-               std::function<void()> during_hold = {});
+               std::function<void()> ready = {});
 
 }  // namespace parley::load

@@ -1,0 +1,63 @@
+#include "bench/load/launch_files.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "bench/load/dialect.hpp"
+#include "impl/core/crypto/x509.hpp"
+#include "impl/proto/sslmessager/users.hpp"
+
+namespace parley::load {
+namespace {
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream file(path);
+  file << text;
+  if (!file) throw std::runtime_error("cannot write " + path.string());
+}
+
+void replace_all(std::string& text, const std::string& what, const std::string& with) {
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
+    text.replace(at, what.size(), with);
+}
+
+}  // namespace
+
+launch_files::launch_files(std::size_t clients, const std::string& name_prefix, const std::string& password) {
+  char pattern[] = "/tmp/parley-load-XXXXXX";
+  if (!mkdtemp(pattern)) throw std::runtime_error("cannot make a folder for the target's files");
+  dir_ = pattern;
+  std::filesystem::path dir(dir_);
+  auto key = core::pkey::generate_rsa(2048);
+  if (!key) throw std::runtime_error("cannot make the target's TLS key");
+  auto cert = core::make_self_signed_certificate(*key, "127.0.0.1", 30);
+  if (!cert) throw std::runtime_error("cannot make the target's certificate");
+  write_file(dir / "server.crt", *cert);
+  write_file(dir / "server.key", key->private_pem());
+  // The cheapest scrypt the users file allows: a login's password check is the target's work too, but
+  // the logins are not what is measured.
+  sslmessager::scrypt_params cheapest{16384, 8, 1};
+  std::string users;
+  for (std::size_t i = 0; i < clients; ++i) {
+    auto entry = sslmessager::make_entry(user_name(name_prefix, i), password, cheapest);
+    if (!entry) throw std::runtime_error("cannot add user " + user_name(name_prefix, i) + " (is the password valid?)");
+    users += sslmessager::format_entry(*entry) + "\n";
+  }
+  write_file(dir / "users", users);
+  std::filesystem::permissions(dir / "users", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+launch_files::~launch_files() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string launch_files::fill(std::string command) const {
+  replace_all(command, "{cert}", dir_ + "/server.crt");
+  replace_all(command, "{key}", dir_ + "/server.key");
+  replace_all(command, "{users}", dir_ + "/users");
+  return command;
+}
+
+}  // namespace parley::load
