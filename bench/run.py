@@ -6,7 +6,11 @@ missing. Each figure is the median of --runs runs (default 3), the servers takin
 a noisy minute of the machine hits both. Prints a Markdown table of the figures and their ratios, and with
 --json FILE writes every run's parley-load summary.
 
-usage: bench/run.py [--runs N] [--bin DIR] [--quick] [--only TEXT] [--json FILE]
+A second table puts the reference server's transports side by side: the same relay workload through
+parley-server itp (plain TCP) and parley-server sslmessager (TLS, one MSG per receiver, one record per
+line), each started by parley-load --launch. --transports runs that table alone (no ngIRCd needed).
+
+usage: bench/run.py [--runs N] [--bin DIR] [--quick] [--only TEXT] [--json FILE] [--transports]
 """
 import argparse
 import json
@@ -136,6 +140,51 @@ WORKLOADS = [
 ]
 
 
+TRANSPORT_WORKLOADS = [
+    ("fan-out, 50 clients", ["--mode", "fanout", "--clients", "50", "--messages", "4000", "--window", "256"]),
+    ("all-to-all, 50 clients", ["--mode", "all-to-all", "--clients", "50", "--messages", "200", "--window", "64"]),
+]
+
+
+def launched_load(binary, protocol, command, args):
+    out = subprocess.run([binary, protocol, "--launch", command, "--quiet", "--json", "-", *args],
+                         capture_output=True, text=True, timeout=900)
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    if summary["failure"] or summary["errors"]:
+        sys.exit(f"bench: {protocol} {' '.join(args)}: {summary['failure'] or summary['error_samples']}\n" + out.stdout)
+    return summary
+
+
+def transports_table(parley_load, parley_server, runs, only):
+    """itp over TCP against sslmessager over TLS: the rate, and the server's and parley-load's CPU per
+    delivery (TLS costs the load tool as much as the server: it seals every MSG and opens every RELAY)."""
+    servers = [("itp (TCP)", "itp", f"'{parley_server}' itp --port {{port}}"),
+               ("sslmessager (TLS)", "sslmessager",
+                f"'{parley_server}' sslmessager --port {{port}} --cert {{cert}} --key {{key}} --users {{users}}")]
+    workloads = [w for w in TRANSPORT_WORKLOADS if not only or only in w[0]]
+    results = {}
+    for name, extra in workloads:
+        for run in range(runs):
+            for label, protocol, command in servers:
+                summary = launched_load(parley_load, protocol, command, extra)
+                results.setdefault((name, label), []).append(summary)
+                print(f"bench: {name}, {label}, run {run + 1}: {summary['per_second']:.0f}/s", file=sys.stderr)
+    tcp, tls = servers[0][0], servers[1][0]
+    lines = [f"| workload | {tcp} | {tls} | TLS / TCP |", "|---|---|---|---|"]
+    for name, _ in workloads:
+        pick = lambda label, f: statistics.median(f(s) for s in results[(name, label)])
+        rate = lambda s: s["per_second"]
+        cpu = lambda s: s["target_cpu_seconds"] * 1e6 / s["delivered"]
+        own = lambda s: s["load_cpu_seconds"] * 1e6 / s["delivered"]
+        a, b = pick(tcp, rate), pick(tls, rate)
+        lines.append(f"| {name}: deliveries/s | {a:,.0f} | {b:,.0f} | {b / a:.2f}x |")
+        a, b = pick(tcp, cpu), pick(tls, cpu)
+        lines.append(f"| {name}: server CPU per delivery | {a:.2f} us | {b:.2f} us | {b / a:.2f}x |")
+        a, b = pick(tcp, own), pick(tls, own)
+        lines.append(f"| {name}: parley-load CPU per delivery | {a:.2f} us | {b:.2f} us | {b / a:.2f}x |")
+    return lines, results
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
@@ -143,6 +192,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="the 50-client workloads only, one run")
     parser.add_argument("--json")
     parser.add_argument("--only", help="the workloads whose name contains this text")
+    parser.add_argument("--transports", action="store_true", help="only the itp (TCP) / sslmessager (TLS) table")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 10,000 connections, inherited by the servers
@@ -152,6 +202,16 @@ def main():
     for program in (parley_load, parley_server):
         if not os.access(program, os.X_OK):
             sys.exit(f"bench: {program} is not built (cmake --preset dev && cmake --build --preset dev)")
+    if args.transports:
+        runs = 1 if args.quick else args.runs
+        lines, results = transports_table(parley_load, parley_server, runs, args.only)
+        print(f"parley bench, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, medians of {runs}, "
+              f"texts of 64 bytes")
+        print("\n".join(lines))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({f"{k[0]} / {k[1]}": v for k, v in results.items()}, f, indent=1)
+        return
     ngircd = ensure_ngircd()
     version = subprocess.run([ngircd, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     scratch = tempfile.mkdtemp(prefix="parley-bench-")
