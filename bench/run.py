@@ -7,8 +7,9 @@ a noisy minute of the machine hits both. Prints a Markdown table of the figures 
 --json FILE writes every run's parley-load summary.
 
 A second table puts the reference server's transports side by side: the same relay workload through
-parley-server itp (plain TCP) and parley-server sslmessager (TLS, one MSG per receiver, one record per
-line), each started by parley-load --launch. --transports runs that table alone (no ngIRCd needed).
+parley-server itp (plain TCP), securechat (JSON over WebSocket) and sslmessager (TLS, one MSG per receiver,
+one record per line), each started by parley-load --launch. --transports runs that table alone (no ngIRCd
+needed).
 
 usage: bench/run.py [--runs N] [--bin DIR] [--quick] [--only TEXT] [--json FILE] [--transports]
 """
@@ -156,9 +157,11 @@ def launched_load(binary, protocol, command, args):
 
 
 def transports_table(parley_load, parley_server, runs, only):
-    """itp over TCP against sslmessager over TLS: the rate, and the server's and parley-load's CPU per
-    delivery (TLS costs the load tool as much as the server: it seals every MSG and opens every RELAY)."""
+    """itp over TCP against securechat over WebSocket and sslmessager over TLS: the rate, and the server's and
+    parley-load's CPU per delivery (TLS costs the load tool much as it costs the server: it seals every MSG
+    and opens every RELAY)."""
     servers = [("itp (TCP)", "itp", f"'{parley_server}' itp --port {{port}}"),
+               ("securechat (WebSocket)", "securechat", f"'{parley_server}' securechat --port {{port}} --keys {{keys}}"),
                ("sslmessager (TLS)", "sslmessager",
                 f"'{parley_server}' sslmessager --port {{port}} --cert {{cert}} --key {{key}} --users {{users}}")]
     workloads = [w for w in TRANSPORT_WORKLOADS if not only or only in w[0]]
@@ -169,19 +172,20 @@ def transports_table(parley_load, parley_server, runs, only):
                 summary = launched_load(parley_load, protocol, command, extra)
                 results.setdefault((name, label), []).append(summary)
                 print(f"bench: {name}, {label}, run {run + 1}: {summary['per_second']:.0f}/s", file=sys.stderr)
-    tcp, tls = servers[0][0], servers[1][0]
-    lines = [f"| workload | {tcp} | {tls} | TLS / TCP |", "|---|---|---|---|"]
+    tcp = servers[0][0]
+    others = [label for label, _, _ in servers[1:]]
+    lines = [f"| workload | {tcp} | " + " | ".join(f"{o} | {o.split()[0]} / itp" for o in others) + " |",
+             "|---|---|" + "---|---|" * len(others)]
     for name, _ in workloads:
         pick = lambda label, f: statistics.median(f(s) for s in results[(name, label)])
-        rate = lambda s: s["per_second"]
-        cpu = lambda s: s["target_cpu_seconds"] * 1e6 / s["delivered"]
-        own = lambda s: s["load_cpu_seconds"] * 1e6 / s["delivered"]
-        a, b = pick(tcp, rate), pick(tls, rate)
-        lines.append(f"| {name}: deliveries/s | {a:,.0f} | {b:,.0f} | {b / a:.2f}x |")
-        a, b = pick(tcp, cpu), pick(tls, cpu)
-        lines.append(f"| {name}: server CPU per delivery | {a:.2f} us | {b:.2f} us | {b / a:.2f}x |")
-        a, b = pick(tcp, own), pick(tls, own)
-        lines.append(f"| {name}: parley-load CPU per delivery | {a:.2f} us | {b:.2f} us | {b / a:.2f}x |")
+        figures = [("deliveries/s", lambda s: s["per_second"], "{:,.0f}"),
+                   ("server CPU per delivery", lambda s: s["target_cpu_seconds"] * 1e6 / s["delivered"], "{:.2f} us"),
+                   ("parley-load CPU per delivery", lambda s: s["load_cpu_seconds"] * 1e6 / s["delivered"], "{:.2f} us")]
+        for what, f, form in figures:
+            base = pick(tcp, f)
+            row = f"| {name}: {what} | {form.format(base)} | "
+            row += " | ".join(f"{form.format(pick(o, f))} | {pick(o, f) / base:.2f}x" for o in others)
+            lines.append(row + " |")
     return lines, results
 
 
@@ -192,7 +196,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="the 50-client workloads only, one run")
     parser.add_argument("--json")
     parser.add_argument("--only", help="the workloads whose name contains this text")
-    parser.add_argument("--transports", action="store_true", help="only the itp (TCP) / sslmessager (TLS) table")
+    parser.add_argument("--transports", action="store_true", help="only the table of the transports (itp, securechat, sslmessager)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 10,000 connections, inherited by the servers

@@ -1,7 +1,9 @@
 """parley-load against the reference itp and sslmessager servers and against deviant relays: a correct
 server's every delivery is counted and checked (none lost, duplicated or reordered), a relay that duplicates
 or reorders is reported with the deliveries that were wrong, and the summary and JSON carry the figures CI
-reads. sslmessager runs over real TLS, with the certificate and users file parley-load makes for --launch."""
+reads. sslmessager runs over real TLS, with the certificate and users file parley-load makes for --launch;
+securechat over WebSocket, each join signed with a real RSA key whose public half is in the server's key
+store."""
 import json
 import os
 import subprocess
@@ -15,6 +17,7 @@ SERVER = binary("parley-server")
 RELAY = os.path.join(os.path.dirname(__file__), "deviant_servers", "itp_relay_server.py")
 
 
+SECURECHAT = f"'{SERVER}' securechat --port {{port}} --keys {{keys}}"
 SSLMESSAGER = f"'{SERVER}' sslmessager --port {{port}} --cert {{cert}} --key {{key}} --users {{users}}"
 
 
@@ -98,3 +101,37 @@ def test_sslmessager_users_the_target_does_not_know_are_a_clear_failure(tmp_path
     proc, report = load(tmp_path, "--launch", launch, "--clients", "2", "--timeout", "20", protocol="sslmessager")
     assert proc.returncode == 1, proc.stdout
     assert "could not log in" in report["failure"] and "incorrect username or password" in report["failure"], report
+
+
+@pytest.mark.parametrize("mode,clients,messages,expected", [
+    ("fanout", 12, 300, 11 * 300),
+    ("all-to-all", 5, 100, 5 * 4 * 100),
+    ("rtt", 2, 100, 100),
+])
+def test_securechat_over_websocket_every_delivery_arrives_once_in_order(tmp_path, mode, clients, messages, expected):
+    """Joins are signed; with 12 users the WelcomeMessage passes 4 KiB and comes in WebSocket fragments; rtt
+    times a PrivateMessage to a user who is not joined against the ErrorMessage that carries its id."""
+    proc, report = load(tmp_path, "--launch", SECURECHAT, "--mode", mode, "--clients", str(clients),
+                        "--messages", str(messages), "--window", "16", protocol="securechat")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["delivered"] == expected and report["errors"] == 0 and report["failure"] is None, report
+    assert report["logged_in"] == clients, report
+
+
+def test_securechat_a_key_the_target_does_not_hold_is_a_clear_failure(tmp_path):
+    """parley-load signs with --key; a key store that holds another key's public half refuses the join, and
+    the run ends with the server's ErrorMessage."""
+    ours, theirs, keys = tmp_path / "ours.pem", tmp_path / "theirs.pem", tmp_path / "keys"
+    keys.mkdir()
+    for path in (ours, theirs):
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                        str(path)], check=True, capture_output=True, timeout=60)
+    public = subprocess.run(["openssl", "pkey", "-in", str(theirs), "-pubout"], check=True, capture_output=True,
+                            text=True, timeout=30).stdout
+    for name in ("ld00000", "ld00001"):
+        (keys / f"{name}.public.pem").write_text(public)
+    launch = SECURECHAT.replace("{keys}", str(keys))
+    proc, report = load(tmp_path, "--launch", launch, "--key", str(ours), "--clients", "2", "--timeout", "20",
+                        protocol="securechat")
+    assert proc.returncode == 1, proc.stdout
+    assert "could not log in" in report["failure"] and "Invalid signature" in report["failure"], report

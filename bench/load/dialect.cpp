@@ -136,6 +136,16 @@ private:
 
 }  // namespace
 
+std::optional<std::string_view> dialect::next_unit(const std::string& in, std::size_t& begin, std::string&,
+                                                  std::string&) const {
+  auto end = in.find('\n', begin);
+  if (end == std::string::npos) return std::nullopt;
+  std::string_view line(in.data() + begin, end - begin);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  begin = end + 1;
+  return line;
+}
+
 std::string user_name(const std::string& prefix, std::size_t index) {
   auto digits = std::to_string(index);
   return prefix + std::string(digits.size() < 5 ? 5 - digits.size() : 0, '0') + digits;
@@ -144,6 +154,7 @@ std::string user_name(const std::string& prefix, std::size_t index) {
 std::unique_ptr<dialect> make_dialect(const std::string& protocol, const dialect_settings& settings) {
   if (protocol == "itp") return std::make_unique<itp>();
   if (protocol == "sslmessager") return std::make_unique<sslmessager>(settings);
+  if (protocol == "securechat") return make_securechat_dialect(settings);
   if (protocol == "irc") return std::make_unique<irc>(!settings.idle);
   return nullptr;
 }

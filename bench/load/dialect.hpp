@@ -18,12 +18,23 @@ struct dialect_settings {
   std::size_t clients = 0;
   std::string name_prefix = "ld";
   std::string password;  // sslmessager: every user's
+  std::string key_pem;   // securechat: the private key every user signs its join with
   bool idle = false;     // hold mode: the users will only idle
 };
 
 class dialect {
 public:
   virtual ~dialect() = default;
+  // Sent once the connection is up, before the login (a WebSocket upgrade); "" for none.
+  virtual std::string greeting(const std::string& /*host*/, unsigned short /*port*/) const { return {}; }
+  // Consumes the answer to the greeting from `in`: true once it is whole and right; false with `problem`
+  // set when it is wrong, with `problem` empty while it is incomplete.
+  virtual bool take_greeting_answer(std::string& /*in*/, std::string& /*problem*/) const { return true; }
+  // The next unit the server sent, from `begin` in `in` (which moves past it): a line without its
+  // terminator, or a WebSocket message (`partial` holds one that came in fragments). nullopt when more
+  // bytes are needed, or with `problem` set when the bytes cannot be read.
+  virtual std::optional<std::string_view> next_unit(const std::string& in, std::size_t& begin, std::string& partial,
+                                                    std::string& problem) const;
   // What a connection sends right after it connects to become user `name`.
   virtual std::string login(const std::string& name) const = 0;
   // Whether `line` (terminator removed) completes the login of `name`.
@@ -45,8 +56,10 @@ public:
   virtual bool is_reply(std::string_view line, std::string_view token) const = 0;
 };
 
-// "itp", "sslmessager" or "irc"; nullptr for any other name. With `idle` an IRC user registers without
+// "itp", "securechat", "sslmessager" or "irc"; nullptr for any other name. With `idle` an IRC user registers without
 // joining the channel (an itp login is announced to everyone whatever the mode).
 std::unique_ptr<dialect> make_dialect(const std::string& protocol, const dialect_settings& settings);
+// securechat's (bench/load/securechat_dialect.cpp); throws std::runtime_error for a key it cannot use.
+std::unique_ptr<dialect> make_securechat_dialect(const dialect_settings& settings);
 
 }  // namespace parley::load

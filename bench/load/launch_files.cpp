@@ -24,10 +24,17 @@ void replace_all(std::string& text, const std::string& what, const std::string& 
 
 }  // namespace
 
-launch_files::launch_files(std::size_t clients, const std::string& name_prefix, const std::string& password) {
+launch_files::launch_files(const std::string& protocol, std::size_t clients, const std::string& name_prefix,
+                           const std::string& password, const std::string& key_pem) {
   char pattern[] = "/tmp/parley-load-XXXXXX";
   if (!mkdtemp(pattern)) throw std::runtime_error("cannot make a folder for the target's files");
   dir_ = pattern;
+  if (protocol == "sslmessager") make_sslmessager_files(clients, name_prefix, password);
+  if (protocol == "securechat") make_securechat_keys(clients, name_prefix, key_pem);
+}
+
+void launch_files::make_sslmessager_files(std::size_t clients, const std::string& name_prefix,
+                                          const std::string& password) {
   std::filesystem::path dir(dir_);
   auto key = core::pkey::generate_rsa(2048);
   if (!key) throw std::runtime_error("cannot make the target's TLS key");
@@ -48,6 +55,16 @@ launch_files::launch_files(std::size_t clients, const std::string& name_prefix, 
   std::filesystem::permissions(dir / "users", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
+void launch_files::make_securechat_keys(std::size_t clients, const std::string& name_prefix,
+                                        const std::string& key_pem) {
+  auto key = core::pkey::from_private_pem(key_pem);
+  if (!key) throw std::runtime_error("cannot read the securechat key");
+  std::filesystem::path keys = std::filesystem::path(dir_) / "keys";
+  std::filesystem::create_directory(keys);
+  std::string public_pem = key->public_pem();
+  for (std::size_t i = 0; i < clients; ++i) write_file(keys / (user_name(name_prefix, i) + ".public.pem"), public_pem);
+}
+
 launch_files::~launch_files() {
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
@@ -57,6 +74,7 @@ std::string launch_files::fill(std::string command) const {
   replace_all(command, "{cert}", dir_ + "/server.crt");
   replace_all(command, "{key}", dir_ + "/server.key");
   replace_all(command, "{users}", dir_ + "/users");
+  replace_all(command, "{keys}", dir_ + "/keys");
   return command;
 }
 

@@ -1,5 +1,6 @@
-// parley-load: drives a server of a line protocol with N logged-in connections and reports deliveries/s,
-// latency, errors (every delivery is checked for sender and sequence) and the target's CPU and memory.
+// parley-load: drives a chat server (itp, securechat, sslmessager, or IRC) with N logged-in connections and
+// reports deliveries/s, latency, errors (every delivery is checked for sender and sequence) and the
+// target's CPU and memory.
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -13,14 +14,15 @@
 #include "bench/load/run.hpp"
 #include "bench/load/target_process.hpp"
 #include "impl/cli/args.hpp"
+#include "impl/core/crypto/pkey.hpp"
 
 namespace {
 using namespace parley;
 
 constexpr const char* usage_text =
     "usage: parley-load PROTOCOL (--target HOST:PORT | --launch 'CMD {port}') [options]\n"
-    "  PROTOCOL            itp, sslmessager (TLS; a message to everyone is one MSG per other user), or irc\n"
-    "                      (to measure an IRC server such as ngIRCd with the same workload)\n"
+    "  PROTOCOL            itp, securechat (WebSocket), sslmessager (TLS; a message to everyone is one MSG\n"
+    "                      per other user), or irc (to measure an IRC server such as ngIRCd the same way)\n"
     "  --mode M            fanout (one sender, everyone else receives; default), all-to-all (everyone sends\n"
     "                      to everyone), hold (N idle connections, half logged in; IRC users join no\n"
     "                      channel), rtt (request/reply)\n"
@@ -34,6 +36,9 @@ constexpr const char* usage_text =
     "  --password P        sslmessager: every user's password (default parley-load); the users are\n"
     "                      ld00000, ld00001, ...; a --launch command gets {cert}, {key} and {users}, files\n"
     "                      made for the run that let them in\n"
+    "  --key PEM           securechat: the RSA private key every user signs its join with (the users'\n"
+    "                      public keys on the target are its public half); with --launch and no --key a\n"
+    "                      fresh one, and {keys} is a key store made for the run\n"
     "  --json FILE         the summary as JSON (- for standard output)\n"
     "  --quiet             no progress on standard error\n"
     "exit status: 0 the run completed without delivery errors; 1 errors or an incomplete run; 2 usage\n";
@@ -68,10 +73,25 @@ load::mode mode_named(const std::string& name) {
   throw cli::usage_error("--mode must be fanout, all-to-all, hold or rtt, not " + name);
 }
 
+// securechat's signing key: --key's file, or for --launch a fresh RSA-2048 key.
+std::string securechat_key(const cli::args& a) {
+  if (auto path = a.get("--key")) {
+    std::ifstream file(*path);
+    std::stringstream text;
+    text << file.rdbuf();
+    if (!file) throw cli::usage_error("cannot read --key " + *path);
+    return text.str();
+  }
+  if (!a.get("--launch")) throw cli::usage_error("securechat against --target needs --key PEM");
+  auto key = core::pkey::generate_rsa(2048);
+  if (!key) throw std::runtime_error("cannot make an RSA key");
+  return key->private_pem();
+}
+
 int run_main(int argc, char** argv) {
   cli::args a(std::vector<std::string>(argv + 1, argv + argc), {"--quiet", "--help"},
               {"--target", "--launch", "--mode", "--clients", "--messages", "--size", "--window", "--hold-seconds",
-               "--timeout", "--pid", "--json", "--password"});
+               "--timeout", "--pid", "--json", "--password", "--key"});
   if (a.has("--help")) {
     std::cout << usage_text;
     return 0;
@@ -83,6 +103,7 @@ int run_main(int argc, char** argv) {
   said.password = a.get_or("--password", "parley-load");
   said.idle = mode == load::mode::hold;
   const std::string& protocol = a.positional()[0];
+  if (protocol == "securechat") said.key_pem = securechat_key(a);
   auto speech = load::make_dialect(protocol, said);
   if (!speech) throw cli::usage_error("unknown protocol " + protocol + " (itp, sslmessager or irc)");
   if (a.get("--target").has_value() == a.get("--launch").has_value())
@@ -102,10 +123,8 @@ int run_main(int argc, char** argv) {
   std::unique_ptr<load::launched_target> launched;
   if (auto command = a.get("--launch")) {
     std::string line = *command;
-    if (protocol == "sslmessager") {
-      target_files = std::make_unique<load::launch_files>(o.clients, o.name_prefix, said.password);
-      line = target_files->fill(line);
-    }
+    target_files = std::make_unique<load::launch_files>(protocol, o.clients, o.name_prefix, said.password, said.key_pem);
+    line = target_files->fill(line);
     std::string problem;
     launched = std::make_unique<load::launched_target>(line, problem);
     if (!problem.empty()) {

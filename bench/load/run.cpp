@@ -33,7 +33,9 @@ struct connection {
   bool logged_in = false;
   bool wants_login = true;  // hold mode leaves half of them anonymous
   std::unique_ptr<tls_stream> tls;  // when the dialect speaks TLS
+  bool greeted = false;             // the dialect's greeting (a WebSocket upgrade) is answered
   std::string in, out;
+  std::string partial;              // a WebSocket message that came in fragments
   std::size_t out_begin = 0;
   bool watching_writable = false;
   // As a sender: messages sent, messages every receiver has (the window's start), receivers per slot.
@@ -140,13 +142,21 @@ private:
     ++result_.connected;
     if (!c.wants_login) ++anonymous_open_;
     watch(index, false);
-    if (c.wants_login) c.out += speech_.login(name_of(index));
+    c.out += speech_.greeting(o_.host, o_.port);
+    if (c.out.empty()) greeted(index);
     if (tls_) {
       c.tls = std::make_unique<tls_stream>(*tls_, c.fd);
       handshake(index);
     } else {
       flush(index);
     }
+  }
+
+  // The connection is ready for its login (after the greeting's answer, if the dialect has a greeting).
+  void greeted(std::size_t index) {
+    auto& c = conns_[index];
+    c.greeted = true;
+    if (c.wants_login) c.out += speech_.login(name_of(index));
   }
 
   // Goes on with a TLS handshake; once it is done, what waited (the login) goes out.
@@ -209,9 +219,42 @@ private:
     if (pending != c.watching_writable) watch(index, pending);
   }
 
+  // Takes in what arrived, and acts on every whole unit of it, those before an end of the connection too
+  // (a server that refuses a login says why and closes: the reason is the refusal, not the close).
   void readable(std::size_t index) {
     auto& c = conns_[index];
+    std::string closed = receive(index);
+    std::string problem;
+    if (!c.greeted) {
+      if (!speech_.take_greeting_answer(c.in, problem)) {
+        if (!problem.empty()) fail("connection " + std::to_string(index) + " (" + name_of(index) + "): " + problem);
+        else if (!closed.empty()) fail(closed);
+        return;
+      }
+      greeted(index);
+    }
+    std::size_t begin = 0;
+    while (auto unit = speech_.next_unit(c.in, begin, c.partial, problem)) {
+      handle_line(index, *unit);
+      if (!result_.failure.empty()) return;
+    }
+    if (!problem.empty()) {
+      fail("connection " + std::to_string(index) + " (" + name_of(index) + "): " + problem + last_line(c));
+      return;
+    }
+    if (!closed.empty()) {
+      fail(closed);
+      return;
+    }
+    c.in.erase(0, begin);
+    if (!c.out.empty()) flush(index);
+  }
+
+  // Reads everything the connection has into c.in; "" while it stays open, else how it ended.
+  std::string receive(std::size_t index) {
+    auto& c = conns_[index];
     char buffer[65536];
+    std::string ended = "connection " + std::to_string(index) + " (" + name_of(index) + ") was closed by the target";
     while (c.tls) {
       tls_wait wait = tls_wait::none;
       auto n = c.tls->read(buffer, sizeof buffer, wait);
@@ -219,33 +262,19 @@ private:
         c.in.append(buffer, n);
         continue;
       }
-      if (wait != tls_wait::failed) break;
-      fail("connection " + std::to_string(index) + " (" + name_of(index) + ") was closed by the target: " +
-           c.tls->error() + last_line(c));
-      return;
+      if (wait != tls_wait::failed) return {};
+      return ended + ": " + c.tls->error() + last_line(c);
     }
-    while (!c.tls) {
+    for (;;) {
       ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
       if (n > 0) {
         c.in.append(buffer, static_cast<std::size_t>(n));
-        if (static_cast<std::size_t>(n) < sizeof buffer) break;
+        if (static_cast<std::size_t>(n) < sizeof buffer) return {};
         continue;
       }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      fail("connection " + std::to_string(index) + " (" + name_of(index) + ") was closed by the target" +
-           (n < 0 ? std::string(": ") + std::strerror(errno) : std::string()) + last_line(c));
-      return;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return {};
+      return ended + (n < 0 ? std::string(": ") + std::strerror(errno) : std::string()) + last_line(c);
     }
-    std::size_t begin = 0;
-    for (auto end = c.in.find('\n'); end != std::string::npos; end = c.in.find('\n', begin)) {
-      std::string_view line(c.in.data() + begin, end - begin);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      handle_line(index, line);
-      begin = end + 1;
-      if (!result_.failure.empty()) return;
-    }
-    c.in.erase(0, begin);
-    if (!c.out.empty()) flush(index);
   }
 
   static std::string last_line(const connection& c) {

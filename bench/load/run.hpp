@@ -1,6 +1,6 @@
-// One load run over plain TCP: N connections log in, then the mode's traffic flows through the target
-// while parley-load checks every delivery (sender, sequence) and times it. Single-threaded epoll, buffers
-// sized once, so the tool costs a small fraction of what it measures.
+// One load run over TCP (with TLS or WebSocket as the dialect asks): N connections log in, then the mode's
+// traffic flows through the target while parley-load checks every delivery (sender, sequence) and times
+// it. Single-threaded epoll, buffers sized once, so the tool costs a small fraction of what it measures.
 #pragma once
 
 #include <cstdint>
