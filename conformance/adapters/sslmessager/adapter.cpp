@@ -294,7 +294,8 @@ private:
     for (int attempt = 0;; ++attempt) {
       if (auto f = ctx.connect(s.conn, ctx.deadline({}, 5000)); !f.empty()) return f;
       if (auto f = ctx.send(s.conn, wire("AUTH " + user + " " + password)); !f.empty()) return f;
-      auto f = ctx.expect(s.conn, {"^ACCEPT " + literal(user) + "$"}, ctx.deadline({}, 3000));
+      // The password check is a deliberately slow scrypt, which a busy machine stretches well past 2 s.
+      auto f = ctx.expect(s.conn, {"^ACCEPT " + literal(user) + "$"}, ctx.deadline({}, 10000));
       if (f.empty()) return {};
       if (!shared || f.find("already online") == std::string::npos) return "login of " + user + ": " + f;
       // On a shared target the previous case's connection of this user may still be closing; a user the
