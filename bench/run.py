@@ -189,6 +189,15 @@ def transports_table(parley_load, parley_server, runs, only):
     return lines, results
 
 
+def report(lines, results, what, json_path):
+    """The table with the machine and date above it, and every run's summary in `json_path` if given."""
+    print(f"parley bench, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {what}")
+    print("\n".join(lines))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump({f"{k[0]} / {k[1]}": v for k, v in results.items()}, f, indent=1)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
@@ -209,12 +218,7 @@ def main():
     if args.transports:
         runs = 1 if args.quick else args.runs
         lines, results = transports_table(parley_load, parley_server, runs, args.only)
-        print(f"parley bench, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, medians of {runs}, "
-              f"texts of 64 bytes")
-        print("\n".join(lines))
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({f"{k[0]} / {k[1]}": v for k, v in results.items()}, f, indent=1)
+        report(lines, results, f"medians of {runs}, texts of 64 bytes", args.json)
         return
     ngircd = ensure_ngircd()
     version = subprocess.run([ngircd, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
@@ -269,12 +273,7 @@ def main():
             a = median(name, ours, lambda s: s["rss_per_connection_kib"])
             b = median(name, theirs, lambda s: s["rss_per_connection_kib"])
             lines.append(f"| {name}: RSS per connection | {a:.1f} KiB | {b:.1f} KiB | {a / b:.2f}x |")
-    print(f"parley bench, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, medians of {runs}, {version}, "
-          f"itp and IRC texts of 64 bytes")
-    print("\n".join(lines))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({f"{k[0]} / {k[1]}": v for k, v in results.items()}, f, indent=1)
+    report(lines, results, f"medians of {runs}, {version}, itp and IRC texts of 64 bytes", args.json)
     shutil.rmtree(scratch, ignore_errors=True)
 
 
