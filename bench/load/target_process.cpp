@@ -49,9 +49,7 @@ std::optional<process_usage> usage_of(pid_t pid) {
 
 launched_target::launched_target(const std::string& command, std::string& problem) {
   port_ = cli::free_port();
-  std::string line = command;
-  for (auto at = line.find("{port}"); at != std::string::npos; at = line.find("{port}"))
-    line.replace(at, 6, std::to_string(port_));
+  std::string line = cli::replace_all(command, "{port}", std::to_string(port_));
   // exec: the shell becomes the target, so the pid whose CPU and memory are read is the server's own. The
   // target's log would mix with the summary; a user who wants it runs the target themselves.
   proc_ = std::make_unique<cli::process>("exec " + line, false, false, "/dev/null");

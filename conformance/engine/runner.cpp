@@ -341,10 +341,7 @@ std::string case_context::launch_client(const std::string& user) {
   for (const auto& [key, value] : adapter_.placeholders()) values["{" + key + "}"] = value;
   // A client's own timers (peerchat's keep-alive) follow the case's timing like a launched server's.
   for (const auto& [key, value] : timing_.vars) values["{" + key + "}"] = std::to_string(static_cast<long long>(value));
-  for (const auto& [key, value] : values) {
-    for (auto at = command.find(key); at != std::string::npos; at = command.find(key, at + value.size()))
-      command.replace(at, key.size(), value);
-  }
+  for (const auto& [key, value] : values) command = cli::replace_all(std::move(command), key, value);
   note("client", '*', "launch: " + command);
   // One log per launch: cases that launch the same user must not read each other's output.
   static std::atomic<unsigned> launches{0};

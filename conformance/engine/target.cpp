@@ -7,12 +7,6 @@
 namespace parley::conform {
 namespace {
 
-std::string replace_all(std::string text, const std::string& key, const std::string& value) {
-  for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size()))
-    text.replace(at, key.size(), value);
-  return text;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -48,10 +42,10 @@ std::string launched_target::start(const adapter& a, const run_settings& s, cons
   for (int attempt = 1;; ++attempt) {
     out = std::make_unique<launched_target>();
     out->port_ = cli::free_port();
-    std::string command = replace_all(s.launch_command, "{port}", std::to_string(out->port_));
-    for (const auto& [name, value] : a.placeholders()) command = replace_all(command, "{" + name + "}", value);
+    std::string command = cli::replace_all(s.launch_command, "{port}", std::to_string(out->port_));
+    for (const auto& [name, value] : a.placeholders()) command = cli::replace_all(command, "{" + name + "}", value);
     for (const auto& [name, value] : t.vars)
-      command = replace_all(command, "{" + name + "}", std::to_string(static_cast<long long>(value)));
+      command = cli::replace_all(command, "{" + name + "}", std::to_string(static_cast<long long>(value)));
     out->log_path_ = s.log_dir + "/target-" + tag + (attempt > 1 ? "-" + std::to_string(attempt) : "") + ".log";
     out->proc_ = std::make_unique<cli::process>(command, false, false, out->log_path_);
     std::string problem = out->wait_ready(a, s, command);

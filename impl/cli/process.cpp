@@ -158,6 +158,12 @@ void process::stop(millis grace) {
   }
 }
 
+std::string replace_all(std::string command, std::string_view placeholder, std::string_view value) {
+  for (auto at = command.find(placeholder); at != std::string::npos; at = command.find(placeholder, at + value.size()))
+    command.replace(at, placeholder.size(), value);
+  return command;
+}
+
 unsigned short probe_free_port();
 
 unsigned short free_port() {

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "impl/core/clock.hpp"
 
@@ -50,5 +51,9 @@ long group_rss_kb(int pgid);
 
 // A TCP port that was free a moment ago (bind to 0, read, close).
 unsigned short free_port();
+
+// `command` with every `placeholder` (such as "{port}") replaced by `value`; a value that holds the
+// placeholder is not expanded again.
+std::string replace_all(std::string command, std::string_view placeholder, std::string_view value);
 
 }  // namespace parley::cli
