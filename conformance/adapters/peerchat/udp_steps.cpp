@@ -1,5 +1,6 @@
 // UDP steps: the engine as the other peer of the client's chat, in peerchat/1 or peerchat/2, with the
 // impairment layer on its own datagrams.
+#include <algorithm>
 #include <regex>
 #include <thread>
 
@@ -62,6 +63,18 @@ std::string send_handshake(udp_peer& peer, case_context& ctx) {
   return {};
 }
 
+// A step's `skip` regexes (variables substituted): datagrams such as repeated Connects to pass over.
+std::vector<std::regex> skip_patterns(const step& s, case_context& ctx) {
+  std::vector<std::regex> skip;
+  if (s.args["skip"])
+    for (const auto& p : s.args["skip"]) skip.emplace_back(ctx.substitute(p.as<std::string>()));
+  return skip;
+}
+
+bool skipped(const std::vector<std::regex>& skip, const std::string& rendered) {
+  return std::any_of(skip.begin(), skip.end(), [&](const std::regex& k) { return std::regex_search(rendered, k); });
+}
+
 // udp_send's `until`: a copy every `gap` ms until the answer comes. A peer answers a Connect at most
 // once per 250 ms (PC-UDP-06), by its own clock: a burst of copies sent on a timer can reach a client that
 // was kept off the CPU all at once, inside 250 ms of its last answer, and be rightly left unanswered. A copy
@@ -69,26 +82,22 @@ std::string send_handshake(udp_peer& peer, case_context& ctx) {
 template <typename Send>
 std::string send_until_answered(const step& s, case_context& ctx, udp_peer& peer, Send send_once) {
   std::regex want(arg(s, ctx, "until"));
-  std::vector<std::regex> skip;
-  if (s.args["skip"])
-    for (const auto& p : s.args["skip"]) skip.emplace_back(ctx.substitute(p.as<std::string>()));
-  auto gap = millis(static_cast<long long>(number(s, ctx, "gap", 300)));
+  auto skip = skip_patterns(s, ctx);
+  double gap_ms = number(s, ctx, "gap", 300);
   auto deadline = ctx.deadline(duration_expr{arg(s, ctx, "within", "3000")}, 3000);
   int copies = 0;
   do {
     if (auto f = send_once(); !f.empty()) return f;
     ++copies;
-    auto next = std::min(deadline, ctx.deadline(duration_expr{std::to_string(gap.count())}, static_cast<double>(gap.count())));
-    while (auto r = peer.receive(next)) {
+    auto next_copy = std::min(deadline, ctx.deadline({}, gap_ms));
+    while (auto r = peer.receive(next_copy)) {
       ctx.note("udp", '<', r->rendered);
       if (std::regex_search(r->rendered, want)) return {};
-      bool skipped = false;
-      for (const auto& k : skip) skipped = skipped || std::regex_search(r->rendered, k);
-      if (!skipped) return fail_on(*r, ctx, "unexpected datagram: " + r->rendered);
+      if (!skipped(skip, r->rendered)) return fail_on(*r, ctx, "unexpected datagram: " + r->rendered);
     }
   } while (clock_type::now() < deadline);
   return "no datagram matching /" + arg(s, ctx, "until") + "/ came back to " + std::to_string(copies) + " copies sent " +
-         std::to_string(gap.count()) + " ms apart";
+         std::to_string(static_cast<long long>(gap_ms)) + " ms apart";
 }
 
 }  // namespace
@@ -171,9 +180,7 @@ std::string udp_send(const step& s, case_context& ctx) {
 std::string udp_expect(const step& s, case_context& ctx) {
   auto& peer = peer_of(ctx, s);
   std::regex want(arg(s, ctx, "match"));
-  std::vector<std::regex> skip;
-  if (s.args["skip"])
-    for (const auto& p : s.args["skip"]) skip.emplace_back(ctx.substitute(p.as<std::string>()));
+  auto skip = skip_patterns(s, ctx);
   auto deadline = ctx.deadline(s.within.empty() ? duration_expr{arg(s, ctx, "within", "2000")} : s.within, 2000);
   for (;;) {
     auto r = peer.receive(deadline);
@@ -186,9 +193,7 @@ std::string udp_expect(const step& s, case_context& ctx) {
           ctx.set(s.args["capture"][i].as<std::string>(), groups[i + 1].str());
       return {};
     }
-    bool skipped = false;
-    for (const auto& k : skip) skipped = skipped || std::regex_search(r->rendered, k);
-    if (!skipped) return fail_on(*r, ctx, "unexpected datagram: " + r->rendered);
+    if (!skipped(skip, r->rendered)) return fail_on(*r, ctx, "unexpected datagram: " + r->rendered);
   }
 }
 
