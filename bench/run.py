@@ -111,14 +111,14 @@ class Server:
             self.proc.wait()
 
 
-def load(binary, server, args):
-    out = subprocess.run([binary, server.protocol, "--target", f"127.0.0.1:{server.port}", "--pid",
-                          str(server.proc.pid), "--quiet", "--json", "-", *args],
+def load(binary, protocol, target, args, label):
+    """One parley-load run and its JSON summary; `target` is --target/--pid or --launch. A run with a failure
+    or a delivery error ends the bench: its figures would mean nothing."""
+    out = subprocess.run([binary, protocol, *target, "--quiet", "--json", "-", *args],
                          capture_output=True, text=True, timeout=900)
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     if summary["failure"] or summary["errors"]:
-        sys.exit(f"bench: {server.label} {' '.join(args)}: {summary['failure'] or summary['error_samples']}\n"
-                 + out.stdout)
+        sys.exit(f"bench: {label} {' '.join(args)}: {summary['failure'] or summary['error_samples']}\n" + out.stdout)
     return summary
 
 
@@ -147,15 +147,6 @@ TRANSPORT_WORKLOADS = [
 ]
 
 
-def launched_load(binary, protocol, command, args):
-    out = subprocess.run([binary, protocol, "--launch", command, "--quiet", "--json", "-", *args],
-                         capture_output=True, text=True, timeout=900)
-    summary = json.loads(out.stdout.strip().splitlines()[-1])
-    if summary["failure"] or summary["errors"]:
-        sys.exit(f"bench: {protocol} {' '.join(args)}: {summary['failure'] or summary['error_samples']}\n" + out.stdout)
-    return summary
-
-
 def transports_table(parley_load, parley_server, runs, only):
     """itp over TCP against securechat over WebSocket and sslmessager over TLS: the rate, and the server's and
     parley-load's CPU per delivery (TLS costs the load tool much as it costs the server: it seals every MSG
@@ -169,7 +160,7 @@ def transports_table(parley_load, parley_server, runs, only):
     for name, extra in workloads:
         for run in range(runs):
             for label, protocol, command in servers:
-                summary = launched_load(parley_load, protocol, command, extra)
+                summary = load(parley_load, protocol, ["--launch", command], extra, label)
                 results.setdefault((name, label), []).append(summary)
                 print(f"bench: {name}, {label}, run {run + 1}: {summary['per_second']:.0f}/s", file=sys.stderr)
     tcp = servers[0][0]
@@ -242,7 +233,8 @@ def main():
         for run in range(runs):
             for server in servers:
                 with server:
-                    summary = load(parley_load, server, extra)
+                    summary = load(parley_load, server.protocol, ["--target", f"127.0.0.1:{server.port}", "--pid",
+                                                                  str(server.proc.pid)], extra, server.label)
                 results.setdefault((name, server.label), []).append(summary)
                 print(f"bench: {name}, {server.label}, run {run + 1}: {summary['per_second']:.0f}/s, "
                       f"p99 {summary['latency_us']['p99']:.0f} us, RSS {summary['target_rss_kib']} KiB",

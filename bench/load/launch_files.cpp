@@ -1,25 +1,20 @@
 #include "bench/load/launch_files.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "bench/load/dialect.hpp"
+#include "impl/cli/process.hpp"
 #include "impl/core/crypto/x509.hpp"
+#include "impl/core/key_store.hpp"
 #include "impl/proto/sslmessager/users.hpp"
 
 namespace parley::load {
 namespace {
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream file(path);
-  file << text;
-  if (!file) throw std::runtime_error("cannot write " + path.string());
-}
-
-void replace_all(std::string& text, const std::string& what, const std::string& with) {
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
-    text.replace(at, what.size(), with);
+// Secrets (the TLS key, the password hashes) readable by their owner alone.
+void write_file(const std::filesystem::path& path, std::string_view text, bool secret = false) {
+  if (core::write_file(path, text, secret)) throw std::runtime_error("cannot write " + path.string());
 }
 
 }  // namespace
@@ -29,8 +24,14 @@ launch_files::launch_files(const std::string& protocol, std::size_t clients, con
   char pattern[] = "/tmp/parley-load-XXXXXX";
   if (!mkdtemp(pattern)) throw std::runtime_error("cannot make a folder for the target's files");
   dir_ = pattern;
-  if (protocol == "sslmessager") make_sslmessager_files(clients, name_prefix, password);
-  if (protocol == "securechat") make_securechat_keys(clients, name_prefix, key_pem);
+  try {
+    if (protocol == "sslmessager") make_sslmessager_files(clients, name_prefix, password);
+    if (protocol == "securechat") make_securechat_keys(clients, name_prefix, key_pem);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);  // no destructor runs for a constructor that throws
+    throw;
+  }
 }
 
 void launch_files::make_sslmessager_files(std::size_t clients, const std::string& name_prefix,
@@ -41,7 +42,7 @@ void launch_files::make_sslmessager_files(std::size_t clients, const std::string
   auto cert = core::make_self_signed_certificate(*key, "127.0.0.1", 30);
   if (!cert) throw std::runtime_error("cannot make the target's certificate");
   write_file(dir / "server.crt", *cert);
-  write_file(dir / "server.key", key->private_pem());
+  write_file(dir / "server.key", key->private_pem(), true);
   // The cheapest scrypt the users file allows: a login's password check is the target's work too, but
   // the logins are not what is measured.
   sslmessager::scrypt_params cheapest{16384, 8, 1};
@@ -51,16 +52,14 @@ void launch_files::make_sslmessager_files(std::size_t clients, const std::string
     if (!entry) throw std::runtime_error("cannot add user " + user_name(name_prefix, i) + " (is the password valid?)");
     users += sslmessager::format_entry(*entry) + "\n";
   }
-  write_file(dir / "users", users);
-  std::filesystem::permissions(dir / "users", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  write_file(dir / "users", users, true);
 }
 
 void launch_files::make_securechat_keys(std::size_t clients, const std::string& name_prefix,
                                         const std::string& key_pem) {
   auto key = core::pkey::from_private_pem(key_pem);
   if (!key) throw std::runtime_error("cannot read the securechat key");
-  std::filesystem::path keys = std::filesystem::path(dir_) / "keys";
-  std::filesystem::create_directory(keys);
+  std::filesystem::path keys = std::filesystem::path(dir_) / "keys";  // made by the first write
   std::string public_pem = key->public_pem();
   for (std::size_t i = 0; i < clients; ++i) write_file(keys / (user_name(name_prefix, i) + ".public.pem"), public_pem);
 }
@@ -71,11 +70,10 @@ launch_files::~launch_files() {
 }
 
 std::string launch_files::fill(std::string command) const {
-  replace_all(command, "{cert}", dir_ + "/server.crt");
-  replace_all(command, "{key}", dir_ + "/server.key");
-  replace_all(command, "{users}", dir_ + "/users");
-  replace_all(command, "{keys}", dir_ + "/keys");
-  return command;
+  command = cli::replace_all(std::move(command), "{cert}", dir_ + "/server.crt");
+  command = cli::replace_all(std::move(command), "{key}", dir_ + "/server.key");
+  command = cli::replace_all(std::move(command), "{users}", dir_ + "/users");
+  return cli::replace_all(std::move(command), "{keys}", dir_ + "/keys");
 }
 
 }  // namespace parley::load

@@ -15,6 +15,7 @@
 #include "bench/load/target_process.hpp"
 #include "impl/cli/args.hpp"
 #include "impl/core/crypto/pkey.hpp"
+#include "impl/core/key_store.hpp"
 
 namespace {
 using namespace parley;
@@ -76,11 +77,9 @@ load::mode mode_named(const std::string& name) {
 // securechat's signing key: --key's file, or for --launch a fresh RSA-2048 key.
 std::string securechat_key(const cli::args& a) {
   if (auto path = a.get("--key")) {
-    std::ifstream file(*path);
-    std::stringstream text;
-    text << file.rdbuf();
-    if (!file) throw cli::usage_error("cannot read --key " + *path);
-    return text.str();
+    auto text = core::read_file(*path);
+    if (!text) throw cli::usage_error("cannot read --key " + *path);
+    return *text;
   }
   if (!a.get("--launch")) throw cli::usage_error("securechat against --target needs --key PEM");
   auto key = core::pkey::generate_rsa(2048);
@@ -97,20 +96,8 @@ int run_main(int argc, char** argv) {
     return 0;
   }
   if (a.positional().size() != 1) throw cli::usage_error("name one PROTOCOL");
-  auto mode = mode_named(a.get_or("--mode", "fanout"));
-  load::dialect_settings said;
-  said.clients = static_cast<std::size_t>(a.number("--clients", 50, 1, 200000));
-  said.password = a.get_or("--password", "parley-load");
-  said.idle = mode == load::mode::hold;
-  const std::string& protocol = a.positional()[0];
-  if (protocol == "securechat") said.key_pem = securechat_key(a);
-  auto speech = load::make_dialect(protocol, said);
-  if (!speech) throw cli::usage_error("unknown protocol " + protocol + " (itp, sslmessager or irc)");
-  if (a.get("--target").has_value() == a.get("--launch").has_value())
-    throw cli::usage_error("give either --target HOST:PORT or --launch 'CMD {port}'");
-
   load::run_options o;
-  o.mode = mode;
+  o.mode = mode_named(a.get_or("--mode", "fanout"));
   o.clients = static_cast<std::size_t>(a.number("--clients", 50, 1, 200000));
   o.messages = static_cast<std::size_t>(a.number("--messages", 10000, 1, 1000000000));
   o.size = static_cast<std::size_t>(a.number("--size", 64, 32, 4000));
@@ -119,14 +106,24 @@ int run_main(int argc, char** argv) {
   o.timeout_seconds = a.real("--timeout", 120, 1, 86400);
   pid_t pid = static_cast<pid_t>(a.number("--pid", 0, 0, 1 << 30));
 
+  load::dialect_settings said;
+  said.clients = o.clients;
+  said.name_prefix = o.name_prefix;
+  said.password = a.get_or("--password", "parley-load");
+  said.idle = o.mode == load::mode::hold;
+  const std::string& protocol = a.positional()[0];
+  if (protocol == "securechat") said.key_pem = securechat_key(a);
+  auto speech = load::make_dialect(protocol, said);
+  if (!speech) throw cli::usage_error("unknown protocol " + protocol + " (itp, securechat, sslmessager or irc)");
+  if (a.get("--target").has_value() == a.get("--launch").has_value())
+    throw cli::usage_error("give either --target HOST:PORT or --launch 'CMD {port}'");
+
   std::unique_ptr<load::launch_files> target_files;
   std::unique_ptr<load::launched_target> launched;
   if (auto command = a.get("--launch")) {
-    std::string line = *command;
     target_files = std::make_unique<load::launch_files>(protocol, o.clients, o.name_prefix, said.password, said.key_pem);
-    line = target_files->fill(line);
     std::string problem;
-    launched = std::make_unique<load::launched_target>(line, problem);
+    launched = std::make_unique<load::launched_target>(target_files->fill(*command), problem);
     if (!problem.empty()) {
       std::cerr << "parley-load: " << problem << "\n";
       return 1;

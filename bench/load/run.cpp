@@ -142,8 +142,9 @@ private:
     ++result_.connected;
     if (!c.wants_login) ++anonymous_open_;
     watch(index, false);
-    c.out += speech_.greeting(o_.host, o_.port);
-    if (c.out.empty()) greeted(index);
+    auto greeting = speech_.greeting(o_.host, o_.port);
+    if (greeting.empty()) greeted(index);
+    else c.out += greeting;
     if (tls_) {
       c.tls = std::make_unique<tls_stream>(*tls_, c.fd);
       handshake(index);
@@ -254,7 +255,7 @@ private:
   std::string receive(std::size_t index) {
     auto& c = conns_[index];
     char buffer[65536];
-    std::string ended = "connection " + std::to_string(index) + " (" + name_of(index) + ") was closed by the target";
+    auto ended = [&] { return "connection " + std::to_string(index) + " (" + name_of(index) + ") was closed by the target"; };
     while (c.tls) {
       tls_wait wait = tls_wait::none;
       auto n = c.tls->read(buffer, sizeof buffer, wait);
@@ -263,7 +264,7 @@ private:
         continue;
       }
       if (wait != tls_wait::failed) return {};
-      return ended + ": " + c.tls->error() + last_line(c);
+      return ended() + ": " + c.tls->error() + last_line(c);
     }
     for (;;) {
       ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
@@ -273,7 +274,7 @@ private:
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return {};
-      return ended + (n < 0 ? std::string(": ") + std::strerror(errno) : std::string()) + last_line(c);
+      return ended() + (n < 0 ? std::string(": ") + std::strerror(errno) : std::string()) + last_line(c);
     }
   }
 

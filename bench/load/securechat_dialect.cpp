@@ -15,13 +15,12 @@ namespace {
 
 bool contains(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
 
-// The string value of `"field"` in a flat JSON object whose values hold no escaped quote (parley-load's
-// texts and names never do); nullopt when the field is not there.
-std::optional<std::string_view> string_field(std::string_view json, std::string_view field) {
-  std::string key = "\"" + std::string(field) + "\"";
-  auto at = json.find(key);
+// The string value of the member `quoted_key` (with its quotes: "\"text\"") in a flat JSON object whose
+// values hold no escaped quote (parley-load's texts and names never do); nullopt when it is not there.
+std::optional<std::string_view> string_field(std::string_view json, std::string_view quoted_key) {
+  auto at = json.find(quoted_key);
   if (at == std::string_view::npos) return std::nullopt;
-  at = json.find_first_not_of(" \t", at + key.size());
+  at = json.find_first_not_of(" \t", at + quoted_key.size());
   if (at == std::string_view::npos || json[at] != ':') return std::nullopt;
   at = json.find_first_not_of(" \t", at + 1);
   if (at == std::string_view::npos || json[at] != '"') return std::nullopt;
@@ -61,10 +60,10 @@ public:
     return out;
   }
   bool logged_in(std::string_view message, const std::string&) const override {
-    return string_field(message, "_command") == "WelcomeMessage";
+    return string_field(message, "\"_command\"") == "WelcomeMessage";
   }
   bool refused(std::string_view message) const override {
-    return string_field(message, "_command") == "ErrorMessage";
+    return string_field(message, "\"_command\"") == "ErrorMessage";
   }
   void append_broadcast(std::string& out, std::size_t, std::string_view body) const override {
     message_ = "{\"_command\": \"PublicMessage\", \"id\": \"m\", \"text\": \"";
@@ -73,7 +72,7 @@ public:
   }
   std::optional<std::string_view> relayed(std::string_view message) const override {
     if (!contains(message, "\"RoutedPublicMessage\"")) return std::nullopt;
-    return string_field(message, "text");
+    return string_field(message, "\"text\"");
   }
   bool answer_probe(std::string&, std::string_view) const override { return false; }
   void append_request(std::string& out, std::string_view token) const override {
@@ -81,7 +80,7 @@ public:
                    nobody_ + "\", \"encrypted_text\": \"00\"}");
   }
   bool is_reply(std::string_view message, std::string_view token) const override {
-    return string_field(message, "_command") == "ErrorMessage" && string_field(message, "ref_message_id") == token;
+    return string_field(message, "\"_command\"") == "ErrorMessage" && string_field(message, "\"ref_message_id\"") == token;
   }
 
 private:

@@ -43,14 +43,12 @@ tls_wait tls_stream::wait_for(int result) {
   }
 }
 
+bool tls_stream::handshaken() const { return SSL_is_init_finished(ssl_) == 1; }
+
 tls_wait tls_stream::handshake() {
-  if (handshaken_) return tls_wait::none;
+  if (handshaken()) return tls_wait::none;
   int result = SSL_do_handshake(ssl_);
-  if (result == 1) {
-    handshaken_ = true;
-    return tls_wait::none;
-  }
-  return wait_for(result);
+  return result == 1 ? tls_wait::none : wait_for(result);
 }
 
 std::size_t tls_stream::read(char* buffer, std::size_t size, tls_wait& wait) {

@@ -34,7 +34,7 @@ public:
   tls_stream(const tls_stream&) = delete;
   tls_stream& operator=(const tls_stream&) = delete;
 
-  bool handshaken() const { return handshaken_; }
+  bool handshaken() const;
   // Goes on with the handshake; none once it is done.
   tls_wait handshake();
   // Bytes of application data into `buffer`; 0 with `wait` set when none can be read now (readable: wait
@@ -47,7 +47,6 @@ public:
 private:
   tls_wait wait_for(int result);
   ssl_st* ssl_ = nullptr;
-  bool handshaken_ = false;
   std::string error_;
 };
 

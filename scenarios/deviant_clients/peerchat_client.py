@@ -6,7 +6,7 @@ like `parley-client peerchat --script -` (TEXT to the chat, /users, /chat NAME, 
 quits) but prints no events, as a third-party client would not. `--mode` selects one misbehaviour; `good` has
 none:
 
-  good       a correct peerchat/1 client
+  good          a correct peerchat/1 client
   single-ok     answers PORT with one OK, though a peerchat/1 server needs it twice   (PC-CLI-03)
   refuse-ports  answers every PORT with ERROR Port_unavailable, free or not          (PC-CLI-03)
 
