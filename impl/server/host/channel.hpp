@@ -54,15 +54,16 @@ void open_tcp_channel(boost::asio::ip::tcp::socket socket, std::shared_ptr<read_
 // returned at once too, so the host can drop it if it stops during the handshake.
 channel_ptr open_ws_channel(boost::asio::ip::tcp::socket socket, std::size_t max_message, ready_handler ready);
 
-// The server side of TLS: the handshake (at most 10 s), then a channel of decrypted chunks. Returned at once
-// too, like open_ws_channel. The context comes from make_server_tls_context (one per server).
+// The server side of TLS: the handshake (at most 10 s), then a channel of decrypted chunks (read through
+// the host's shared buffer, like TCP). Returned at once too, like open_ws_channel. The context comes from
+// make_server_tls_context (one per server).
 }  // namespace parley::host::detail
 namespace boost::asio::ssl {
 class context;
 }
 namespace parley::host::detail {
 channel_ptr open_tls_channel(boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> context,
-                             ready_handler ready);
+                             std::shared_ptr<read_buffer> buffer, ready_handler ready);
 // nullptr, with `problem` set, when the certificate or key cannot be used.
 std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(const std::string& certificate_pem,
                                                                    const std::string& key_pem, std::string& problem);

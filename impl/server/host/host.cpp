@@ -154,7 +154,7 @@ private:
       handshaking_.emplace(detail::open_ws_channel(std::move(socket), options_.max_message, ready),
                            handshake{address, ++handshakes_});
     } else if (options_.transport == transport::tls) {
-      handshaking_.emplace(detail::open_tls_channel(std::move(socket), tls_, ready), handshake{address, ++handshakes_});
+      handshaking_.emplace(detail::open_tls_channel(std::move(socket), tls_, read_buffer_, ready), handshake{address, ++handshakes_});
     } else {
       detail::open_tcp_channel(std::move(socket), read_buffer_, ready);
     }

@@ -1,17 +1,23 @@
-// TLS over TCP (sslmessager): a unit is whatever one read of the decrypted stream returned; framing is the
-// hub's business. The handshake is bounded, so a peer that never finishes it holds nothing for long
-// (SSLM-TLS-07), and the close sends close_notify first, bounded too. A batch of units is one record each
-// (the original's one-read-one-message parser needs that, SSLM-FRAME-02), all sent in one write.
-#include <boost/asio/ssl.hpp>
+// TLS over TCP (sslmessager): OpenSSL on memory BIOs, driven by the channel itself. A unit is whatever one
+// SSL_read returned (at most one record, at most 8 KiB); framing is the hub's business. A batch of units is
+// one record each (the original's one-read-one-message parser needs that, SSLM-FRAME-02), sealed straight
+// into one buffer and sent in one write: no composed operation, no copy through a BIO pair, per record.
+// The handshake is bounded, so a peer that never finishes it holds nothing for long (SSLM-TLS-07); the
+// close sends close_notify, then reads until the peer's end, bounded too, so that unread input does not turn
+// the close into a reset.
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include <array>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include "impl/server/host/unit_batch.hpp"
+#include <vector>
+
+#include "impl/server/host/channel.hpp"
 
 namespace parley::host::detail {
 namespace asio = boost::asio;
@@ -22,43 +28,77 @@ namespace {
 
 constexpr auto handshake_limit = std::chrono::seconds(10);
 constexpr auto close_limit = std::chrono::seconds(2);
+constexpr std::size_t max_unit = 8192;
+
+// OpenSSL's reason for the last failure on this thread, and the queue left empty for the next call.
+std::string openssl_reason(const char* fallback) {
+  std::string why = fallback;
+  if (auto code = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(code, text, sizeof text);
+    why = text;
+  }
+  ERR_clear_error();
+  return why;
+}
 
 class tls_channel final : public channel, public std::enable_shared_from_this<tls_channel> {
 public:
-  tls_channel(tcp::socket socket, std::shared_ptr<ssl::context> context)
-      : context_(std::move(context)), stream_(std::move(socket), *context_), timer_(stream_.get_executor()) {}
+  tls_channel(tcp::socket socket, std::shared_ptr<ssl::context> context, std::shared_ptr<read_buffer> buffer)
+      : socket_(std::move(socket)), context_(std::move(context)), buffer_(std::move(buffer)),
+        ssl_(SSL_new(context_->native_handle())), timer_(socket_.get_executor()) {
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);
+    if (!ssl_) return;
+    in_ = BIO_new(BIO_s_mem());
+    out_ = BIO_new(BIO_s_mem());
+    BIO_set_mem_eof_return(in_, -1);  // an empty input BIO means "wait for more", not the end of the stream
+    SSL_set_bio(ssl_.get(), in_, out_);
+    SSL_set_accept_state(ssl_.get());
+  }
 
   void handshake(ready_handler ready) {
+    if (!ssl_) return ready(shared_from_this(), "TLS handshake failed: " + openssl_reason("no TLS session"));
     timer_.expires_after(handshake_limit);
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->drop();  // the handshake then fails with operation_aborted
+      if (!ec) self->drop();  // the handshake's wait then fails
     });
-    stream_.async_handshake(ssl::stream_base::server, [self = shared_from_this(), ready](boost::system::error_code ec) {
-      self->timer_.cancel();
-      if (ec) ready(self, "TLS handshake failed: " + ec.message());
-      else ready(self, {});
-    });
+    step_handshake(std::move(ready));
   }
 
   void read(read_handler handler) override {
-    stream_.async_read_some(asio::buffer(buffer_), [self = shared_from_this(), handler](boost::system::error_code ec,
-                                                                                         std::size_t n) {
-      if (!ec) return handler(std::string_view(self->buffer_.data(), n), {});
-      bool closed = ec == asio::error::eof || ec == ssl::error::stream_truncated;
-      handler(std::nullopt, closed ? "peer closed" : ec.message());
+    // Asked from the handler of the last unit: deliver goes on with it when that handler returns.
+    if (delivering_) {
+      next_ = std::move(handler);
+      return;
+    }
+    // A record already received is decrypted from a posted handler, never inline.
+    if (records_waiting()) {
+      asio::post(socket_.get_executor(), [self = shared_from_this(), handler = std::move(handler)]() mutable {
+        self->deliver(std::move(handler));
+      });
+      return;
+    }
+    receive([self = shared_from_this(), handler](std::string error) mutable {
+      if (!error.empty()) return handler(std::nullopt, error);
+      self->deliver(std::move(handler));
     });
   }
 
   void write(std::span<const core::payload> units, write_handler handler) override {
-    unit_batch<tls_channel>::start(shared_from_this(), units, std::move(handler));
-  }
-
-  // For unit_batch. One unit, one async_write: OpenSSL makes it one record (up to 16 KiB).
-  unit_batch<tls_channel>& batch() { return batch_; }
-  net::detail::batching_socket& socket() { return stream_.next_layer(); }
-  template <class Handler>
-  void write_unit(const core::payload& unit, Handler&& handler) {
-    asio::async_write(stream_, asio::buffer(unit.data(), unit.size()), std::forward<Handler>(handler));
+    ERR_clear_error();
+    for (const auto& unit : units) {
+      // SSL_write takes a unit whole (no partial writes into a memory BIO) as one record, or several of
+      // at most 16 KiB each for a longer one.
+      if (!unit.str().empty() && SSL_write(ssl_.get(), unit.data(), static_cast<int>(unit.size())) <= 0) {
+        auto why = openssl_reason("TLS write failed");
+        return asio::post(socket_.get_executor(), [handler = std::move(handler), why] { handler(why); });
+      }
+    }
+    send_sealed();
+    after_flush([handler = std::move(handler)](boost::system::error_code ec) {
+      handler(ec ? ec.message() : std::string{});
+    });
   }
 
   void finish() override {
@@ -68,40 +108,192 @@ public:
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (!ec) self->drop();
     });
-    stream_.async_shutdown([self = shared_from_this()](boost::system::error_code) { self->drop(); });
+    ERR_clear_error();
+    SSL_shutdown(ssl_.get());  // close_notify into the output
+    ERR_clear_error();
+    send_sealed();
+    after_flush([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return self->drop();
+      boost::system::error_code ignored;
+      self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      self->drain_until_end();
+    });
   }
 
   void drop() override {
     boost::system::error_code ignored;
     timer_.cancel();
-    stream_.lowest_layer().close(ignored);
+    socket_.close(ignored);
   }
 
   void abort() override {
     boost::system::error_code ignored;
-    stream_.lowest_layer().set_option(asio::socket_base::linger(true, 0), ignored);
+    socket_.set_option(asio::socket_base::linger(true, 0), ignored);
     drop();
   }
 
 private:
+  void step_handshake(ready_handler ready) {
+    ERR_clear_error();
+    int result = SSL_do_handshake(ssl_.get());
+    int error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
+    std::string why = error == SSL_ERROR_NONE || error == SSL_ERROR_WANT_READ ? "" : openssl_reason("TLS handshake failed");
+    send_sealed();  // the server's flight, or the alert that ends a failed handshake
+    if (error == SSL_ERROR_NONE) {
+      timer_.cancel();
+      return ready(shared_from_this(), {});
+    }
+    if (!why.empty()) return ready(shared_from_this(), "TLS handshake failed: " + why);
+    receive([self = shared_from_this(), ready = std::move(ready)](std::string failure) mutable {
+      if (!failure.empty()) return ready(self, "TLS handshake failed: " + failure);
+      self->step_handshake(std::move(ready));
+    });
+  }
+
+  bool records_waiting() { return BIO_ctrl_pending(in_) > 0 || SSL_pending(ssl_.get()) > 0; }
+
+  // SSL_read into the host's shared buffer, each result handed over at once (a chunk is valid until its
+  // handler returns), more input first when no whole record is in. Everything already received (at most
+  // one socket read, 64 KiB) goes to the host in one turn of the loop: what it makes for other connections
+  // leaves in one batch per connection, not one per record, and a line cut between two units is not left
+  // half-read while other connections take their turns (past the fragment timeout, SSLM-FRAME-05, the
+  // hub would take its first half for a whole message).
+  void deliver(read_handler handler) {
+    auto& buffer = *buffer_;
+    for (;;) {
+      ERR_clear_error();
+      int n = SSL_read(ssl_.get(), buffer.data(), static_cast<int>(max_unit));
+      int error = n > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), n);
+      std::string why = error == SSL_ERROR_NONE || error == SSL_ERROR_WANT_READ || error == SSL_ERROR_ZERO_RETURN
+                            ? ""
+                            : openssl_reason("TLS read failed");
+      send_sealed();  // what reading made: an alert, an answer to a key update
+      if (error == SSL_ERROR_ZERO_RETURN) return handler(std::nullopt, "peer closed");
+      if (!why.empty()) return handler(std::nullopt, why);
+      if (error != SSL_ERROR_NONE) break;
+      delivering_ = true;
+      handler(std::string_view(buffer.data(), static_cast<std::size_t>(n)), {});
+      delivering_ = false;
+      if (!next_) return;  // the host asked for no more (the connection is ending)
+      handler = std::exchange(next_, nullptr);
+      if (!records_waiting()) return read(std::move(handler));
+    }
+    receive([self = shared_from_this(), handler = std::move(handler)](std::string failure) mutable {
+      if (!failure.empty()) return handler(std::nullopt, failure);
+      self->deliver(std::move(handler));
+    });
+  }
+
+  // Waits for the socket, and moves what it holds into the TLS input; `done` with "" or why it ended.
+  void receive(std::function<void(std::string)> done) {
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this(), done = std::move(done)](
+                                                   boost::system::error_code ec) mutable {
+      if (ec) return done(ec.message());
+      auto& buffer = *self->buffer_;
+      std::size_t n = self->socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return self->receive(std::move(done));
+      if (ec) return done(ec == asio::error::eof ? "peer closed" : ec.message());
+      BIO_write(self->in_, buffer.data(), static_cast<int>(n));
+      done({});
+    });
+  }
+
+  // After close_notify: input is read and dropped until the peer's close_notify, its end of the stream, or
+  // the close timer.
+  void drain_until_end() {
+    receive([self = shared_from_this()](std::string failure) {
+      if (!failure.empty()) return self->drop();
+      for (;;) {
+        ERR_clear_error();
+        int n = SSL_read(self->ssl_.get(), self->buffer_->data(), static_cast<int>(self->buffer_->size()));
+        if (n > 0) continue;
+        int error = SSL_get_error(self->ssl_.get(), n);
+        ERR_clear_error();
+        if (error == SSL_ERROR_WANT_READ) return self->drain_until_end();
+        return self->drop();  // the peer's close_notify, or a record that will never make sense now
+      }
+    });
+  }
+
+  // What OpenSSL sealed so far goes behind what is already waiting, and out when no write is running.
+  void send_sealed() {
+    char* data = nullptr;
+    long size = BIO_get_mem_data(out_, &data);
+    if (size <= 0) return;
+    outgoing_.insert(outgoing_.end(), data, data + size);
+    if (size > 64 * 1024) {
+      // A burst's buffer is not kept for an idle connection: a fresh BIO replaces (and frees) the grown one.
+      out_ = BIO_new(BIO_s_mem());
+      SSL_set0_wbio(ssl_.get(), out_);
+    } else {
+      (void)BIO_reset(out_);
+    }
+    flush();
+  }
+
+  // `then` runs once everything sealed so far is with the kernel (or failed); always from a handler, never
+  // inside the call.
+  void after_flush(std::function<void(boost::system::error_code)> then) {
+    if (!flushing_ && (outgoing_.empty() || error_)) {
+      asio::post(socket_.get_executor(), [then = std::move(then), ec = error_] { then(ec); });
+      return;
+    }
+    waiting_.push_back(std::move(then));
+    flush();
+  }
+
+  void flush() {
+    if (flushing_) return;  // the running write takes the rest when it is done
+    if (outgoing_.empty() || error_) {
+      for (auto& then : std::exchange(waiting_, {})) then(error_);
+      return;
+    }
+    flushing_ = true;
+    in_flight_.swap(outgoing_);
+    auto done = std::exchange(waiting_, {});
+    asio::async_write(socket_, asio::buffer(in_flight_), [self = shared_from_this(), done = std::move(done)](
+                                                           boost::system::error_code ec, std::size_t) mutable {
+      self->flushing_ = false;
+      self->in_flight_.clear();
+      // A burst's buffer is not kept for an idle connection.
+      if (self->in_flight_.capacity() > 64 * 1024) std::vector<char>().swap(self->in_flight_);
+      if (ec) self->error_ = ec;
+      for (auto& then : done) then(ec);
+      self->flush();
+    });
+  }
+
+  struct ssl_free {
+    void operator()(SSL* s) const noexcept { SSL_free(s); }
+  };
+
+  tcp::socket socket_;
   std::shared_ptr<ssl::context> context_;
-  ssl::stream<net::detail::batching_socket> stream_;
-  unit_batch<tls_channel> batch_;
+  std::shared_ptr<read_buffer> buffer_;
+  std::unique_ptr<SSL, ssl_free> ssl_;
+  BIO* in_ = nullptr;   // owned by ssl_: the records received, not yet decrypted
+  BIO* out_ = nullptr;  // owned by ssl_: the records sealed, not yet sent
   asio::steady_timer timer_;
-  std::array<char, 8192> buffer_{};
+  std::vector<char> outgoing_, in_flight_;
+  std::vector<std::function<void(boost::system::error_code)>> waiting_;  // for everything sealed until then
+  boost::system::error_code error_;  // a failed write fails every later one
+  bool flushing_ = false;
   bool closing_ = false;
+  bool delivering_ = false;  // inside a read handler called by deliver
+  read_handler next_;        // the read the host asked for from inside that handler
 };
 
 }  // namespace
 
-channel_ptr open_tls_channel(tcp::socket socket, std::shared_ptr<ssl::context> context, ready_handler ready) {
+channel_ptr open_tls_channel(tcp::socket socket, std::shared_ptr<ssl::context> context,
+                             std::shared_ptr<read_buffer> buffer, ready_handler ready) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   // Data the peer has not acknowledged within 10 s aborts the connection, so a peer that vanished without
   // FIN or RST is found by the next CHECK (SSLM-CHECK-04).
   unsigned int user_timeout_ms = 10000;
   setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
-  auto c = std::make_shared<tls_channel>(std::move(socket), std::move(context));
+  auto c = std::make_shared<tls_channel>(std::move(socket), std::move(context), std::move(buffer));
   c->handshake(std::move(ready));
   return c;
 }
