@@ -367,6 +367,18 @@ private:
     timer_.expires_at(*wake);
     timer_.async_wait([this](boost::system::error_code ec) {
       if (ec || stopping_) return;
+      settle_then_wake();
+    });
+  }
+
+  // The hub judges timeouts (a fragment held too long, SSLM-FRAME-05) by what it has been given, so input
+  // that reached the socket while a long loop turn kept the host busy must be read first, or the host's own
+  // delay is blamed on the peer. An already-due timer completes in the next reactor round, and Asio's
+  // reactor queues the sockets that round finds readable ahead of the timers it finds due.
+  void settle_then_wake() {
+    timer_.expires_at(clock_type::now());
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec || stopping_) return;
       scheduled_.reset();
       core::actions out;
       hub_.on_timer(clock_type::now(), out);
