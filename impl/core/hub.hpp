@@ -59,6 +59,13 @@ public:
   }
   const std::vector<action>& list() const noexcept { return list_; }
   std::vector<action> take() { return std::exchange(list_, {}); }
+  // Gives back a list taken before, once its actions are done, so that its capacity serves the next call
+  // (a host that reuses one `actions` allocates nothing per call once it has seen its largest fan-out).
+  void reuse(std::vector<action> spent) {
+    if (!list_.empty() || spent.capacity() <= list_.capacity()) return;
+    spent.clear();
+    list_ = std::move(spent);
+  }
   bool empty() const noexcept { return list_.empty(); }
 
 private:

@@ -48,7 +48,10 @@ using ready_handler = std::function<void(channel_ptr ready, std::string why)>;
 // only valid until its read handler returns.
 using read_buffer = std::array<char, 64 * 1024>;
 
-void open_tcp_channel(boost::asio::ip::tcp::socket socket, std::shared_ptr<read_buffer> buffer, ready_handler ready);
+// `scratch` is where a batch is put together for its send: shared too, since only what the kernel does not
+// take at once stays with the connection.
+void open_tcp_channel(boost::asio::ip::tcp::socket socket, std::shared_ptr<read_buffer> buffer,
+                      std::shared_ptr<std::string> scratch, ready_handler ready);
 // Performs the server side of the WebSocket handshake (bounded by Beast's suggested server timeouts),
 // then hands over a channel whose units are whole messages of at most `max_message` bytes. The channel is
 // returned at once too, so the host can drop it if it stops during the handshake.

@@ -156,7 +156,7 @@ private:
     } else if (options_.transport == transport::tls) {
       handshaking_.emplace(detail::open_tls_channel(std::move(socket), tls_, read_buffer_, ready), handshake{address, ++handshakes_});
     } else {
-      detail::open_tcp_channel(std::move(socket), read_buffer_, ready);
+      detail::open_tcp_channel(std::move(socket), read_buffer_, write_scratch_, ready);
     }
   }
 
@@ -169,9 +169,8 @@ private:
     c->address = address;
     connections_.emplace(id, c);
     log("conn " + std::to_string(id) + " open " + peer);
-    core::actions out;
-    hub_.on_connect(id, peer, clock_type::now(), out);
-    apply(out);
+    hub_.on_connect(id, peer, clock_type::now(), out_);
+    apply();
     read(id, c);
   }
 
@@ -185,9 +184,8 @@ private:
       if (options_.log_wire)
         log("conn " + std::to_string(id) + " > " +
             (options_.redact_input ? options_.redact_input(id, *data) : core::printable(*data)));
-      core::actions out;
-      hub_.on_data(id, *data, clock_type::now(), out);
-      apply(out);
+      hub_.on_data(id, *data, clock_type::now(), out_);
+      apply();
       if (!c->closing && connections_.contains(id)) read(id, c);
     });
   }
@@ -199,13 +197,15 @@ private:
     it->second->link->drop();
     discard(it);
     log("conn " + std::to_string(id) + " closed: " + why);
-    core::actions out;
-    hub_.on_close(id, clock_type::now(), out);
-    apply(out);
+    hub_.on_close(id, clock_type::now(), out_);
+    apply();
   }
 
-  void apply(core::actions& out) {
-    for (auto& a : out.take()) {
+  // Carries out what the hub asked for in out_. The list is taken first: an action may call the hub again
+  // (a slow reader closed, and the hub told), which fills out_ afresh and applies that before going on.
+  void apply() {
+    auto list = out_.take();
+    for (auto& a : list) {
       if (auto* send = std::get_if<core::send_action>(&a)) {
         queue(send->conn, std::move(send->bytes));
       } else if (auto* crash = std::get_if<core::crash_action>(&a)) {
@@ -226,9 +226,11 @@ private:
         else batch_later(close.conn, *it->second);
       }
     }
+    out_.reuse(std::move(list));
     // The batches start once every handler already due has run: the reads that arrived together (one
     // epoll round) each add to the same receivers' batches, so a broadcast storm costs one write per
-    // receiver per round instead of one per sender.
+    // receiver per round instead of one per sender. (A queue that fills a whole batch before then goes at
+    // once, see queue.)
     if (!start_writing_.empty() && !batches_posted_) {
       batches_posted_ = true;
       asio::post(io_, [this] {
@@ -268,7 +270,11 @@ private:
       return;
     }
     if (total_pending_ > options_.max_total_output) shed_slowest_readers();
-    if (!c->writing) batch_later(id, *c);
+    if (c->writing || !connections_.contains(id)) return;
+    // A burst (every sender's window read in one round) would otherwise hold all output until the round's
+    // last read is handled: a full batch leaves now, and the receivers start reading while the rest is made.
+    if (c->pending >= max_batch_bytes) write(id, c);
+    else batch_later(id, *c);
   }
 
   // The output queued for all connections is over its bound: close the connections with the most queued
@@ -380,21 +386,22 @@ private:
     timer_.async_wait([this](boost::system::error_code ec) {
       if (ec || stopping_) return;
       scheduled_.reset();
-      core::actions out;
-      hub_.on_timer(clock_type::now(), out);
-      apply(out);
+      hub_.on_timer(clock_type::now(), out_);
+      apply();
     });
   }
 
   // One batch: enough units that a burst goes out in one write, few enough that a connection's batch
   // never holds much beyond what the 4 MiB slow-reader bound lets it queue anyway.
-  static constexpr std::size_t max_batch_units = 256;
-  static constexpr std::size_t max_batch_bytes = 256 * 1024;
+  static constexpr std::size_t max_batch_units = 4096;
+  static constexpr std::size_t max_batch_bytes = 64 * 1024;
 
   core::hub& hub_;
+  core::actions out_;  // what the hub asks for, one list reused by every call (see apply)
   host_options options_;
   // Declared before io_ so that it outlives every handler io_ destroys.
   std::shared_ptr<detail::read_buffer> read_buffer_ = std::make_shared<detail::read_buffer>();
+  std::shared_ptr<std::string> write_scratch_ = std::make_shared<std::string>();
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::steady_timer timer_;
