@@ -61,6 +61,14 @@ public:
         token, buffers);
   }
 
+  // Appends bytes the owner framed itself (whole WebSocket frames, say), in order with the layer's writes;
+  // they leave with the next flush.
+  void append(const char* data, std::size_t size) {
+    if (error_) return;
+    outgoing_.insert(outgoing_.end(), data, data + size);
+    if (!held_) flush();
+  }
+
   // From now on writes are kept until release().
   void hold() { held_ = true; }
   // Sends what was kept, and calls `done` (if any) once everything written so far is with the kernel (or
