@@ -307,6 +307,8 @@ std::shared_ptr<ssl::context> make_server_tls_context(const std::string& certifi
                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
   SSL_CTX_set_cipher_list(context->native_handle(), "ECDHE+AESGCM:ECDHE+CHACHA20");
   SSL_CTX_set_max_early_data(context->native_handle(), 0);
+  // An idle connection keeps no record buffers: OpenSSL frees them between reads and writes.
+  SSL_CTX_set_mode(context->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   boost::system::error_code ec;
   context->use_certificate_chain(asio::buffer(certificate_pem), ec);
   if (ec) {
