@@ -9,6 +9,7 @@
 
 struct ssl_ctx_st;
 struct ssl_st;
+struct bio_st;
 
 namespace parley::load {
 
@@ -46,7 +47,12 @@ public:
 
 private:
   tls_wait wait_for(int result);
+  // Moves what the socket holds into the read BIO: 1 when bytes came, 0 when none are there yet, -1 when
+  // the socket ended or failed (OpenSSL then sees the end of the stream).
+  int fill();
   ssl_st* ssl_ = nullptr;
+  bio_st* in_ = nullptr;  // owned by ssl_
+  int fd_;
   std::string error_;
 };
 
