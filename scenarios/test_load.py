@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import binary
+from conftest import Server, binary
 
 LOAD = binary("parley-load")
 SERVER = binary("parley-server")
@@ -135,3 +135,47 @@ def test_securechat_a_key_the_target_does_not_hold_is_a_clear_failure(tmp_path):
                         protocol="securechat")
     assert proc.returncode == 1, proc.stdout
     assert "could not log in" in report["failure"] and "Invalid signature" in report["failure"], report
+
+
+PEERCHAT = f"'{SERVER}' peerchat --port {{port}}"
+
+
+class PeerchatServer(Server):
+    PROTOCOL = "peerchat"
+
+PEERCHAT_TLS = PEERCHAT + " --tls-cert {cert} --tls-key {key}"
+
+
+@pytest.mark.parametrize("launch,extra", [(PEERCHAT, []), (PEERCHAT_TLS, ["--tls"])])
+def test_peerchat_round_trips_and_idle_registered_users(tmp_path, launch, extra):
+    """The rendezvous server relays nothing, so parley-load times HELLO round trips and holds registered
+    users (REGISTER answered REGISTERED <name> OK), over plain TCP and over TLS with the certificate it made."""
+    proc, report = load(tmp_path, "--launch", launch, *extra, "--mode", "rtt", "--clients", "1", "--messages", "300",
+                        protocol="peerchat")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["delivered"] == 300 and report["errors"] == 0 and report["latency_us"]["p50"] > 0, report
+    proc, report = load(tmp_path, "--launch", launch, *extra, "--mode", "hold", "--clients", "100",
+                        "--hold-seconds", "0.5", protocol="peerchat")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["logged_in"] == 50 and report["target_rss_kib"] > 0, report
+
+
+def test_peerchat_relay_modes_and_a_name_taken_are_refused_clearly(tmp_path):
+    """fanout and all-to-all mean nothing for a server that relays no messages: a usage error saying so. A
+    name the target refuses (two runs' users share names on one server) ends the run with its ERROR line."""
+    proc = subprocess.run([LOAD, "peerchat", "--launch", PEERCHAT, "--mode", "fanout"], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 2 and "relays no messages" in proc.stderr, proc.stderr
+    server = PeerchatServer(tmp_path / "peerchat.log", "--log-wire")
+    try:
+        holder = subprocess.Popen([LOAD, "peerchat", "--target", f"127.0.0.1:{server.port}", "--mode", "hold",
+                                   "--clients", "2", "--hold-seconds", "20", "--quiet"], stdout=subprocess.DEVNULL)
+        server.wait_log(r"REGISTERED ld00000 OK", timeout=20)
+        proc, report = load(tmp_path, "--target", f"127.0.0.1:{server.port}", "--mode", "rtt", "--clients", "1",
+                            "--messages", "10", "--timeout", "10", protocol="peerchat")
+        holder.kill()
+        holder.wait()
+        assert proc.returncode == 1, proc.stdout
+        assert "could not log in" in report["failure"] and "ERROR User_exists" in report["failure"], report
+    finally:
+        server.stop()

@@ -80,6 +80,31 @@ private:
   std::string nobody_;
 };
 
+// peerchat's rendezvous server (spec/peerchat/spec.md, §3-5): REGISTER logs in, answered "REGISTERED <name>
+// OK". The server relays no messages (two users chat peer to peer over UDP once it has introduced them), so
+// only hold and rtt apply; the round trip is HELLO, answered HELLO in every state. With --tls the
+// connections speak TLS, as a server started with --tls-cert does.
+class peerchat final : public dialect {
+public:
+  explicit peerchat(bool tls) : tls_(tls) {}
+  bool tls() const override { return tls_; }
+  bool relays() const override { return false; }
+  std::string login(const std::string& name) const override { return "REGISTER " + name + "\n"; }
+  bool logged_in(std::string_view line, const std::string& name) const override {
+    return line.size() == 14 + name.size() && starts(line, "REGISTERED ") && line.substr(11, name.size()) == name &&
+           line.substr(11 + name.size()) == " OK";
+  }
+  bool refused(std::string_view line) const override { return starts(line, "ERROR"); }
+  void append_broadcast(std::string&, std::size_t, std::string_view) const override {}
+  std::optional<std::string_view> relayed(std::string_view) const override { return std::nullopt; }
+  bool answer_probe(std::string&, std::string_view) const override { return false; }
+  void append_request(std::string& out, std::string_view) const override { out.append("HELLO\n"); }
+  bool is_reply(std::string_view line, std::string_view) const override { return line == "HELLO"; }
+
+private:
+  bool tls_;
+};
+
 // IRC (RFC 2812) as ngIRCd speaks it: NICK and USER, then JOIN of one channel; the end of its NAMES list
 // (366) means the user is in. PRIVMSG to the channel reaches every other member; PING is answered by the
 // server with PONG and carries the token back. Users that only idle join no channel (every JOIN is
@@ -155,6 +180,7 @@ std::unique_ptr<dialect> make_dialect(const std::string& protocol, const dialect
   if (protocol == "itp") return std::make_unique<itp>();
   if (protocol == "sslmessager") return std::make_unique<sslmessager>(settings);
   if (protocol == "securechat") return make_securechat_dialect(settings);
+  if (protocol == "peerchat") return std::make_unique<peerchat>(settings.tls);
   if (protocol == "irc") return std::make_unique<irc>(!settings.idle);
   return nullptr;
 }

@@ -20,6 +20,7 @@ struct dialect_settings {
   std::string password;  // sslmessager: every user's
   std::string key_pem;   // securechat: the private key every user signs its join with
   bool idle = false;     // hold mode: the users will only idle
+  bool tls = false;      // peerchat: the server speaks TLS (--tls)
 };
 
 class dialect {
@@ -41,8 +42,11 @@ public:
   virtual bool logged_in(std::string_view line, const std::string& name) const = 0;
   // A refusal of the login, which ends the run with the line as the reason.
   virtual bool refused(std::string_view line) const = 0;
-  // Whether the connection speaks TLS (sslmessager).
+  // Whether the connection speaks TLS (sslmessager; peerchat with --tls).
   virtual bool tls() const { return false; }
+  // Whether the server relays messages between users, so that fanout and all-to-all mean something
+  // (peerchat's rendezvous server does not: its users chat peer to peer).
+  virtual bool relays() const { return true; }
   // Appends what user `sender` sends so that `body` reaches every other user: one line, or one per
   // receiver where the protocol has no broadcast (sslmessager's MSG names its target).
   virtual void append_broadcast(std::string& out, std::size_t sender, std::string_view body) const = 0;
@@ -56,7 +60,7 @@ public:
   virtual bool is_reply(std::string_view line, std::string_view token) const = 0;
 };
 
-// "itp", "securechat", "sslmessager" or "irc"; nullptr for any other name. With `idle` an IRC user registers without
+// "itp", "securechat", "sslmessager", "peerchat" or "irc"; nullptr for any other name. With `idle` an IRC user registers without
 // joining the channel (an itp login is announced to everyone whatever the mode).
 std::unique_ptr<dialect> make_dialect(const std::string& protocol, const dialect_settings& settings);
 // securechat's (bench/load/securechat_dialect.cpp); throws std::runtime_error for a key it cannot use.

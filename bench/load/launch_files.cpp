@@ -20,13 +20,14 @@ void write_file(const std::filesystem::path& path, std::string_view text, bool s
 }  // namespace
 
 launch_files::launch_files(const std::string& protocol, std::size_t clients, const std::string& name_prefix,
-                           const std::string& password, const std::string& key_pem) {
+                           const std::string& password, const std::string& key_pem, bool tls) {
   char pattern[] = "/tmp/parley-load-XXXXXX";
   if (!mkdtemp(pattern)) throw std::runtime_error("cannot make a folder for the target's files");
   dir_ = pattern;
   try {
     if (protocol == "sslmessager") make_sslmessager_files(clients, name_prefix, password);
     if (protocol == "securechat") make_securechat_keys(clients, name_prefix, key_pem);
+    if (protocol == "peerchat" && tls) make_certificate();
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);  // no destructor runs for a constructor that throws
@@ -34,8 +35,7 @@ launch_files::launch_files(const std::string& protocol, std::size_t clients, con
   }
 }
 
-void launch_files::make_sslmessager_files(std::size_t clients, const std::string& name_prefix,
-                                          const std::string& password) {
+void launch_files::make_certificate() {
   std::filesystem::path dir(dir_);
   auto key = core::pkey::generate_rsa(2048);
   if (!key) throw std::runtime_error("cannot make the target's TLS key");
@@ -43,6 +43,12 @@ void launch_files::make_sslmessager_files(std::size_t clients, const std::string
   if (!cert) throw std::runtime_error("cannot make the target's certificate");
   write_file(dir / "server.crt", *cert);
   write_file(dir / "server.key", key->private_pem(), true);
+}
+
+void launch_files::make_sslmessager_files(std::size_t clients, const std::string& name_prefix,
+                                          const std::string& password) {
+  std::filesystem::path dir(dir_);
+  make_certificate();
   // The cheapest scrypt the users file allows: a login's password check is the target's work too, but
   // the logins are not what is measured.
   sslmessager::scrypt_params cheapest{16384, 8, 1};

@@ -1,4 +1,4 @@
-// parley-load: drives a chat server (itp, securechat, sslmessager, or IRC) with N logged-in connections and
+// parley-load: drives a chat server (itp, securechat, sslmessager, peerchat, or IRC) with N logged-in connections and
 // reports deliveries/s, latency, errors (every delivery is checked for sender and sequence) and the
 // target's CPU and memory.
 #include <sys/resource.h>
@@ -23,7 +23,9 @@ using namespace parley;
 constexpr const char* usage_text =
     "usage: parley-load PROTOCOL (--target HOST:PORT | --launch 'CMD {port}') [options]\n"
     "  PROTOCOL            itp, securechat (WebSocket), sslmessager (TLS; a message to everyone is one MSG\n"
-    "                      per other user), or irc (to measure an IRC server such as ngIRCd the same way)\n"
+    "                      per other user), peerchat (the rendezvous server: REGISTER; hold and rtt only,\n"
+    "                      since it relays no messages), or irc (to measure an IRC server such as ngIRCd\n"
+    "                      the same way)\n"
     "  --mode M            fanout (one sender, everyone else receives; default), all-to-all (everyone sends\n"
     "                      to everyone), hold (N idle connections, half logged in; IRC users join no\n"
     "                      channel), rtt (request/reply)\n"
@@ -40,6 +42,8 @@ constexpr const char* usage_text =
     "  --key PEM           securechat: the RSA private key every user signs its join with (the users'\n"
     "                      public keys on the target are its public half); with --launch and no --key a\n"
     "                      fresh one, and {keys} is a key store made for the run\n"
+    "  --tls               peerchat: the server speaks TLS (not verified); a --launch command gets {cert}\n"
+    "                      and {key}, a certificate and key made for the run\n"
     "  --json FILE         the summary as JSON (- for standard output)\n"
     "  --quiet             no progress on standard error\n"
     "exit status: 0 the run completed without delivery errors; 1 errors or an incomplete run; 2 usage\n";
@@ -88,7 +92,7 @@ std::string securechat_key(const cli::args& a) {
 }
 
 int run_main(int argc, char** argv) {
-  cli::args a(std::vector<std::string>(argv + 1, argv + argc), {"--quiet", "--help"},
+  cli::args a(std::vector<std::string>(argv + 1, argv + argc), {"--quiet", "--help", "--tls"},
               {"--target", "--launch", "--mode", "--clients", "--messages", "--size", "--window", "--hold-seconds",
                "--timeout", "--pid", "--json", "--password", "--key"});
   if (a.has("--help")) {
@@ -112,16 +116,22 @@ int run_main(int argc, char** argv) {
   said.password = a.get_or("--password", "parley-load");
   said.idle = o.mode == load::mode::hold;
   const std::string& protocol = a.positional()[0];
+  said.tls = a.has("--tls");
+  if (said.tls && protocol != "peerchat") throw cli::usage_error("--tls is for peerchat (sslmessager always speaks TLS)");
   if (protocol == "securechat") said.key_pem = securechat_key(a);
   auto speech = load::make_dialect(protocol, said);
-  if (!speech) throw cli::usage_error("unknown protocol " + protocol + " (itp, securechat, sslmessager or irc)");
+  if (!speech)
+    throw cli::usage_error("unknown protocol " + protocol + " (itp, securechat, sslmessager, peerchat or irc)");
+  if (!speech->relays() && (o.mode == load::mode::fanout || o.mode == load::mode::all_to_all))
+    throw cli::usage_error(protocol + "'s server relays no messages (its users chat peer to peer): use --mode hold or rtt");
   if (a.get("--target").has_value() == a.get("--launch").has_value())
     throw cli::usage_error("give either --target HOST:PORT or --launch 'CMD {port}'");
 
   std::unique_ptr<load::launch_files> target_files;
   std::unique_ptr<load::launched_target> launched;
   if (auto command = a.get("--launch")) {
-    target_files = std::make_unique<load::launch_files>(protocol, o.clients, o.name_prefix, said.password, said.key_pem);
+    target_files = std::make_unique<load::launch_files>(protocol, o.clients, o.name_prefix, said.password, said.key_pem,
+                                                        said.tls);
     std::string problem;
     launched = std::make_unique<load::launched_target>(target_files->fill(*command), problem);
     if (!problem.empty()) {
