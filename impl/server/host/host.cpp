@@ -184,6 +184,7 @@ private:
       if (options_.log_wire)
         log("conn " + std::to_string(id) + " > " +
             (options_.redact_input ? options_.redact_input(id, *data) : core::printable(*data)));
+      ++reads_since_batches_;
       hub_.on_data(id, *data, clock_type::now(), out_);
       apply();
       if (!c->closing && connections_.contains(id)) read(id, c);
@@ -227,28 +228,38 @@ private:
       }
     }
     out_.reuse(std::move(list));
-    // The batches start once every handler already due has run: the reads that arrived together (one
-    // epoll round) each add to the same receivers' batches, so a broadcast storm costs one write per
-    // receiver per round instead of one per sender. (A queue that fills a whole batch before then goes at
-    // once, see queue.)
-    if (!start_writing_.empty() && !batches_posted_) {
-      batches_posted_ = true;
-      asio::post(io_, [this] {
-        batches_posted_ = false;
-        start_batches();
-      });
-    }
     schedule();
   }
 
   // The connection's queue goes out as a batch from start_batches (once, however much is queued before).
+  // The batches start once every handler already due has run: the reads that arrived together (one epoll
+  // round) each add to the same receivers' batches, so a broadcast storm costs one write per receiver per
+  // round instead of one per sender. (A queue that fills a whole batch before then goes at once, see queue.)
   void batch_later(core::conn_id id, connection& c) {
     if (c.batch_due) return;
     c.batch_due = true;
     start_writing_.push_back(id);
+    post_batches();
+  }
+
+  void post_batches() {
+    if (batches_posted_) return;
+    batches_posted_ = true;
+    asio::post(io_, [this] {
+      batches_posted_ = false;
+      start_batches();
+    });
   }
 
   void start_batches() {
+    // A WebSocket channel hands over one message per read, and the next one already received completes in
+    // a posted handler behind this one: while input keeps coming in turn after turn, the batches wait (a
+    // few turns at most), so that a receiver gets a burst's messages in one write, not one write each.
+    if (std::exchange(reads_since_batches_, 0) > 0 && ++deferred_batches_ < max_deferred_batches) {
+      post_batches();
+      return;
+    }
+    deferred_batches_ = 0;
     for (auto id : std::exchange(start_writing_, {})) {
       auto it = connections_.find(id);
       if (it == connections_.end()) continue;
@@ -333,7 +344,10 @@ private:
       total_pending_ -= c->in_flight_bytes;
       c->in_flight_bytes = 0;
       c->in_flight.clear();
-      write(id, c);
+      // What was queued meanwhile waits for the next round of batches like any other output (a full
+      // batch goes now): a completion that wrote at once would send a message or two each time.
+      if (c->output.empty() || c->pending >= max_batch_bytes) write(id, c);
+      else batch_later(id, *c);
     });
   }
 
@@ -395,6 +409,8 @@ private:
   // never holds much beyond what the 4 MiB slow-reader bound lets it queue anyway.
   static constexpr std::size_t max_batch_units = 4096;
   static constexpr std::size_t max_batch_bytes = 64 * 1024;
+  // Turns of the loop that start_batches waits at most while input keeps arriving.
+  static constexpr std::size_t max_deferred_batches = 16;
 
   core::hub& hub_;
   core::actions out_;  // what the hub asks for, one list reused by every call (see apply)
@@ -413,6 +429,8 @@ private:
   std::size_t total_pending_ = 0;  // queued output of every connection
   std::vector<core::conn_id> start_writing_;  // connections the hub queued output for since the last batch
   bool batches_posted_ = false;               // start_batches is due
+  std::size_t reads_since_batches_ = 0;       // input handed to the hub since start_batches last looked
+  std::size_t deferred_batches_ = 0;          // turns it has waited for input to stop
   std::shared_ptr<boost::asio::ssl::context> tls_;  // transport::tls only
   core::conn_id last_id_ = 0;
   bool stopping_ = false;
