@@ -167,7 +167,7 @@ case_result suite::run_case(const test_case& c, int run, suspicion& suspect, boo
     if (own && !own->running()) {
       r.notes.push_back("the implementation under test " + own->exit_status() + " during this case");
     } else if (external && ctx.trouble().lost) {
-      bool alive = target_alive(adapter_, host, port, watched, settings_.time_scale);
+      bool alive = target_alive(adapter_, host, port, watched, settings_.time_scale, &pacer);
       // An instance of the case's own that stopped serving was stopped by the case: nothing to settle.
       if (!alive && own) r.notes.push_back("the implementation under test stopped accepting connections during this case");
       else if (!alive) suspect = suspicion::target_down;

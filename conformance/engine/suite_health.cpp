@@ -123,7 +123,7 @@ void suite::settle_death(const std::vector<std::pair<job, suspicion>>& suspects,
   for (const auto& [j, why] : suspects) {
     const test_case& c = cases_[j.index];
     bool serving = !target_down_ && shared_ &&
-                   target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale);
+                   target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale, &pacer_);
     if (!serving && !restart_shared("it had stopped accepting connections")) {
       down_reason_ = shared_problem_;
       target_down_ = true;
@@ -132,7 +132,7 @@ void suite::settle_death(const std::vector<std::pair<job, suspicion>>& suspects,
     }
     suspicion again = suspicion::none;
     case_result r = run_case(c, j.run, again);
-    if (!shared_ || !target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale)) {
+    if (!shared_ || !target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale, &pacer_)) {
       std::string now_status = shared_ ? shared_->exit_status() : std::string{};
       std::string what = "the target stopped accepting connections during this case, run alone" +
                          (now_status.empty() ? std::string{} : " (it " + now_status + ")");
@@ -153,7 +153,7 @@ void suite::settle_death(const std::vector<std::pair<job, suspicion>>& suspects,
     slot(j) = std::move(r);
   }
   if (!target_down_ && shared_ &&
-      !target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale))
+      !target_alive(adapter_, "127.0.0.1", shared_->port(), shared_.get(), settings_.time_scale, &pacer_))
     restart_shared("it had stopped accepting connections");
 }
 

@@ -93,9 +93,10 @@ std::string launched_target::wait_ready(const adapter& a, const run_settings& s,
 }
 
 bool target_alive(const adapter& a, const std::string& host, unsigned short port, launched_target* launched,
-                  double time_scale) {
+                  double time_scale, connect_pacer* pacer) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (launched && !launched->running()) return false;
+    if (pacer) pacer->wait_turn();
     if (completes_a_connection(a, host, port, millis(static_cast<long long>(1000 * time_scale)), millis(100))) return true;
     std::this_thread::sleep_for(millis(200));
   }

@@ -46,9 +46,12 @@ private:
 
 // Whether a server still serves: a launched process that has exited is dead; otherwise a connection of the
 // protocol's transport must complete (tried three times, 200 ms apart, so that a target that refuses
-// connections opened close together is not taken for dead). The probe ends its connection politely.
+// connections opened close together is not taken for dead). The probe ends its connection politely. With a
+// pacer its connects keep the run's pace too: an unpaced probe right before a case's paced connect would make
+// a target that resets connections opened close together reset the case's, and the case be charged for it.
+class connect_pacer;
 bool target_alive(const adapter& a, const std::string& host, unsigned short port, launched_target* launched,
-                  double time_scale);
+                  double time_scale, connect_pacer* pacer = nullptr);
 
 // Keeps connects to the target at least `gap` apart, across all cases running at once.
 class connect_pacer {
