@@ -619,6 +619,16 @@ class TlsServer(Server):
         return m.group(1)
 
 
+class PeerchatServer(TlsServer):
+    """A running `parley-server peerchat`; with --tls-cert it prints its pin on stderr."""
+
+    PROTOCOL = "peerchat"
+
+    def registered_keys(self, name):
+        """Every key `name` registered with, in order (hex of the raw Ed25519 key)."""
+        return re.findall(rf"> REGISTER {re.escape(name)} ed25519:([0-9a-f]{{64}})", self.log())
+
+
 class SslmessagerServer(TlsServer):
     """A running `parley-server sslmessager --cert --key --users`; it prints its pin on stderr."""
 

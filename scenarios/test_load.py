@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import Server, binary
+from conftest import PeerchatServer, binary
 
 LOAD = binary("parley-load")
 SERVER = binary("parley-server")
@@ -138,11 +138,6 @@ def test_securechat_a_key_the_target_does_not_hold_is_a_clear_failure(tmp_path):
 
 
 PEERCHAT = f"'{SERVER}' peerchat --port {{port}}"
-
-
-class PeerchatServer(Server):
-    PROTOCOL = "peerchat"
-
 PEERCHAT_TLS = PEERCHAT + " --tls-cert {cert} --tls-key {key}"
 
 

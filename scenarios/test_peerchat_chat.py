@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import Client, TlsServer, _server_starter, binary
+from conftest import Client, PeerchatServer, _server_starter, binary
 
 pytestmark = pytest.mark.usefixtures("hang_guard")
 
@@ -24,16 +24,6 @@ ADDRESS = {"alice": "127.0.0.1", "bob": "127.0.0.2", "carol": "127.0.0.1"}
 
 # Generous enough for a handshake on a loaded machine, short enough that a failure does not stall the run.
 EVENT_TIMEOUT = 8.0
-
-
-class PeerchatServer(TlsServer):
-    """A running `parley-server peerchat`; with --tls-cert it prints its pin on stderr."""
-
-    PROTOCOL = "peerchat"
-
-    def registered_keys(self, name):
-        """Every key `name` registered with, in order (hex of the raw Ed25519 key)."""
-        return re.findall(rf"> REGISTER {re.escape(name)} ed25519:([0-9a-f]{{64}})", self.log())
 
 
 class PeerchatClient(Client):
