@@ -285,9 +285,13 @@ private:
       return;
     }
     if (total_pending_ > options_.max_total_output) shed_slowest_readers();
-    if (c->writing || !connections_.contains(id)) return;
-    // A burst (every sender's window read in one round) would otherwise hold all output until the round's
-    // last read is handled: a full batch leaves now, and the receivers start reading while the rest is made.
+    if (!c->writing && connections_.contains(id)) write_full_or_later(id, c);
+  }
+
+  // A full batch leaves now; less waits for the next round of batches. (A burst, every sender's window read
+  // in one round, would otherwise hold all output until the round's last read is handled; and a completion
+  // that wrote at once would send a message or two each time.)
+  void write_full_or_later(core::conn_id id, const conn_ptr& c) {
     if (c->pending >= max_batch_bytes) write(id, c);
     else batch_later(id, *c);
   }
@@ -348,10 +352,8 @@ private:
       total_pending_ -= c->in_flight_bytes;
       c->in_flight_bytes = 0;
       c->in_flight.clear();
-      // What was queued meanwhile waits for the next round of batches like any other output (a full
-      // batch goes now): a completion that wrote at once would send a message or two each time.
-      if (c->output.empty() || c->pending >= max_batch_bytes) write(id, c);
-      else batch_later(id, *c);
+      if (c->output.empty()) write(id, c);  // nothing more: a closing connection is finished there
+      else write_full_or_later(id, c);
     });
   }
 
