@@ -3,14 +3,14 @@ server's every delivery is counted and checked (none lost, duplicated or reorder
 or reorders is reported with the deliveries that were wrong, and the summary and JSON carry the figures CI
 reads. sslmessager runs over real TLS, with the certificate and users file parley-load makes for --launch;
 securechat over WebSocket, each join signed with a real RSA key whose public half is in the server's key
-store."""
+store; multiparty with real logins (RSA-OAEP, signatures) and every frame sealed with AES-GCM."""
 import json
 import os
 import subprocess
 
 import pytest
 
-from conftest import PeerchatServer, binary
+from conftest import MultipartyServer, PeerchatServer, binary
 
 LOAD = binary("parley-load")
 SERVER = binary("parley-server")
@@ -174,3 +174,60 @@ def test_peerchat_relay_modes_and_a_name_taken_are_refused_clearly(tmp_path):
         assert "could not log in" in report["failure"] and "ERROR User_exists" in report["failure"], report
     finally:
         server.stop()
+
+
+MULTIPARTY = f"'{SERVER}' multiparty --port {{port}} --keys {{keys}} --users {{users}}"
+
+
+@pytest.mark.parametrize("mode,clients,messages,expected", [
+    ("fanout", 18, 300, 17 * 300),
+    ("all-to-all", 5, 100, 5 * 4 * 100),
+    ("rtt", 2, 100, 100),
+])
+def test_multiparty_every_delivery_arrives_once_in_order(tmp_path, mode, clients, messages, expected):
+    """Real logins with keys made for the run; 17 receivers take two sessions (16 invitees each at most), and
+    every forwarded msg_req is answered with a msg_res; rtt times the server's status_res."""
+    proc, report = load(tmp_path, "--launch", MULTIPARTY, "--mode", mode, "--clients", str(clients),
+                        "--messages", str(messages), "--window", "16", protocol="multiparty")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["delivered"] == expected and report["errors"] == 0 and report["failure"] is None, report
+    assert report["logged_in"] == clients, report
+
+
+def test_multiparty_a_relay_that_changes_parts_is_reported(tmp_path):
+    """The alter-part fault changes a character of every part it forwards: each delivery still arrives, once
+    and in order, but with a text nobody sent, and every one is an error."""
+    proc, report = load(tmp_path, "--launch", MULTIPARTY + " --fault alter-part", "--clients", "3", "--messages", "40",
+                        protocol="multiparty")
+    assert proc.returncode == 1, proc.stdout
+    assert report["failure"] is None and report["delivered"] == 80 and report["errors"] == 80, report
+    assert all("whose text was changed" in e for e in report["error_samples"]), report
+
+
+def test_multiparty_against_a_target_with_its_keys_and_the_frame_budget(tmp_path):
+    """Against a running server parley-load logs in with the users' keys in --keys; a user the server does not
+    know is closed without a word (MP-LOGIN-06), which ends the run as a close; more messages than a
+    connection's 65,535 frames can carry is a usage error that says how many fit."""
+    keys = tmp_path / "keys"
+    names = [f"ld{i:05d}" for i in range(4)]
+    subprocess.run([binary("parley-conform"), "keys", "--out", str(keys), "--users", ",".join(["server", *names])],
+                   check=True, capture_output=True, timeout=120)
+    (tmp_path / "users").write_text("\n".join(names[:3]) + "\n")
+    # A server per run: a run's users are online until the server has read their connections' ends.
+    for clients in (3, 4):
+        server = MultipartyServer(tmp_path / f"multiparty{clients}.log", "--keys", str(keys),
+                                  "--users", str(tmp_path / "users"))
+        try:
+            proc, report = load(tmp_path, "--target", f"127.0.0.1:{server.port}", "--keys", str(keys), "--clients",
+                                str(clients), "--messages", "200", "--timeout", "20", protocol="multiparty")
+        finally:
+            server.stop()
+        if clients == 3:
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            assert report["delivered"] == 400 and report["errors"] == 0, report
+        else:
+            assert proc.returncode == 1, proc.stdout
+            assert "ld00003" in report["failure"] and "closed by the target" in report["failure"], report
+    proc = subprocess.run([LOAD, "multiparty", "--target", "127.0.0.1:1", "--keys", str(keys), "--clients", "3",
+                           "--mode", "all-to-all", "--messages", "100000"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and "65,535 frames" in proc.stderr, proc.stderr

@@ -11,12 +11,12 @@ bool starts(std::string_view s, std::string_view prefix) { return s.substr(0, pr
 // sender as "OK BCST <text>", which also serves as the round trip of rtt mode.
 class itp final : public dialect {
 public:
-  std::string login(const std::string& name) const override { return "IDENT " + name + "\n"; }
+  std::string login(std::size_t, const std::string& name) override { return "IDENT " + name + "\n"; }
   bool logged_in(std::string_view line, const std::string& name) const override {
     return line.size() == 9 + name.size() && starts(line, "OK IDENT ") && line.substr(9) == name;
   }
   bool refused(std::string_view line) const override { return starts(line, "FAIL") || starts(line, "DSCN"); }
-  void append_broadcast(std::string& out, std::size_t, std::string_view body) const override {
+  void append_broadcast(std::string& out, std::size_t, std::string_view body) override {
     out.append("BCST ").append(body).push_back('\n');
   }
   std::optional<std::string_view> relayed(std::string_view line) const override {
@@ -30,7 +30,7 @@ public:
     out.append("PONG\n");
     return true;
   }
-  void append_request(std::string& out, std::string_view token) const override { append_broadcast(out, 0, token); }
+  void append_request(std::size_t, std::string& out, std::string_view token) override { append_broadcast(out, 0, token); }
   bool is_reply(std::string_view line, std::string_view token) const override {
     return starts(line, "OK BCST ") && line.substr(8) == token;
   }
@@ -47,7 +47,7 @@ public:
     nobody_ = s.name_prefix + "-offline";
   }
   bool tls() const override { return true; }
-  std::string login(const std::string& name) const override { return "AUTH " + name + " " + password_ + "\r\n"; }
+  std::string login(std::size_t, const std::string& name) override { return "AUTH " + name + " " + password_ + "\r\n"; }
   // The reference server, like the original, ends its lines with a space before CR LF.
   bool logged_in(std::string_view line, const std::string& name) const override {
     if (!starts(line, "ACCEPT ")) return false;
@@ -56,7 +56,7 @@ public:
     return rest == name;
   }
   bool refused(std::string_view line) const override { return starts(line, "END"); }
-  void append_broadcast(std::string& out, std::size_t sender, std::string_view body) const override {
+  void append_broadcast(std::string& out, std::size_t sender, std::string_view body) override {
     for (std::size_t i = 0; i < names_.size(); ++i)
       if (i != sender) out.append("MSG ").append(names_[i]).append(" ").append(names_[sender]).append(" ").append(body).append("\r\n");
   }
@@ -66,10 +66,12 @@ public:
     if (target_end == std::string_view::npos) return std::nullopt;
     auto sender_end = line.find(' ', target_end + 1);
     if (sender_end == std::string_view::npos) return std::nullopt;
-    return line.substr(sender_end + 1);
+    auto text = line.substr(sender_end + 1);
+    if (!text.empty() && text.back() == ' ') text.remove_suffix(1);  // the space before CR LF (see logged_in)
+    return text;
   }
   bool answer_probe(std::string&, std::string_view line) const override { return line == "CHECK"; }
-  void append_request(std::string& out, std::string_view token) const override {
+  void append_request(std::size_t, std::string& out, std::string_view token) override {
     out.append("MSG ").append(nobody_).append(" ").append(names_.at(0)).append(" ").append(token).append("\r\n");
   }
   bool is_reply(std::string_view line, std::string_view) const override { return starts(line, "CNT "); }
@@ -89,16 +91,16 @@ public:
   explicit peerchat(bool tls) : tls_(tls) {}
   bool tls() const override { return tls_; }
   bool relays() const override { return false; }
-  std::string login(const std::string& name) const override { return "REGISTER " + name + "\n"; }
+  std::string login(std::size_t, const std::string& name) override { return "REGISTER " + name + "\n"; }
   bool logged_in(std::string_view line, const std::string& name) const override {
     return line.size() == 14 + name.size() && starts(line, "REGISTERED ") && line.substr(11, name.size()) == name &&
            line.substr(11 + name.size()) == " OK";
   }
   bool refused(std::string_view line) const override { return starts(line, "ERROR"); }
-  void append_broadcast(std::string&, std::size_t, std::string_view) const override {}
+  void append_broadcast(std::string&, std::size_t, std::string_view) override {}
   std::optional<std::string_view> relayed(std::string_view) const override { return std::nullopt; }
   bool answer_probe(std::string&, std::string_view) const override { return false; }
-  void append_request(std::string& out, std::string_view) const override { out.append("HELLO\n"); }
+  void append_request(std::size_t, std::string& out, std::string_view) override { out.append("HELLO\n"); }
   bool is_reply(std::string_view line, std::string_view) const override { return line == "HELLO"; }
 
 private:
@@ -113,7 +115,7 @@ private:
 class irc final : public dialect {
 public:
   explicit irc(bool joins) : joins_(joins) {}
-  std::string login(const std::string& name) const override {
+  std::string login(std::size_t, const std::string& name) override {
     return "NICK " + name + "\r\nUSER " + name + " 0 * :parley-load\r\n" + (joins_ ? "JOIN #load\r\n" : "");
   }
   bool logged_in(std::string_view line, const std::string&) const override {
@@ -124,7 +126,7 @@ public:
     auto command = command_of(line);
     return command == "ERROR" || command == "433" || command == "465";
   }
-  void append_broadcast(std::string& out, std::size_t, std::string_view body) const override {
+  void append_broadcast(std::string& out, std::size_t, std::string_view body) override {
     out.append("PRIVMSG #load :").append(body).append("\r\n");
   }
   std::optional<std::string_view> relayed(std::string_view line) const override {
@@ -138,7 +140,7 @@ public:
     out.append("PONG ").append(line.substr(5)).append("\r\n");
     return true;
   }
-  void append_request(std::string& out, std::string_view token) const override {
+  void append_request(std::size_t, std::string& out, std::string_view token) override {
     out.append("PING :").append(token).append("\r\n");
   }
   bool is_reply(std::string_view line, std::string_view token) const override {
@@ -161,8 +163,8 @@ private:
 
 }  // namespace
 
-std::optional<std::string_view> dialect::next_unit(const std::string& in, std::size_t& begin, std::string&,
-                                                  std::string&) const {
+std::optional<std::string_view> dialect::next_unit(std::size_t, const std::string& in, std::size_t& begin, std::string&,
+                                                  std::string&, std::string&) {
   auto end = in.find('\n', begin);
   if (end == std::string::npos) return std::nullopt;
   std::string_view line(in.data() + begin, end - begin);
@@ -180,6 +182,7 @@ std::unique_ptr<dialect> make_dialect(const std::string& protocol, const dialect
   if (protocol == "itp") return std::make_unique<itp>();
   if (protocol == "sslmessager") return std::make_unique<sslmessager>(settings);
   if (protocol == "securechat") return make_securechat_dialect(settings);
+  if (protocol == "multiparty") return make_multiparty_dialect(settings);
   if (protocol == "peerchat") return std::make_unique<peerchat>(settings.tls);
   if (protocol == "irc") return std::make_unique<irc>(!settings.idle);
   return nullptr;

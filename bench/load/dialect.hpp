@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "impl/core/crypto/pkey.hpp"
 
 namespace parley::load {
 
@@ -21,8 +24,13 @@ struct dialect_settings {
   std::string key_pem;   // securechat: the private key every user signs its join with
   bool idle = false;     // hold mode: the users will only idle
   bool tls = false;      // peerchat: the server speaks TLS (--tls)
+  std::size_t senders = 0;  // relay modes: users 0 .. senders-1 send, every user receives from the others
+  std::vector<core::pkey> user_keys;  // multiparty: user i's private key
+  core::pkey server_key;              // multiparty: the server's key (its public half is pinned)
 };
 
+// Calls about one connection carry its index: a protocol whose frames are sealed under keys made at the
+// login and numbered per connection (multiparty) keeps that state per index; the line protocols ignore it.
 class dialect {
 public:
   virtual ~dialect() = default;
@@ -31,13 +39,15 @@ public:
   // Consumes the answer to the greeting from `in`: true once it is whole and right; false with `problem`
   // set when it is wrong, with `problem` empty while it is incomplete.
   virtual bool take_greeting_answer(std::string& /*in*/, std::string& /*problem*/) const { return true; }
-  // The next unit the server sent, from `begin` in `in` (which moves past it): a line without its
-  // terminator, or a WebSocket message (`partial` holds one that came in fragments). nullopt when more
-  // bytes are needed, or with `problem` set when the bytes cannot be read.
-  virtual std::optional<std::string_view> next_unit(const std::string& in, std::size_t& begin, std::string& partial,
-                                                    std::string& problem) const;
-  // What a connection sends right after it connects to become user `name`.
-  virtual std::string login(const std::string& name) const = 0;
+  // The next unit connection `index` received, from `begin` in `in` (which moves past it): a line without
+  // its terminator, a WebSocket message (`partial` holds one that came in fragments), or a multiparty
+  // frame's type and plaintext. What the protocol answers by itself and the run need not see (multiparty's
+  // invite_res, msg_res and status_res) is appended to `out` and passed over. nullopt when more bytes are
+  // needed, or with `problem` set when the bytes cannot be read or the server refused something.
+  virtual std::optional<std::string_view> next_unit(std::size_t index, const std::string& in, std::size_t& begin,
+                                                    std::string& partial, std::string& out, std::string& problem);
+  // What connection `index` sends right after it connects to become user `name`.
+  virtual std::string login(std::size_t index, const std::string& name) = 0;
   // Whether `line` (terminator removed) completes the login of `name`.
   virtual bool logged_in(std::string_view line, const std::string& name) const = 0;
   // A refusal of the login, which ends the run with the line as the reason.
@@ -47,23 +57,38 @@ public:
   // Whether the server relays messages between users, so that fanout and all-to-all mean something
   // (peerchat's rendezvous server does not: its users chat peer to peer).
   virtual bool relays() const { return true; }
+  // The most users a run can have (multiparty: the directory must fit in one login_res); nullopt: no limit.
+  virtual std::optional<std::size_t> most_clients() const { return std::nullopt; }
+  // The most messages per sender (rtt: round trips) a run of `clients` users, `senders` of them sending,
+  // can carry (multiparty: a connection carries at most 65,535 frames each way); nullopt: no limit.
+  virtual std::optional<std::size_t> most_messages(std::size_t /*senders*/, std::size_t /*clients*/) const {
+    return std::nullopt;
+  }
+  // Relay modes, once every user is logged in: what connection `index` sends to be able to reach the others
+  // (multiparty: the init_reqs of its sessions), and whether every connection is ready.
+  virtual void begin_setup(std::size_t /*index*/, std::string& /*out*/) {}
+  virtual bool set_up() const { return true; }
   // Appends what user `sender` sends so that `body` reaches every other user: one line, or one per
   // receiver where the protocol has no broadcast (sslmessager's MSG names its target).
-  virtual void append_broadcast(std::string& out, std::size_t sender, std::string_view body) const = 0;
+  virtual void append_broadcast(std::string& out, std::size_t sender, std::string_view body) = 0;
   // The body of a message relayed from another user; nullopt for any other line.
   virtual std::optional<std::string_view> relayed(std::string_view line) const = 0;
   // Appends the answer a keep-alive probe needs (itp PING, IRC PING; nothing for sslmessager's CHECK);
   // false when `line` is none.
   virtual bool answer_probe(std::string& out, std::string_view line) const = 0;
-  // A request the server answers to its sender alone, and whether `line` is that answer (rtt mode).
-  virtual void append_request(std::string& out, std::string_view token) const = 0;
+  // A request connection `index` sends that the server answers to it alone, and whether `line` is that
+  // answer (rtt mode).
+  virtual void append_request(std::size_t index, std::string& out, std::string_view token) = 0;
   virtual bool is_reply(std::string_view line, std::string_view token) const = 0;
 };
 
-// "itp", "securechat", "sslmessager", "peerchat" or "irc"; nullptr for any other name. With `idle` an IRC user registers without
-// joining the channel (an itp login is announced to everyone whatever the mode).
+// "itp", "securechat", "multiparty", "sslmessager", "peerchat" or "irc"; nullptr for any other name. With
+// `idle` an IRC user registers without joining the channel (an itp login is announced to everyone whatever
+// the mode).
 std::unique_ptr<dialect> make_dialect(const std::string& protocol, const dialect_settings& settings);
 // securechat's (bench/load/securechat_dialect.cpp); throws std::runtime_error for a key it cannot use.
 std::unique_ptr<dialect> make_securechat_dialect(const dialect_settings& settings);
+// multiparty's (bench/load/multiparty_dialect.cpp); throws std::runtime_error for keys it cannot use.
+std::unique_ptr<dialect> make_multiparty_dialect(const dialect_settings& settings);
 
 }  // namespace parley::load

@@ -19,15 +19,15 @@ void write_file(const std::filesystem::path& path, std::string_view text, bool s
 
 }  // namespace
 
-launch_files::launch_files(const std::string& protocol, std::size_t clients, const std::string& name_prefix,
-                           const std::string& password, const std::string& key_pem, bool tls) {
+launch_files::launch_files(const std::string& protocol, const dialect_settings& s) {
   char pattern[] = "/tmp/parley-load-XXXXXX";
   if (!mkdtemp(pattern)) throw std::runtime_error("cannot make a folder for the target's files");
   dir_ = pattern;
   try {
-    if (protocol == "sslmessager") make_sslmessager_files(clients, name_prefix, password);
-    if (protocol == "securechat") make_securechat_keys(clients, name_prefix, key_pem);
-    if (protocol == "peerchat" && tls) make_certificate();
+    if (protocol == "sslmessager") make_sslmessager_files(s.clients, s.name_prefix, s.password);
+    if (protocol == "securechat") make_securechat_keys(s.clients, s.name_prefix, s.key_pem);
+    if (protocol == "multiparty") make_multiparty_files(s);
+    if (protocol == "peerchat" && s.tls) make_certificate();
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);  // no destructor runs for a constructor that throws
@@ -68,6 +68,19 @@ void launch_files::make_securechat_keys(std::size_t clients, const std::string& 
   std::filesystem::path keys = std::filesystem::path(dir_) / "keys";  // made by the first write
   std::string public_pem = key->public_pem();
   for (std::size_t i = 0; i < clients; ++i) write_file(keys / (user_name(name_prefix, i) + ".public.pem"), public_pem);
+}
+
+void launch_files::make_multiparty_files(const dialect_settings& s) {
+  std::filesystem::path dir(dir_);
+  if (s.server_key.private_pem().empty()) throw std::runtime_error("a launched multiparty server needs its private key");
+  write_file(dir / "keys" / "server.pem", s.server_key.private_pem(), true);
+  std::string users;
+  for (std::size_t i = 0; i < s.clients; ++i) {
+    auto name = user_name(s.name_prefix, i);
+    write_file(dir / "keys" / (name + ".public.pem"), s.user_keys.at(i).public_pem());
+    users += name + "\n";
+  }
+  write_file(dir / "users", users);
 }
 
 launch_files::~launch_files() {

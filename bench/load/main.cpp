@@ -1,4 +1,4 @@
-// parley-load: drives a chat server (itp, securechat, sslmessager, peerchat, or IRC) with N logged-in connections and
+// parley-load: drives a chat server (itp, securechat, multiparty, sslmessager, peerchat, or IRC) with N logged-in connections and
 // reports deliveries/s, latency, errors (every delivery is checked for sender and sequence) and the
 // target's CPU and memory.
 #include <sys/resource.h>
@@ -22,7 +22,9 @@ using namespace parley;
 
 constexpr const char* usage_text =
     "usage: parley-load PROTOCOL (--target HOST:PORT | --launch 'CMD {port}') [options]\n"
-    "  PROTOCOL            itp, securechat (WebSocket), sslmessager (TLS; a message to everyone is one MSG\n"
+    "  PROTOCOL            itp, securechat (WebSocket), multiparty (a message to everyone is a msg_req per\n"
+    "                      session of 16 receivers, each answered by every receiver), sslmessager (TLS; a\n"
+    "                      message to everyone is one MSG\n"
     "                      per other user), peerchat (the rendezvous server: REGISTER; hold and rtt only,\n"
     "                      since it relays no messages), or irc (to measure an IRC server such as ngIRCd\n"
     "                      the same way)\n"
@@ -30,7 +32,8 @@ constexpr const char* usage_text =
     "                      to everyone), hold (N idle connections, half logged in; IRC users join no\n"
     "                      channel), rtt (request/reply)\n"
     "  --clients N         connections (default 50)\n"
-    "  --messages N        per sender (rtt: round trips; default 10000)\n"
+    "  --messages N        per sender (rtt: round trips; default 10000, multiparty: as many as a connection's\n"
+    "                      65,535 frames allow, at most 10000)\n"
     "  --size N            bytes of each message's text (default 64)\n"
     "  --window N          a sender's messages not yet delivered to every receiver (default 64)\n"
     "  --hold-seconds S    hold: how long the connections stay (default 5)\n"
@@ -42,6 +45,10 @@ constexpr const char* usage_text =
     "  --key PEM           securechat: the RSA private key every user signs its join with (the users'\n"
     "                      public keys on the target are its public half); with --launch and no --key a\n"
     "                      fresh one, and {keys} is a key store made for the run\n"
+    "  --keys DIR          multiparty: the users' private keys (<name>.pem) and the server's public key\n"
+    "                      (server.public.pem or server.pem) that the target's directory holds; with\n"
+    "                      --launch and no --keys, fresh RSA-2048 keys (about 0.2 s each), and {keys} and\n"
+    "                      {users} are the key store and users file made for the run\n"
     "  --tls               peerchat: the server speaks TLS (not verified); a --launch command gets {cert}\n"
     "                      and {key}, a certificate and key made for the run\n"
     "  --json FILE         the summary as JSON (- for standard output)\n"
@@ -91,15 +98,45 @@ std::string securechat_key(const cli::args& a) {
   return key->private_pem();
 }
 
+bool quiet_of(const cli::args& a) { return a.has("--quiet"); }
+
+// multiparty's keys: the users' private keys and the server's key from --keys, or for --launch fresh ones.
+void multiparty_keys(const cli::args& a, load::dialect_settings& said, bool quiet) {
+  if (auto dir = a.get("--keys")) {
+    core::key_store store(*dir);
+    for (std::size_t i = 0; i < said.clients; ++i) {
+      auto name = load::user_name(said.name_prefix, i);
+      auto key = store.load_private(name);
+      if (!key) throw cli::usage_error("--keys " + *dir + " has no private key for " + name + " (" + name + ".pem)");
+      said.user_keys.push_back(std::move(*key));
+    }
+    // A launched server needs the private key; a target only its public half, which the login pins.
+    if (auto server = store.load_private("server")) said.server_key = std::move(*server);
+    else if (a.get("--launch")) throw cli::usage_error("--keys " + *dir + " needs server.pem, the private key, for --launch");
+    else if (auto pub = store.load_public("server")) said.server_key = std::move(pub->key);
+    else throw cli::usage_error("--keys " + *dir + " has no server.public.pem or server.pem");
+    return;
+  }
+  if (!a.get("--launch")) throw cli::usage_error("multiparty against --target needs --keys DIR");
+  if (!quiet) std::cerr << "parley-load: making " << said.clients + 1 << " RSA-2048 keys\n";
+  for (std::size_t i = 0; i <= said.clients; ++i) {
+    auto key = core::pkey::generate_rsa(2048);
+    if (!key) throw std::runtime_error("cannot make an RSA key");
+    if (i == said.clients) said.server_key = std::move(*key);
+    else said.user_keys.push_back(std::move(*key));
+  }
+}
+
 int run_main(int argc, char** argv) {
   cli::args a(std::vector<std::string>(argv + 1, argv + argc), {"--quiet", "--help", "--tls"},
               {"--target", "--launch", "--mode", "--clients", "--messages", "--size", "--window", "--hold-seconds",
-               "--timeout", "--pid", "--json", "--password", "--key"});
+               "--timeout", "--pid", "--json", "--password", "--key", "--keys"});
   if (a.has("--help")) {
     std::cout << usage_text;
     return 0;
   }
   if (a.positional().size() != 1) throw cli::usage_error("name one PROTOCOL");
+  bool quiet = quiet_of(a);
   load::run_options o;
   o.mode = mode_named(a.get_or("--mode", "fanout"));
   o.clients = static_cast<std::size_t>(a.number("--clients", 50, 1, 200000));
@@ -119,9 +156,20 @@ int run_main(int argc, char** argv) {
   said.tls = a.has("--tls");
   if (said.tls && protocol != "peerchat") throw cli::usage_error("--tls is for peerchat (sslmessager always speaks TLS)");
   if (protocol == "securechat") said.key_pem = securechat_key(a);
+  said.senders = o.mode == load::mode::fanout ? 1 : o.mode == load::mode::all_to_all ? o.clients : 0;
+  if (a.get("--keys") && protocol != "multiparty") throw cli::usage_error("--keys is for multiparty (securechat takes --key)");
+  if (protocol == "multiparty") multiparty_keys(a, said, quiet_of(a));
   auto speech = load::make_dialect(protocol, said);
   if (!speech)
-    throw cli::usage_error("unknown protocol " + protocol + " (itp, securechat, sslmessager, peerchat or irc)");
+    throw cli::usage_error("unknown protocol " + protocol + " (itp, securechat, multiparty, sslmessager, peerchat or irc)");
+  if (auto most = speech->most_clients(); most && o.clients > *most)
+    throw cli::usage_error(protocol + " can have at most " + std::to_string(*most) + " users in a run");
+  if (auto most = speech->most_messages(said.senders, o.clients)) {
+    if (!a.get("--messages")) o.messages = std::min(o.messages, *most);
+    if (o.messages > *most)
+      throw cli::usage_error(protocol + ": at most " + std::to_string(*most) + " --messages in this mode with " +
+                             std::to_string(o.clients) + " clients (a connection carries at most 65,535 frames)");
+  }
   if (!speech->relays() && (o.mode == load::mode::fanout || o.mode == load::mode::all_to_all))
     throw cli::usage_error(protocol + "'s server relays no messages (its users chat peer to peer): use --mode hold or rtt");
   if (a.get("--target").has_value() == a.get("--launch").has_value())
@@ -130,8 +178,7 @@ int run_main(int argc, char** argv) {
   std::unique_ptr<load::launch_files> target_files;
   std::unique_ptr<load::launched_target> launched;
   if (auto command = a.get("--launch")) {
-    target_files = std::make_unique<load::launch_files>(protocol, o.clients, o.name_prefix, said.password, said.key_pem,
-                                                        said.tls);
+    target_files = std::make_unique<load::launch_files>(protocol, said);
     std::string problem;
     launched = std::make_unique<load::launched_target>(target_files->fill(*command), problem);
     if (!problem.empty()) {
@@ -154,7 +201,6 @@ int run_main(int argc, char** argv) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
-  bool quiet = a.has("--quiet");
   // The target's memory before the connections, and its CPU time (and ours) from the moment all are logged
   // in: the logins (an sslmessager one is a deliberately slow scrypt) are not the traffic measured.
   std::optional<load::process_usage> before, ready;

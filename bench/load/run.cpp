@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -45,7 +46,7 @@ struct connection {
 
 class load_run {
 public:
-  load_run(const run_options& o, const dialect& d, std::function<void(std::uint64_t)> progress,
+  load_run(const run_options& o, dialect& d, std::function<void(std::uint64_t)> progress,
            std::function<void()> ready)
       : o_(o), speech_(d), progress_(std::move(progress)), ready_(std::move(ready)),
         conns_(o.clients), deadline_(steady::now() + std::chrono::duration_cast<steady::duration>(
@@ -60,7 +61,7 @@ public:
 
   run_result go() {
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    if (!connect_all() || !wait_for_logins()) return finish();
+    if (!connect_all() || !wait_for_logins() || !set_up()) return finish();
     if (ready_) ready_();
     switch (o_.mode) {
       case mode::hold: hold(); break;
@@ -106,6 +107,20 @@ private:
     for (auto& c : conns_) wanted += c.wants_login;
     while (result_.logged_in < wanted || result_.connected < o_.clients)
       if (!poll_once()) return false;
+    return true;
+  }
+
+  // Relay modes: what the protocol needs before a message can reach everyone (multiparty's sessions).
+  bool set_up() {
+    if (senders_ == 0) return true;
+    setting_up_ = true;
+    for (std::size_t i = 0; i < conns_.size(); ++i) {
+      speech_.begin_setup(i, conns_[i].out);
+      if (!conns_[i].out.empty()) flush(i);
+    }
+    while (!speech_.set_up())
+      if (!poll_once()) return false;
+    setting_up_ = false;
     return true;
   }
 
@@ -157,7 +172,7 @@ private:
   void greeted(std::size_t index) {
     auto& c = conns_[index];
     c.greeted = true;
-    if (c.wants_login) c.out += speech_.login(name_of(index));
+    if (c.wants_login) c.out += speech_.login(index, name_of(index));
   }
 
   // Goes on with a TLS handshake; once it is done, what waited (the login) goes out.
@@ -235,7 +250,7 @@ private:
       greeted(index);
     }
     std::size_t begin = 0;
-    while (auto unit = speech_.next_unit(c.in, begin, c.partial, problem)) {
+    while (auto unit = speech_.next_unit(index, c.in, begin, c.partial, c.out, problem)) {
       handle_line(index, *unit);
       if (!result_.failure.empty()) return;
     }
@@ -278,8 +293,11 @@ private:
     }
   }
 
+  // The start of what the connection holds unread, when it is text (a multiparty frame is ciphertext).
   static std::string last_line(const connection& c) {
-    return c.in.empty() ? std::string() : " after '" + c.in.substr(0, 200) + "'";
+    auto start = c.in.substr(0, 200);
+    bool text = std::all_of(start.begin(), start.end(), [](char ch) { return ch == '\r' || ch == '\n' || ch >= ' '; });
+    return c.in.empty() || !text ? std::string() : " after '" + start + "'";
   }
 
   void handle_line(std::size_t index, std::string_view line) {
@@ -323,10 +341,15 @@ private:
     const char* end = body.data() + body.size();
     for (auto& part : parts) {
       auto [next, ec] = std::from_chars(at, end, part);
-      if (ec != std::errc{} || next == end || *next != '.') return error("a delivery that parley-load did not send: '" +
-                                                                         std::string(body.substr(0, 80)) + "'");
+      if (ec != std::errc{} || next == end || *next != '.')
+        return error("a delivery that parley-load did not send: '" + printable(body.substr(0, 80)) + "'");
       at = next + 1;
     }
+    // The padding too: a relay that changed the text still delivered that message, so it counts as one
+    // (the sender's window moves on) and as an error.
+    std::size_t prefix = static_cast<std::size_t>(at - body.data());
+    if (body.size() != std::max(o_.size, prefix) || std::any_of(at, end, [](char ch) { return ch != 'x'; }))
+      error("a delivery whose text was changed: '" + printable(body.substr(0, 80)) + "'");
     auto sender = static_cast<std::size_t>(parts[0]);
     std::uint64_t sequence = parts[1];
     if (sender >= senders_ || sender == receiver)
@@ -346,6 +369,21 @@ private:
     auto receivers = static_cast<std::uint32_t>(o_.clients - 1);
     if (++s.slots[sequence % o_.window] < receivers) return;
     while (s.frontier < s.sent && s.slots[s.frontier % o_.window] >= receivers) s.slots[s.frontier++ % o_.window] = 0;
+  }
+
+  // Bytes as they can be shown in a report: anything outside printable ASCII as \xNN.
+  static std::string printable(std::string_view bytes) {
+    std::string out;
+    for (unsigned char ch : bytes) {
+      if (ch >= ' ' && ch < 0x7f) {
+        out += static_cast<char>(ch);
+        continue;
+      }
+      char escaped[5];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", ch);
+      out += escaped;
+    }
+    return out;
   }
 
   void error(std::string what) {
@@ -394,7 +432,7 @@ private:
       token_ = "rtt." + std::to_string(k);
       request_sent_ = now_ns();
       awaiting_reply_ = true;
-      speech_.append_request(conns_[0].out, token_);
+      speech_.append_request(0, conns_[0].out, token_);
       ++result_.sent;
       flush(0);
       while (awaiting_reply_ && poll_once()) {
@@ -415,6 +453,7 @@ private:
   std::string timeout_reason() const {
     if (result_.connected < o_.clients)
       return std::to_string(result_.connected) + " of " + std::to_string(o_.clients) + " connections open at the timeout";
+    if (setting_up_) return "the users were logged in, but not ready to reach each other at the timeout";
     if (!relaying_ && o_.mode != mode::rtt && o_.mode != mode::hold)
       return std::to_string(result_.logged_in) + " of " + std::to_string(o_.clients) + " users logged in at the timeout";
     std::uint64_t missing = 0;
@@ -437,7 +476,7 @@ private:
   std::string name_of(std::size_t index) const { return user_name(o_.name_prefix, index); }
 
   const run_options& o_;
-  const dialect& speech_;
+  dialect& speech_;
   std::function<void(std::uint64_t)> progress_;
   std::function<void()> ready_;
   std::vector<connection> conns_;
@@ -448,6 +487,7 @@ private:
   int epoll_ = -1;
   std::unique_ptr<tls_context> tls_;  // when the dialect speaks TLS
   bool relaying_ = false;
+  bool setting_up_ = false;
   std::size_t anonymous_open_ = 0;  // hold mode: connections that stay anonymous and are open
   std::string body_, token_;
   std::uint64_t request_sent_ = 0;
@@ -456,7 +496,7 @@ private:
 
 }  // namespace
 
-run_result run(const run_options& options, const dialect& speech, std::function<void(std::uint64_t)> progress,
+run_result run(const run_options& options, dialect& speech, std::function<void(std::uint64_t)> progress,
                std::function<void()> ready) {
   return load_run(options, speech, std::move(progress), std::move(ready)).go();
 }

@@ -39,9 +39,9 @@ struct run_result {
 };
 
 // `progress` is called about once a second while messages flow, with the deliveries so far. `ready` runs
-// once, when every connection is open and logged in (in hold mode: as many as log in) and before the
-// mode's traffic starts: the target's work from then on is the traffic's, its memory then the idle one's.
-run_result run(const run_options& options, const dialect& speech, std::function<void(std::uint64_t)> progress,
+// once, when every connection is open and logged in (in hold mode: as many as log in), after the dialect's
+// setup (multiparty's sessions) and before the mode's traffic starts: the target's work from then on is the traffic's, its memory then the idle one's.
+run_result run(const run_options& options, dialect& speech, std::function<void(std::uint64_t)> progress,
                std::function<void()> ready = {});
 
 }  // namespace parley::load

@@ -44,13 +44,13 @@ public:
   bool take_greeting_answer(std::string& in, std::string& problem) const override {
     return websocket::take_upgrade_answer(in, problem);
   }
-  std::optional<std::string_view> next_unit(const std::string& in, std::size_t& begin, std::string& partial,
-                                            std::string& problem) const override {
+  std::optional<std::string_view> next_unit(std::size_t, const std::string& in, std::size_t& begin,
+                                            std::string& partial, std::string&, std::string& problem) override {
     return websocket::next_message(in, begin, partial, problem);
   }
 
   // SC-JOIN-03: the signed bytes are {"name": "<name>"} exactly.
-  std::string login(const std::string& name) const override {
+  std::string login(std::size_t, const std::string& name) override {
     std::string signed_bytes = "{\"name\": \"" + name + "\"}";
     auto signature = core::sign(key_, core::signature_scheme::rsa_pkcs1_sha256, as_bytes(signed_bytes));
     if (!signature) throw std::runtime_error("cannot sign the join of " + name);
@@ -65,7 +65,7 @@ public:
   bool refused(std::string_view message) const override {
     return string_field(message, "\"_command\"") == "ErrorMessage";
   }
-  void append_broadcast(std::string& out, std::size_t, std::string_view body) const override {
+  void append_broadcast(std::string& out, std::size_t, std::string_view body) override {
     message_ = "{\"_command\": \"PublicMessage\", \"id\": \"m\", \"text\": \"";
     message_.append(body).append("\"}");
     frame(out, message_);
@@ -75,7 +75,7 @@ public:
     return string_field(message, "\"text\"");
   }
   bool answer_probe(std::string&, std::string_view) const override { return false; }
-  void append_request(std::string& out, std::string_view token) const override {
+  void append_request(std::size_t, std::string& out, std::string_view token) override {
     frame(out, "{\"_command\": \"PrivateMessage\", \"id\": \"" + std::string(token) + "\", \"to_name\": \"" +
                    nobody_ + "\", \"encrypted_text\": \"00\"}");
   }
@@ -89,7 +89,7 @@ private:
   core::pkey key_;
   std::string nobody_;
   std::uint32_t mask_;
-  mutable std::string message_;  // reused: no allocation per message
+  std::string message_;  // reused: no allocation per message
 };
 
 }  // namespace
