@@ -3,8 +3,10 @@
 // Checked after the handshake and before the client's first line. Shared by the TLS clients' mains.
 #pragma once
 
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <cctype>
@@ -31,9 +33,8 @@ inline std::string normal_pin(std::string pin) {
 }
 
 // The SHA-256 of the server certificate's DER SubjectPublicKeyInfo, in hex; "" without a certificate.
-template <class Stream>
-std::string presented_pin(Stream& s) {
-  X509* cert = SSL_get1_peer_certificate(s.native_handle());
+inline std::string presented_pin(SSL* session) {
+  X509* cert = session ? SSL_get1_peer_certificate(session) : nullptr;
   if (!cert) return {};
   unsigned char* der = nullptr;
   int size = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
@@ -58,8 +59,8 @@ void set_up_trust(Driver& d, const cli::args& args, const std::string& host, std
     std::string wanted = normal_pin(*pin);
     if (wanted.empty()) throw cli::usage_error("--pin is sha256:<64 hex digits> (the server prints it at start)");
     context.set_verify_mode(ssl::verify_none);  // the pin decides, not a chain
-    d.on_handshake([wanted](typename Driver::socket_type& s) -> std::string {
-      std::string got = presented_pin(s);
+    d.on_handshake([wanted](SSL* session) -> std::string {
+      std::string got = presented_pin(session);
       if (got == wanted) return {};
       return "the server's key does not match --pin (it presented sha256:" + got + ")";
     });

@@ -2,7 +2,7 @@
 
 #include "impl/core/encoding.hpp"
 #include "impl/net/detail/asio_stream.hpp"
-#include "impl/server/host/channel.hpp"
+#include "impl/net/channel.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -34,7 +34,7 @@ public:
   std::error_code listen() {
     if (options_.transport == transport::tls) {
       std::string problem;
-      tls_ = detail::make_server_tls_context(options_.tls_certificate_pem, options_.tls_key_pem, problem);
+      tls_ = net::make_server_tls_context(options_.tls_certificate_pem, options_.tls_key_pem, problem);
       if (!tls_) {
         log("cannot serve TLS: " + problem);
         return std::make_error_code(std::errc::invalid_argument);
@@ -64,7 +64,7 @@ public:
 
 private:
   struct connection {
-    detail::channel_ptr link;
+    net::channel_ptr link;
     std::deque<core::payload> output;  // queued, not yet handed to the channel
     std::vector<core::payload> in_flight;  // the batch the channel is writing
     std::size_t in_flight_bytes = 0;
@@ -141,7 +141,7 @@ private:
     boost::system::error_code ec;
     auto ep = socket.remote_endpoint(ec);
     std::string peer = ec ? "unknown" : address + ":" + std::to_string(ep.port());
-    auto ready = [this, peer, address](detail::channel_ptr link, std::string why) {
+    auto ready = [this, peer, address](net::channel_ptr link, std::string why) {
       bool was_handshaking = handshaking_.erase(link) > 0;
       if (stopping_ || !why.empty() || (needs_handshake() && !was_handshaking)) {
         if (!why.empty()) log("conn from " + peer + " refused: " + why);
@@ -151,18 +151,18 @@ private:
       open(std::move(link), peer, address);
     };
     if (options_.transport == transport::websocket) {
-      handshaking_.emplace(detail::open_ws_channel(std::move(socket), options_.max_message, ready),
+      handshaking_.emplace(net::open_ws_channel(std::move(socket), options_.max_message, ready),
                            handshake{address, ++handshakes_});
     } else if (options_.transport == transport::tls) {
-      handshaking_.emplace(detail::open_tls_channel(std::move(socket), tls_, read_buffer_, ready), handshake{address, ++handshakes_});
+      handshaking_.emplace(net::open_tls_channel(std::move(socket), tls_, read_buffer_, ready), handshake{address, ++handshakes_});
     } else {
-      detail::open_tcp_channel(std::move(socket), read_buffer_, write_scratch_, ready);
+      net::open_tcp_channel(std::move(socket), read_buffer_, write_scratch_, ready);
     }
   }
 
   bool needs_handshake() const { return options_.transport != transport::tcp; }
 
-  void open(detail::channel_ptr link, const std::string& peer, const std::string& address) {
+  void open(net::channel_ptr link, const std::string& peer, const std::string& address) {
     core::conn_id id = ++last_id_;
     auto c = std::make_shared<connection>();
     c->link = std::move(link);
@@ -422,7 +422,7 @@ private:
   core::actions out_;  // what the hub asks for, one list reused by every call (see apply)
   host_options options_;
   // Declared before io_ so that it outlives every handler io_ destroys.
-  std::shared_ptr<detail::read_buffer> read_buffer_ = std::make_shared<detail::read_buffer>();
+  std::shared_ptr<net::read_buffer> read_buffer_ = std::make_shared<net::read_buffer>();
   std::shared_ptr<std::string> write_scratch_ = std::make_shared<std::string>();
   asio::io_context io_;
   tcp::acceptor acceptor_;
@@ -430,7 +430,7 @@ private:
   std::optional<time_point> scheduled_;
   std::map<core::conn_id, conn_ptr> connections_;
   // WebSocket and TLS connections still in their handshake: they count against the limits, and stop() drops them.
-  std::map<detail::channel_ptr, handshake> handshaking_;
+  std::map<net::channel_ptr, handshake> handshaking_;
   std::uint64_t handshakes_ = 0;
   std::size_t total_pending_ = 0;  // queued output of every connection
   std::vector<core::conn_id> start_writing_;  // connections the hub queued output for since the last batch

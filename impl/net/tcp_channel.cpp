@@ -9,9 +9,9 @@
 #include <string>
 #include <system_error>
 
-#include "impl/server/host/channel.hpp"
+#include "impl/net/channel.hpp"
 
-namespace parley::host::detail {
+namespace parley::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
@@ -118,4 +118,4 @@ void open_tcp_channel(tcp::socket socket, std::shared_ptr<read_buffer> buffer, s
   ready(std::make_shared<tcp_channel>(std::move(socket), std::move(buffer), std::move(scratch)), {});
 }
 
-}  // namespace parley::host::detail
+}  // namespace parley::net

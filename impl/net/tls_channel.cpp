@@ -1,4 +1,5 @@
-// TLS over TCP (sslmessager): OpenSSL on memory BIOs, driven by the channel itself. A unit is whatever one
+// TLS over TCP (sslmessager, peerchat with TLS), either side: OpenSSL on memory BIOs, driven by the channel
+// itself. A unit is whatever one
 // SSL_read returned (at most one record, at most 8 KiB); framing is the hub's business. A batch of units is
 // one record each (the original's one-read-one-message parser needs that, SSLM-FRAME-02), sealed straight
 // into one buffer and sent in one write: no composed operation, no copy through a BIO pair, per record.
@@ -17,9 +18,9 @@
 
 #include <vector>
 
-#include "impl/server/host/channel.hpp"
+#include "impl/net/channel.hpp"
 
-namespace parley::host::detail {
+namespace parley::net {
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
@@ -44,7 +45,9 @@ std::string openssl_reason(const char* fallback) {
 
 class tls_channel final : public channel, public std::enable_shared_from_this<tls_channel> {
 public:
-  tls_channel(tcp::socket socket, std::shared_ptr<ssl::context> context, std::shared_ptr<read_buffer> buffer)
+  // `server_name` empty: the server side; else the client side, with it as SNI.
+  tls_channel(tcp::socket socket, std::shared_ptr<ssl::context> context, std::shared_ptr<read_buffer> buffer,
+              const std::string& server_name)
       : socket_(std::move(socket)), context_(std::move(context)), buffer_(std::move(buffer)),
         ssl_(SSL_new(context_->native_handle())), timer_(socket_.get_executor()) {
     boost::system::error_code ignored;
@@ -54,7 +57,12 @@ public:
     out_ = BIO_new(BIO_s_mem());
     BIO_set_mem_eof_return(in_, -1);  // an empty input BIO means "wait for more", not the end of the stream
     SSL_set_bio(ssl_.get(), in_, out_);
-    SSL_set_accept_state(ssl_.get());
+    if (server_name.empty()) {
+      SSL_set_accept_state(ssl_.get());
+    } else {
+      SSL_set_connect_state(ssl_.get());
+      SSL_set_tlsext_host_name(ssl_.get(), server_name.c_str());
+    }
   }
 
   void handshake(ready_handler ready) {
@@ -132,13 +140,15 @@ public:
     drop();
   }
 
+  ssl_st* tls_session() override { return ssl_.get(); }
+
 private:
   void step_handshake(ready_handler ready) {
     ERR_clear_error();
     int result = SSL_do_handshake(ssl_.get());
     int error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
     std::string why = error == SSL_ERROR_NONE || error == SSL_ERROR_WANT_READ ? "" : openssl_reason("TLS handshake failed");
-    send_sealed();  // the server's flight, or the alert that ends a failed handshake
+    send_sealed();  // this side's flight, or the alert that ends a failed handshake
     if (error == SSL_ERROR_NONE) {
       timer_.cancel();
       return ready(shared_from_this(), {});
@@ -293,7 +303,18 @@ channel_ptr open_tls_channel(tcp::socket socket, std::shared_ptr<ssl::context> c
   // FIN or RST is found by the next CHECK (SSLM-CHECK-04).
   unsigned int user_timeout_ms = 10000;
   setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
-  auto c = std::make_shared<tls_channel>(std::move(socket), std::move(context), std::move(buffer));
+  auto c = std::make_shared<tls_channel>(std::move(socket), std::move(context), std::move(buffer), std::string());
+  c->handshake(std::move(ready));
+  return c;
+}
+
+channel_ptr open_tls_client_channel(tcp::socket socket, std::shared_ptr<ssl::context> context,
+                                    std::shared_ptr<read_buffer> buffer, const std::string& server_name,
+                                    ready_handler ready) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto c = std::make_shared<tls_channel>(std::move(socket), std::move(context), std::move(buffer),
+                                         server_name.empty() ? std::string("localhost") : server_name);
   c->handshake(std::move(ready));
   return c;
 }
@@ -327,4 +348,4 @@ std::shared_ptr<ssl::context> make_server_tls_context(const std::string& certifi
   return context;
 }
 
-}  // namespace parley::host::detail
+}  // namespace parley::net

@@ -1,6 +1,8 @@
-// Private to the host: one accepted connection as the host sees it, whatever the transport. A channel
-// delivers units (a TCP chunk, or one whole WebSocket message) and writes batches of units; the host owns
-// the rest (queueing, limits, the hub, timers). Includes Asio, so only the host's .cpp files include it.
+// The event-driven side of impl/net: one connection, whatever the transport, for programs that run an Asio
+// loop (the server host, the clients). A channel delivers units (a TCP chunk, or one whole WebSocket
+// message) and writes batches of units; its owner does the rest (queueing, limits, the protocol, timers).
+// The blocking streams of stream.hpp are the other side, for programs that script a peer step by step.
+// Includes Asio, so only .cpp files (and the clients' driver) include it.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -15,7 +17,9 @@
 
 #include "impl/core/payload.hpp"
 
-namespace parley::host::detail {
+struct ssl_st;  // OpenSSL's SSL, for a TLS channel's owner that checks the peer's certificate itself
+
+namespace parley::net {
 
 class channel {
 public:
@@ -36,6 +40,8 @@ public:
   virtual void drop() = 0;
   // Immediate end with a TCP RST.
   virtual void abort() = 0;
+  // A TLS channel's session (after the handshake: the peer's certificate, for a pin); nullptr for the others.
+  virtual ssl_st* tls_session() { return nullptr; }
 };
 
 using channel_ptr = std::shared_ptr<channel>;
@@ -56,19 +62,30 @@ void open_tcp_channel(boost::asio::ip::tcp::socket socket, std::shared_ptr<read_
 // then hands over a channel whose units are whole messages of at most `max_message` bytes. The channel is
 // returned at once too, so the host can drop it if it stops during the handshake.
 channel_ptr open_ws_channel(boost::asio::ip::tcp::socket socket, std::size_t max_message, ready_handler ready);
+// The client side: the upgrade request for `target` with `host` as its Host header, then the same channel,
+// whose frames are masked as a client's must be (RFC 6455 §5.3).
+channel_ptr open_ws_client_channel(boost::asio::ip::tcp::socket socket, const std::string& host,
+                                   const std::string& target, std::size_t max_message, ready_handler ready);
 
 // The server side of TLS: the handshake (at most 10 s), then a channel of decrypted chunks (read through
 // the host's shared buffer, like TCP). Returned at once too, like open_ws_channel. The context comes from
 // make_server_tls_context (one per server).
-}  // namespace parley::host::detail
+}  // namespace parley::net
 namespace boost::asio::ssl {
 class context;
 }
-namespace parley::host::detail {
+namespace parley::net {
 channel_ptr open_tls_channel(boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> context,
                              std::shared_ptr<read_buffer> buffer, ready_handler ready);
+// The client side, with `server_name` as SNI. Whether the server is trusted is the context's verification
+// (a CA and a host name check), or the owner's from tls_session() in `ready` (a pin). The handshake is
+// bounded as the server's is.
+channel_ptr open_tls_client_channel(boost::asio::ip::tcp::socket socket,
+                                    std::shared_ptr<boost::asio::ssl::context> context,
+                                    std::shared_ptr<read_buffer> buffer, const std::string& server_name,
+                                    ready_handler ready);
 // nullptr, with `problem` set, when the certificate or key cannot be used.
 std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(const std::string& certificate_pem,
                                                                    const std::string& key_pem, std::string& problem);
 
-}  // namespace parley::host::detail
+}  // namespace parley::net

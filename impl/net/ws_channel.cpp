@@ -1,4 +1,4 @@
-// WebSocket (Beast): a unit is one whole message. Kept in its own file, Beast is slow to compile. Beast does
+// WebSocket (Beast), either side: a unit is one whole message. Kept in its own file, Beast is slow to compile. Beast does
 // the handshake, the reads (unmasking, fragments, pings) and the close; a batch is framed here, one
 // unfragmented text frame per message appended straight to the batching socket under Beast and sent in one
 // write. (Beast's own write path costs a composed operation and a posted completion per message, which made
@@ -9,8 +9,9 @@
 
 #include <boost/asio/post.hpp>
 
+#include "impl/core/crypto/digest.hpp"
 #include "impl/net/detail/batching_socket.hpp"
-#include "impl/server/host/channel.hpp"
+#include "impl/net/channel.hpp"
 
 namespace parley::net::detail {
 // Beast ends a WebSocket by tearing down its next layer (websocket/teardown.hpp): here the bare socket's
@@ -29,7 +30,7 @@ void async_teardown(boost::beast::role_type role, batching_socket& s, Handler&& 
 }
 }  // namespace parley::net::detail
 
-namespace parley::host::detail {
+namespace parley::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -39,16 +40,23 @@ namespace {
 
 class ws_channel final : public channel, public std::enable_shared_from_this<ws_channel> {
 public:
-  ws_channel(tcp::socket socket, std::size_t max_message) : ws_(std::move(socket)) {
-    // Handshake and close are bounded; an idle but open session is the hub's business (or nobody's).
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_channel(tcp::socket socket, std::size_t max_message, beast::role_type role) : ws_(std::move(socket)), role_(role) {
+    // Handshake and close are bounded; an idle but open session is the owner's business (or nobody's).
+    ws_.set_option(websocket::stream_base::timeout::suggested(role));
     // Past this size Beast fails the connection with close code 1009 (too big) instead of buffering.
     ws_.read_message_max(max_message);
     ws_.text(true);
   }
 
-  void handshake(ready_handler ready) {
+  void accept(ready_handler ready) {
     ws_.async_accept([self = shared_from_this(), ready](boost::system::error_code ec) {
+      if (ec) ready(self, "WebSocket handshake failed: " + ec.message());
+      else ready(self, {});
+    });
+  }
+
+  void upgrade(const std::string& host, const std::string& target, ready_handler ready) {
+    ws_.async_handshake(host, target, [self = shared_from_this(), ready](boost::system::error_code ec) {
       if (ec) ready(self, "WebSocket handshake failed: " + ec.message());
       else ready(self, {});
     });
@@ -70,8 +78,12 @@ public:
     auto& socket = ws_.next_layer();
     socket.hold();
     for (const auto& unit : units) {
-      char header[10];
+      char header[14];
       std::size_t size = frame_header(unit.size(), header);
+      if (role_ == beast::role_type::client) {
+        append_masked(socket, header, size, unit);
+        continue;
+      }
       socket.append(header, size);
       socket.append(unit.data(), unit.size());
     }
@@ -103,7 +115,8 @@ public:
   }
 
 private:
-  // A server's frame (RFC 6455 §5.2): FIN and the text opcode, no mask, the length in 7, 16 or 64 bits.
+  // A frame's first bytes (RFC 6455 §5.2): FIN and the text opcode, the length in 7, 16 or 64 bits; no mask
+  // (a client's adds it).
   static std::size_t frame_header(std::size_t length, char* out) {
     out[0] = static_cast<char>(0x81);
     if (length < 126) {
@@ -116,6 +129,18 @@ private:
     return 2 + bytes;
   }
 
+  // A client masks every frame with 4 fresh random bytes (RFC 6455 §5.3: from a strong source of entropy,
+  // so content a script chose cannot be made to look like another protocol to a proxy on the path).
+  void append_masked(net::detail::batching_socket& socket, char* header, std::size_t size, std::string_view unit) {
+    header[1] = static_cast<char>(header[1] | 0x80);
+    auto mask = core::random_bytes(4);
+    for (std::size_t i = 0; i < 4; ++i) header[size + i] = static_cast<char>(mask[i]);
+    socket.append(header, size + 4);
+    masked_.assign(unit);
+    for (std::size_t i = 0; i < masked_.size(); ++i) masked_[i] = static_cast<char>(masked_[i] ^ mask[i % 4]);
+    socket.append(masked_.data(), masked_.size());
+  }
+
   static std::string describe(boost::system::error_code ec) {
     if (ec == websocket::error::closed) return "peer closed (close frame)";
     if (ec == asio::error::eof) return "peer closed (TCP FIN without a close frame)";
@@ -124,7 +149,9 @@ private:
   }
 
   websocket::stream<net::detail::batching_socket> ws_;
+  beast::role_type role_;
   beast::flat_buffer buffer_;
+  std::string masked_;  // a client's frame payload, masked
   bool closing_ = false;
 };
 
@@ -133,9 +160,18 @@ private:
 channel_ptr open_ws_channel(tcp::socket socket, std::size_t max_message, ready_handler ready) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  auto c = std::make_shared<ws_channel>(std::move(socket), max_message);
-  c->handshake(std::move(ready));
+  auto c = std::make_shared<ws_channel>(std::move(socket), max_message, beast::role_type::server);
+  c->accept(std::move(ready));
   return c;
 }
 
-}  // namespace parley::host::detail
+channel_ptr open_ws_client_channel(tcp::socket socket, const std::string& host, const std::string& target,
+                                   std::size_t max_message, ready_handler ready) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto c = std::make_shared<ws_channel>(std::move(socket), max_message, beast::role_type::client);
+  c->upgrade(host, target, std::move(ready));
+  return c;
+}
+
+}  // namespace parley::net
