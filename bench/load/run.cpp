@@ -1,6 +1,6 @@
 #include "bench/load/run.hpp"
 
-#include "bench/load/tls.hpp"
+#include "impl/net/tls_client_fd.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -33,7 +33,7 @@ struct connection {
   bool open = false;  // connected
   bool logged_in = false;
   bool wants_login = true;  // hold mode leaves half of them anonymous
-  std::unique_ptr<tls_stream> tls;  // when the dialect speaks TLS
+  std::unique_ptr<net::fd_tls_stream> tls;  // when the dialect speaks TLS
   bool greeted = false;             // the dialect's greeting (a WebSocket upgrade) is answered
   std::string in, out;
   std::string partial;              // a WebSocket message that came in fragments
@@ -56,7 +56,7 @@ public:
     for (std::size_t s = 0; s < senders_; ++s) conns_[s].slots.assign(o.window, 0);
     if (o.mode == mode::hold)
       for (std::size_t i = 0; i < o.clients; ++i) conns_[i].wants_login = i % 2 == 0;
-    if (d.tls()) tls_ = std::make_unique<tls_context>();
+    if (d.tls()) tls_ = std::make_unique<net::fd_tls_context>();
   }
 
   run_result go() {
@@ -161,7 +161,7 @@ private:
     if (greeting.empty()) greeted(index);
     else c.out += greeting;
     if (tls_) {
-      c.tls = std::make_unique<tls_stream>(*tls_, c.fd);
+      c.tls = std::make_unique<net::fd_tls_stream>(*tls_, c.fd);
       handshake(index);
     } else {
       flush(index);
@@ -179,10 +179,10 @@ private:
   void handshake(std::size_t index) {
     auto& c = conns_[index];
     switch (c.tls->handshake()) {
-      case tls_wait::none: flush(index); break;
-      case tls_wait::readable: if (c.watching_writable) watch(index, false); break;
-      case tls_wait::writable: if (!c.watching_writable) watch(index, true); break;
-      case tls_wait::failed: fail("connection " + std::to_string(index) + ": TLS handshake: " + c.tls->error()); break;
+      case net::tls_wait::none: flush(index); break;
+      case net::tls_wait::readable: if (c.watching_writable) watch(index, false); break;
+      case net::tls_wait::writable: if (!c.watching_writable) watch(index, true); break;
+      case net::tls_wait::failed: fail("connection " + std::to_string(index) + ": TLS handshake: " + c.tls->error()); break;
     }
   }
 
@@ -191,9 +191,9 @@ private:
     auto& c = conns_[index];
     std::string_view rest(c.out.data() + c.out_begin, c.out.size() - c.out_begin);
     if (c.tls) {
-      tls_wait wait = tls_wait::none;
+      net::tls_wait wait = net::tls_wait::none;
       auto n = c.tls->write(rest, wait);
-      if (wait == tls_wait::failed) {
+      if (wait == net::tls_wait::failed) {
         stop = true;
         fail("connection " + std::to_string(index) + " write failed: " + c.tls->error());
       }
@@ -272,13 +272,13 @@ private:
     char buffer[65536];
     auto ended = [&] { return "connection " + std::to_string(index) + " (" + name_of(index) + ") was closed by the target"; };
     while (c.tls) {
-      tls_wait wait = tls_wait::none;
+      net::tls_wait wait = net::tls_wait::none;
       auto n = c.tls->read(buffer, sizeof buffer, wait);
       if (n > 0) {
         c.in.append(buffer, n);
         continue;
       }
-      if (wait != tls_wait::failed) return {};
+      if (wait != net::tls_wait::failed) return {};
       return ended() + ": " + c.tls->error() + last_line(c);
     }
     for (;;) {
@@ -485,7 +485,7 @@ private:
   std::vector<std::uint64_t> expected_;  // receiver x sender: the next sequence due
   run_result result_;
   int epoll_ = -1;
-  std::unique_ptr<tls_context> tls_;  // when the dialect speaks TLS
+  std::unique_ptr<net::fd_tls_context> tls_;  // when the dialect speaks TLS
   bool relaying_ = false;
   bool setting_up_ = false;
   std::size_t anonymous_open_ = 0;  // hold mode: connections that stay anonymous and are open

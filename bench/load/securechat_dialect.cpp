@@ -6,9 +6,9 @@
 #include <stdexcept>
 
 #include "bench/load/dialect.hpp"
-#include "bench/load/websocket.hpp"
 #include "impl/core/crypto/sign.hpp"
 #include "impl/core/encoding.hpp"
+#include "impl/net/ws_frames.hpp"
 
 namespace parley::load {
 namespace {
@@ -39,14 +39,14 @@ public:
   }
 
   std::string greeting(const std::string& host, unsigned short port) const override {
-    return websocket::upgrade_request(host, port);
+    return net::ws_frames::upgrade_request(host, port);
   }
   bool take_greeting_answer(std::string& in, std::string& problem) const override {
-    return websocket::take_upgrade_answer(in, problem);
+    return net::ws_frames::take_upgrade_answer(in, problem);
   }
   std::optional<std::string_view> next_unit(std::size_t, const std::string& in, std::size_t& begin,
                                             std::string& partial, std::string&, std::string& problem) override {
-    return websocket::next_message(in, begin, partial, problem);
+    return net::ws_frames::next_message(in, begin, partial, problem);
   }
 
   // SC-JOIN-03: the signed bytes are {"name": "<name>"} exactly.
@@ -84,7 +84,7 @@ public:
   }
 
 private:
-  void frame(std::string& out, std::string_view json) const { websocket::append_text_frame(out, json, mask_); }
+  void frame(std::string& out, std::string_view json) const { net::ws_frames::append_text_frame(out, json, mask_); }
 
   core::pkey key_;
   std::string nobody_;

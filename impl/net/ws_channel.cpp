@@ -1,7 +1,7 @@
 // WebSocket (Beast), either side: a unit is one whole message. Kept in its own file, Beast is slow to compile. Beast does
-// the handshake, the reads (unmasking, fragments, pings) and the close; a batch is framed here, one
-// unfragmented text frame per message appended straight to the batching socket under Beast and sent in one
-// write. (Beast's own write path costs a composed operation and a posted completion per message, which made
+// the handshake, the reads (unmasking, fragments, pings) and the close; a batch is framed here (ws_frames),
+// one unfragmented text frame per message appended straight to the batching socket under Beast and sent in
+// one write. (Beast's own write path costs a composed operation and a posted completion per message, which made
 // a WebSocket relay several times dearer per delivery than plain TCP.) Beast's own frames (a pong, the close)
 // are whole writes to the same socket, so no frame is ever cut by another.
 #include <boost/beast/core/flat_buffer.hpp>
@@ -11,6 +11,7 @@
 
 #include "impl/core/crypto/digest.hpp"
 #include "impl/net/detail/batching_socket.hpp"
+#include "impl/net/ws_frames.hpp"
 #include "impl/net/channel.hpp"
 
 namespace parley::net::detail {
@@ -78,14 +79,20 @@ public:
     auto& socket = ws_.next_layer();
     socket.hold();
     for (const auto& unit : units) {
-      char header[14];
-      std::size_t size = frame_header(unit.size(), header);
-      if (role_ == beast::role_type::client) {
-        append_masked(socket, header, size, unit);
+      char header[ws_frames::max_header];
+      if (role_ == beast::role_type::server) {
+        socket.append(header, ws_frames::text_frame_header(unit.size(), std::nullopt, header));
+        socket.append(unit.data(), unit.size());
         continue;
       }
-      socket.append(header, size);
-      socket.append(unit.data(), unit.size());
+      // A client masks every frame with 4 fresh random bytes (RFC 6455 §5.3: from a strong source of
+      // entropy, so content a script chose cannot be made to look like another protocol to a proxy).
+      auto key = core::random_bytes(4);
+      std::uint32_t mask = std::uint32_t{key[0]} << 24 | std::uint32_t{key[1]} << 16 | std::uint32_t{key[2]} << 8 | key[3];
+      socket.append(header, ws_frames::text_frame_header(unit.size(), mask, header));
+      masked_.assign(unit.str());
+      ws_frames::mask_payload(masked_.data(), masked_.size(), mask);
+      socket.append(masked_.data(), masked_.size());
     }
     // The handler runs from a posted completion, never inside write().
     socket.release([self = shared_from_this(), handler = std::move(handler)](boost::system::error_code ec) {
@@ -115,32 +122,6 @@ public:
   }
 
 private:
-  // A frame's first bytes (RFC 6455 §5.2): FIN and the text opcode, the length in 7, 16 or 64 bits; no mask
-  // (a client's adds it).
-  static std::size_t frame_header(std::size_t length, char* out) {
-    out[0] = static_cast<char>(0x81);
-    if (length < 126) {
-      out[1] = static_cast<char>(length);
-      return 2;
-    }
-    std::size_t bytes = length <= 0xffff ? 2 : 8;
-    out[1] = static_cast<char>(bytes == 2 ? 126 : 127);
-    for (std::size_t i = 0; i < bytes; ++i) out[2 + i] = static_cast<char>(length >> (8 * (bytes - 1 - i)));
-    return 2 + bytes;
-  }
-
-  // A client masks every frame with 4 fresh random bytes (RFC 6455 §5.3: from a strong source of entropy,
-  // so content a script chose cannot be made to look like another protocol to a proxy on the path).
-  void append_masked(net::detail::batching_socket& socket, char* header, std::size_t size, std::string_view unit) {
-    header[1] = static_cast<char>(header[1] | 0x80);
-    auto mask = core::random_bytes(4);
-    for (std::size_t i = 0; i < 4; ++i) header[size + i] = static_cast<char>(mask[i]);
-    socket.append(header, size + 4);
-    masked_.assign(unit);
-    for (std::size_t i = 0; i < masked_.size(); ++i) masked_[i] = static_cast<char>(masked_[i] ^ mask[i % 4]);
-    socket.append(masked_.data(), masked_.size());
-  }
-
   static std::string describe(boost::system::error_code ec) {
     if (ec == websocket::error::closed) return "peer closed (close frame)";
     if (ec == asio::error::eof) return "peer closed (TCP FIN without a close frame)";
@@ -151,7 +132,7 @@ private:
   websocket::stream<net::detail::batching_socket> ws_;
   beast::role_type role_;
   beast::flat_buffer buffer_;
-  std::string masked_;  // a client's frame payload, masked
+  std::string masked_;  // a client's payload, masked
   bool closing_ = false;
 };
 

@@ -1,6 +1,6 @@
-// TLS for parley-load's connections: OpenSSL on the same non-blocking sockets and the same epoll loop as
-// plain TCP. The load tool measures a server, it does not judge its certificate (parley-conform does):
-// the peer is not verified.
+// The client side of TLS on a non-blocking descriptor, for a program that runs its own epoll loop
+// (parley-load): OpenSSL on the same sockets and the same loop as plain TCP. Made for measuring a server,
+// not judging its certificate (parley-conform does): the peer is not verified.
 #pragma once
 
 #include <memory>
@@ -11,14 +11,14 @@ struct ssl_ctx_st;
 struct ssl_st;
 struct bio_st;
 
-namespace parley::load {
+namespace parley::net {
 
-class tls_context {
+class fd_tls_context {
 public:
-  tls_context();  // throws std::runtime_error when OpenSSL cannot make one
-  ~tls_context();
-  tls_context(const tls_context&) = delete;
-  tls_context& operator=(const tls_context&) = delete;
+  fd_tls_context();  // throws std::runtime_error when OpenSSL cannot make one
+  ~fd_tls_context();
+  fd_tls_context(const fd_tls_context&) = delete;
+  fd_tls_context& operator=(const fd_tls_context&) = delete;
   ssl_ctx_st* get() const { return ctx_; }
 
 private:
@@ -28,12 +28,12 @@ private:
 // What an operation needs before it can go on.
 enum class tls_wait { none, readable, writable, failed };
 
-class tls_stream {
+class fd_tls_stream {
 public:
-  tls_stream(const tls_context& context, int fd);
-  ~tls_stream();
-  tls_stream(const tls_stream&) = delete;
-  tls_stream& operator=(const tls_stream&) = delete;
+  fd_tls_stream(const fd_tls_context& context, int fd);
+  ~fd_tls_stream();
+  fd_tls_stream(const fd_tls_stream&) = delete;
+  fd_tls_stream& operator=(const fd_tls_stream&) = delete;
 
   bool handshaken() const;
   // Goes on with the handshake; none once it is done.
@@ -56,4 +56,4 @@ private:
   std::string error_;
 };
 
-}  // namespace parley::load
+}  // namespace parley::net

@@ -1,6 +1,6 @@
-#include "bench/load/websocket.hpp"
+#include "impl/net/ws_frames.hpp"
 
-namespace parley::load::websocket {
+namespace parley::net::ws_frames {
 
 std::string upgrade_request(const std::string& host, unsigned short port) {
   // The key only has to be 16 bytes in base64; the answer's Sec-WebSocket-Accept proves nothing parley-load
@@ -23,25 +23,35 @@ bool take_upgrade_answer(std::string& in, std::string& problem) {
   return false;
 }
 
-void append_text_frame(std::string& out, std::string_view payload, std::uint32_t mask) {
-  out.push_back(static_cast<char>(0x81));  // FIN, text
-  auto size = payload.size();
+std::size_t text_frame_header(std::size_t size, std::optional<std::uint32_t> mask, char* out) {
+  out[0] = static_cast<char>(0x81);  // FIN, text
+  char masked = mask ? static_cast<char>(0x80) : 0;
+  std::size_t length = 2;
   if (size < 126) {
-    out.push_back(static_cast<char>(0x80 | size));
-  } else if (size < 65536) {
-    out.push_back(static_cast<char>(0x80 | 126));
-    out.push_back(static_cast<char>(size >> 8));
-    out.push_back(static_cast<char>(size & 0xff));
+    out[1] = static_cast<char>(masked | static_cast<char>(size));
   } else {
-    out.push_back(static_cast<char>(0x80 | 127));
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((size >> shift) & 0xff));
+    std::size_t bytes = size < 65536 ? 2 : 8;
+    out[1] = static_cast<char>(masked | (bytes == 2 ? 126 : 127));
+    for (std::size_t i = 0; i < bytes; ++i) out[2 + i] = static_cast<char>(size >> (8 * (bytes - 1 - i)));
+    length += bytes;
   }
+  if (!mask) return length;
+  for (int i = 0; i < 4; ++i) out[length + i] = static_cast<char>(*mask >> (24 - 8 * i));
+  return length + 4;
+}
+
+void mask_payload(char* bytes, std::size_t size, std::uint32_t mask) {
   char key[4] = {static_cast<char>(mask >> 24), static_cast<char>(mask >> 16), static_cast<char>(mask >> 8),
                  static_cast<char>(mask)};
-  out.append(key, 4);
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(bytes[i] ^ key[i % 4]);
+}
+
+void append_text_frame(std::string& out, std::string_view payload, std::optional<std::uint32_t> mask) {
+  char header[max_header];
+  out.append(header, text_frame_header(payload.size(), mask, header));
   auto at = out.size();
   out.append(payload);
-  for (std::size_t i = 0; i < size; ++i) out[at + i] = static_cast<char>(out[at + i] ^ key[i % 4]);
+  if (mask) mask_payload(out.data() + at, payload.size(), *mask);
 }
 
 std::optional<std::string_view> next_message(const std::string& in, std::size_t& begin, std::string& partial,
@@ -84,4 +94,4 @@ std::optional<std::string_view> next_message(const std::string& in, std::size_t&
   }
 }
 
-}  // namespace parley::load::websocket
+}  // namespace parley::net::ws_frames

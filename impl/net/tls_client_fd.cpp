@@ -1,4 +1,4 @@
-#include "bench/load/tls.hpp"
+#include "impl/net/tls_client_fd.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <stdexcept>
 
-namespace parley::load {
+namespace parley::net {
 
-tls_context::tls_context() : ctx_(SSL_CTX_new(TLS_client_method())) {
+fd_tls_context::fd_tls_context() : ctx_(SSL_CTX_new(TLS_client_method())) {
   if (!ctx_) throw std::runtime_error("cannot make a TLS context");
   SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
   SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
@@ -18,13 +18,13 @@ tls_context::tls_context() : ctx_(SSL_CTX_new(TLS_client_method())) {
   SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 }
 
-tls_context::~tls_context() { SSL_CTX_free(ctx_); }
+fd_tls_context::~fd_tls_context() { SSL_CTX_free(ctx_); }
 
 // Records are read from a memory BIO that fill() tops up with one large recv: a relay of short lines is one
 // record per line, and OpenSSL reading the socket itself costs either two syscalls a record (a header, then
 // the body) or, with read-ahead, a move of everything still unread to the front of its buffer for every
 // record read (a third of the load tool's time). Writes go to the socket directly.
-tls_stream::tls_stream(const tls_context& context, int fd) : ssl_(SSL_new(context.get())), fd_(fd) {
+fd_tls_stream::fd_tls_stream(const fd_tls_context& context, int fd) : ssl_(SSL_new(context.get())), fd_(fd) {
   if (!ssl_) throw std::runtime_error("cannot make a TLS connection");
   in_ = BIO_new(BIO_s_mem());
   BIO* out = BIO_new_socket(fd, BIO_NOCLOSE);
@@ -38,7 +38,7 @@ tls_stream::tls_stream(const tls_context& context, int fd) : ssl_(SSL_new(contex
   SSL_set_connect_state(ssl_);
 }
 
-int tls_stream::fill() {
+int fd_tls_stream::fill() {
   char buffer[64 * 1024];
   for (;;) {
     ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
@@ -53,9 +53,9 @@ int tls_stream::fill() {
   }
 }
 
-tls_stream::~tls_stream() { SSL_free(ssl_); }
+fd_tls_stream::~fd_tls_stream() { SSL_free(ssl_); }
 
-tls_wait tls_stream::wait_for(int result) {
+tls_wait fd_tls_stream::wait_for(int result) {
   switch (SSL_get_error(ssl_, result)) {
     case SSL_ERROR_WANT_READ: return tls_wait::readable;
     case SSL_ERROR_WANT_WRITE: return tls_wait::writable;
@@ -70,9 +70,9 @@ tls_wait tls_stream::wait_for(int result) {
   }
 }
 
-bool tls_stream::handshaken() const { return SSL_is_init_finished(ssl_) == 1; }
+bool fd_tls_stream::handshaken() const { return SSL_is_init_finished(ssl_) == 1; }
 
-tls_wait tls_stream::handshake() {
+tls_wait fd_tls_stream::handshake() {
   for (;;) {
     if (handshaken()) return tls_wait::none;
     int result = SSL_do_handshake(ssl_);
@@ -81,7 +81,7 @@ tls_wait tls_stream::handshake() {
   }
 }
 
-std::size_t tls_stream::read(char* buffer, std::size_t size, tls_wait& wait) {
+std::size_t fd_tls_stream::read(char* buffer, std::size_t size, tls_wait& wait) {
   for (;;) {
     std::size_t n = 0;
     if (SSL_read_ex(ssl_, buffer, size, &n) == 1) {
@@ -94,7 +94,7 @@ std::size_t tls_stream::read(char* buffer, std::size_t size, tls_wait& wait) {
   return 0;
 }
 
-std::size_t tls_stream::write(std::string_view data, tls_wait& wait) {
+std::size_t fd_tls_stream::write(std::string_view data, tls_wait& wait) {
   std::size_t n = 0;
   if (SSL_write_ex(ssl_, data.data(), data.size(), &n) == 1) {
     wait = tls_wait::none;
@@ -104,4 +104,4 @@ std::size_t tls_stream::write(std::string_view data, tls_wait& wait) {
   return 0;
 }
 
-}  // namespace parley::load
+}  // namespace parley::net
