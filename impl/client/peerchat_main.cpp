@@ -1,7 +1,6 @@
 // parley-client peerchat: the peerchat agent over TCP or TLS (tcp_driver.hpp), with a UDP side that binds,
 // releases and sends as the agent asks, on the same io_context. Keys and the contact list are files read and
 // written here, never by the agent.
-#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 
 #include <cstdlib>
@@ -17,12 +16,12 @@
 #include "impl/client/tcp_driver.hpp"
 #include "impl/client/tls_trust.hpp"
 #include "impl/core/encoding.hpp"
+#include "impl/net/udp_port.hpp"
 
 namespace parley::client_main {
 namespace {
 
 namespace asio = boost::asio;
-using asio::ip::udp;
 
 std::string render_human(const client::event& e) {
   auto f = [&](const char* name) { return core::printable(e.field(name)); };
@@ -57,7 +56,7 @@ std::string render_human(const client::event& e) {
   return {};
 }
 
-// The agent's UDP requests on real sockets, bound on the TCP connection's local address (PC-CLI-03).
+// The agent's UDP requests on impl/net's ports, bound on the TCP connection's local address (PC-CLI-03).
 // --udp-loss drops that share of datagrams in both directions, to show the protocol rides out loss.
 class udp_side {
 public:
@@ -67,71 +66,40 @@ public:
       : io_(io), loss_(loss_percent / 100.0), log_wire_(log_wire), on_receive_(std::move(on_receive)) {}
 
   bool bind(const std::string& local_address, unsigned port) {
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(local_address, ec);
-    if (ec) return false;
-    auto entry = std::make_shared<socket_entry>(io_);
-    entry->socket.open(address.is_v4() ? udp::v4() : udp::v6(), ec);
-    if (!ec) entry->socket.bind({address, static_cast<unsigned short>(port)}, ec);
-    if (ec) return false;
-    sockets_[port] = entry;
-    receive(entry, port);
+    auto opened = net::open_udp_port(io_, local_address, static_cast<unsigned short>(port),
+                                     [this, port](std::string_view data, const std::string& from, unsigned short from_port) {
+                                       if (lose()) return;
+                                       if (log_wire_) std::cerr << "u> " << from << ":" << from_port << " " << core::printable(data) << "\n";
+                                       on_receive_(port, from, from_port, std::string(data));
+                                     });
+    if (!opened) return false;
+    ports_[port] = std::move(*opened);
     return true;
   }
 
   void release(unsigned port) {
-    auto it = sockets_.find(port);
-    if (it == sockets_.end()) return;
-    boost::system::error_code ignored;
-    it->second->socket.close(ignored);  // the pending receive ends with operation_aborted
-    sockets_.erase(it);
+    auto it = ports_.find(port);
+    if (it == ports_.end()) return;
+    it->second->close();
+    ports_.erase(it);
   }
 
   void send(unsigned port, const std::string& address, unsigned remote_port, std::string data) {
-    auto it = sockets_.find(port);
-    if (it == sockets_.end()) return;
-    boost::system::error_code ec;
-    auto to = asio::ip::make_address(address, ec);
-    if (ec) return;
+    auto it = ports_.find(port);
+    if (it == ports_.end()) return;
     if (log_wire_) std::cerr << "u< " << address << ":" << remote_port << " " << core::printable(data) << "\n";
     if (lose()) return;
-    auto payload = std::make_shared<std::string>(std::move(data));
-    auto entry = it->second;  // kept alive until the send completes
-    entry->socket.async_send_to(asio::buffer(*payload), udp::endpoint(to, static_cast<unsigned short>(remote_port)),
-                                [payload, entry](boost::system::error_code, std::size_t) {});
+    it->second->send_to(address, static_cast<unsigned short>(remote_port), std::move(data));
   }
 
 private:
-  struct socket_entry {
-    explicit socket_entry(asio::io_context& io) : socket(io) {}
-    udp::socket socket;
-    udp::endpoint from;
-    std::array<char, 65536> buffer{};  // whole datagrams, so an oversized one is seen and refused (PC-UDP-04)
-  };
-
-  void receive(std::shared_ptr<socket_entry> entry, unsigned port) {
-    entry->socket.async_receive_from(asio::buffer(entry->buffer), entry->from,
-                                     [this, entry, port](boost::system::error_code ec, std::size_t n) {
-                                       if (ec == asio::error::operation_aborted || !entry->socket.is_open()) return;
-                                       if (!ec && !lose()) {
-                                         auto address = entry->from.address();
-                                         if (address.is_v6() && address.to_v6().is_v4_mapped())
-                                           address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-                                         std::string data(entry->buffer.data(), n);
-                                         if (log_wire_) std::cerr << "u> " << address.to_string() << ":" << entry->from.port() << " " << core::printable(data) << "\n";
-                                         on_receive_(port, address.to_string(), entry->from.port(), std::move(data));
-                                       }
-                                       if (entry->socket.is_open()) receive(entry, port);
-                                     });
-  }
-
   bool lose() { return loss_ > 0 && std::uniform_real_distribution<double>(0, 1)(random_) < loss_; }
 
   asio::io_context& io_;
   double loss_;
   bool log_wire_;
   receiver on_receive_;
-  std::map<unsigned, std::shared_ptr<socket_entry>> sockets_;
+  std::map<unsigned, std::shared_ptr<net::udp_port>> ports_;
   std::mt19937 random_{std::random_device{}()};
 };
 
