@@ -221,6 +221,19 @@ def test_sslmessager_capture_decrypts_with_the_keylog(tmp_path):
     assert decrypted and decrypted[0].startswith(b"AUTH ")  # the client under test's own login
 
 
+def test_sslmessager_tls_probes_are_in_the_capture(tmp_path):
+    """The probes of tls-versions-and-certificates (a client that offers only TLS 1.0/1.1, then a modern one)
+    go through impl/net like every other connection, so the capture shows them: a ClientHello whose highest
+    version is TLS 1.1, refused, and modern ones."""
+    out = conform(tmp_path, "sslmessager", ["tls-versions-and-certificates"])
+    assert_clean(out["pcap"])
+    hellos = tshark("-r", str(out["pcap"]), "-Y", "tls.handshake.type == 1", "-T", "fields", "-e", "tcp.stream",
+                    "-e", "tls.handshake.version").split()
+    versions = hellos[1::2]
+    assert "0x0302" in versions, hellos  # TLS 1.1: the legacy probe
+    assert versions.count("0x0303") >= 2, hellos  # TLS 1.2 or 1.3 (which says 1.2 here): the probe and the login
+
+
 def test_peerchat_capture_has_rendezvous_streams_and_udp_chats(tmp_path):
     out = conform(tmp_path, "peerchat", ["full-negotiation", "peer-chats-both-ways"])
     assert_clean(out["pcap"])

@@ -81,6 +81,16 @@ struct tls_client_options {
 result<std::unique_ptr<stream>> connect_tls(const std::string& host, unsigned short port,
                                             const tls_client_options& trust, time_point deadline,
                                             traffic_tap* tap = nullptr);
+// What one TLS client handshake finds out about a server's TLS settings, for a case about them rather than
+// a conversation (sslmessager SSLM-TLS-02/04): whether TCP connected, whether the handshake completed, and
+// whether the server asked for a client certificate (none is given). With `legacy_versions_only` the client
+// offers only TLS 1.0 and 1.1, which a server must refuse. The peer is not verified; the tap sees it all.
+struct tls_probe {
+  bool connected = false, handshake_ok = false, certificate_requested = false;
+  std::string error;  // why the connect or the handshake failed
+};
+tls_probe probe_tls(const std::string& host, unsigned short port, bool legacy_versions_only, time_point deadline,
+                    traffic_tap* tap = nullptr);
 // A TLS listener with a PEM certificate chain and private key (as text). The handshake of each accepted
 // connection is bounded by accept()'s deadline.
 result<std::unique_ptr<listener>> listen_tls(const std::string& host, unsigned short port,

@@ -122,6 +122,56 @@ result<std::unique_ptr<stream>> connect_tls(const std::string& host, unsigned sh
   return std::unique_ptr<stream>(std::make_unique<tls_stream>(std::move(io), std::move(s)));
 }
 
+tls_probe probe_tls(const std::string& host, unsigned short port, bool legacy_versions_only, time_point deadline,
+                    traffic_tap* tap) {
+  tls_probe r;
+  ssl::context ctx(ssl::context::tls_client);
+  if (legacy_versions_only) {
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_VERSION);
+    SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_1_VERSION);
+    SSL_CTX_set_security_level(ctx.native_handle(), 0);  // let this client offer what a server must refuse
+  }
+  ctx.set_verify_mode(ssl::verify_none);
+  // The callback that would give a client certificate notes that one was asked for, in the probe's result
+  // (carried in the connection's ex_data: the callback is a plain function), and gives none.
+  static const int slot = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  SSL_CTX_set_client_cert_cb(ctx.native_handle(), [](SSL* ssl, X509**, EVP_PKEY**) {
+    if (auto* asked = static_cast<bool*>(SSL_get_ex_data(ssl, slot))) *asked = true;
+    return 0;
+  });
+  log_keys_to(ctx, tap);
+  asio::io_context io;
+  ssl::stream<tapped_socket> s(io, ctx);
+  SSL_set_ex_data(s.native_handle(), slot, &r.certificate_requested);
+  boost::system::error_code ec;
+  tcp::resolver resolver(io);
+  auto endpoints = resolver.resolve(host, std::to_string(port), ec);
+  tcp::socket& socket = s.next_layer().socket();
+  std::error_code failed = ec;
+  if (!failed)
+    failed = run_op(io, socket, deadline, [&](auto handler) {
+      asio::async_connect(socket, endpoints, [handler](boost::system::error_code c, const tcp::endpoint&) { handler(c); });
+    });
+  if (failed) {
+    r.error = failed.message();
+    return r;
+  }
+  r.connected = true;
+  s.next_layer().open_tap(tap, true);
+  failed = run_op(io, socket, deadline, [&](auto handler) { s.async_handshake(ssl::stream_base::client, handler); });
+  r.handshake_ok = !failed;
+  if (failed) r.error = failed.message();
+  // A TLS 1.3 server may ask after the handshake's own flight: what is already on its way is read.
+  if (r.handshake_ok) {
+    char byte;
+    (void)run_op(io, socket, std::min(deadline, clock_type::now() + millis(50)), [&](auto handler) {
+      s.async_read_some(asio::buffer(&byte, 1), [handler](boost::system::error_code c, std::size_t) { handler(c); });
+    });
+  }
+  SSL_set_ex_data(s.native_handle(), slot, nullptr);
+  return r;
+}
+
 result<std::unique_ptr<listener>> listen_tls(const std::string& host, unsigned short port,
                                              const std::string& certificate_pem, const std::string& key_pem,
                                              traffic_tap* tap) {

@@ -4,11 +4,6 @@
 // with --user NAME:PASSWORD; the steps that log in and probe the TLS layer itself; and the engine's manners
 // toward a target: a login as the preflight, END to end a session, CHECK passed over
 // (spec/sslmessager/spec.md).
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -54,54 +49,6 @@ std::string literal(std::string_view text) {
     out += c;
   }
   return out;
-}
-
-// A TLS client handshake with the given highest version; whether it completed, and whether the server
-// asked for a client certificate on the way.
-struct probe_result {
-  bool connected = false, handshake_ok = false, certificate_requested = false;
-  std::string error;
-};
-probe_result probe_tls(const std::string& host, unsigned short port, bool old_versions_only) {
-  namespace asio = boost::asio;
-  namespace ssl = asio::ssl;
-  probe_result r;
-  asio::io_context io;
-  ssl::context ctx(ssl::context::tls_client);
-  if (old_versions_only) {
-    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_VERSION);
-    SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_1_VERSION);
-    SSL_CTX_set_security_level(ctx.native_handle(), 0);  // let this client offer what a server must refuse
-  }
-  static thread_local bool* asked = nullptr;
-  asked = &r.certificate_requested;
-  SSL_CTX_set_client_cert_cb(ctx.native_handle(), [](SSL*, X509**, EVP_PKEY**) {
-    if (asked) *asked = true;
-    return 0;  // no certificate to give
-  });
-  ctx.set_verify_mode(ssl::verify_none);
-  ssl::stream<asio::ip::tcp::socket> s(io, ctx);
-  boost::system::error_code ec;
-  asio::ip::tcp::resolver resolver(io);
-  asio::connect(s.next_layer(), resolver.resolve(host, std::to_string(port), ec), ec);
-  if (ec) {
-    r.error = ec.message();
-    return r;
-  }
-  r.connected = true;
-  timeval limit{3, 0};  // a server that never answers must not hang the case
-  setsockopt(s.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-  s.handshake(ssl::stream_base::client, ec);
-  r.handshake_ok = !ec;
-  if (ec) r.error = ec.message();
-  // TLS 1.3 servers ask for certificates after the handshake's own flight: read once to see a request.
-  if (r.handshake_ok) {
-    s.next_layer().non_blocking(true);
-    char byte;
-    s.read_some(asio::buffer(&byte, 1), ec);
-  }
-  asked = nullptr;
-  return r;
 }
 
 class sslmessager_adapter final : public adapter {
@@ -337,10 +284,15 @@ private:
   // SSLM-TLS-02/04: a client offering only TLS 1.0-1.1 is refused; a TLS 1.2+ handshake works and the
   // server asks for no client certificate.
   std::string tls_probe(case_context& ctx) const {
-    auto old = probe_tls(ctx.target_host(), ctx.target_port(), true);
+    // In the run's capture like every other connection of the case (net::probe_tls takes the tap).
+    auto probe = [&](bool legacy) {
+      return net::probe_tls(ctx.target_host(), ctx.target_port(), legacy, clock_type::now() + millis(3000),
+                            ctx.settings().tap);
+    };
+    auto old = probe(true);
     ctx.note("probe", '*', old.handshake_ok ? "TLS 1.0/1.1 handshake completed" : "TLS 1.0/1.1 refused: " + old.error);
     if (old.handshake_ok) return "the server completed a handshake with a client that offers only TLS 1.0 and 1.1";
-    auto modern = probe_tls(ctx.target_host(), ctx.target_port(), false);
+    auto modern = probe(false);
     if (!modern.handshake_ok) return "a TLS 1.2/1.3 handshake failed: " + modern.error;
     if (modern.certificate_requested) return ctx.blame("SSLM-TLS-04", "the server asked for a client certificate");
     return {};
