@@ -6,9 +6,7 @@
 // drive(), on the same io_context.
 #pragma once
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -75,14 +73,9 @@ public:
 
   // Returns 1 when the connection could not be made (or the server not trusted), else 0 when it ends.
   int run(const std::string& host, unsigned short port, const std::string& script_path) {
-    namespace asio = boost::asio;
     std::string where = (websocket() ? "ws://" : "") + host + ":" + std::to_string(port) + (websocket() ? ws_target_ : "");
     boost::system::error_code ec;
-    asio::ip::tcp::socket socket(*io_);
-    asio::ip::tcp::resolver resolver(*io_);
-    auto endpoints = resolver.resolve(host, std::to_string(port), ec);
-    if (!ec && bind_address_.empty()) asio::connect(socket, endpoints, ec);
-    else if (!ec) connect_from(socket, endpoints, ec);
+    auto socket = net::connect_socket(*io_, host, port, bind_address_, ec);
     if (ec) {
       emit({"error", {{"code", "connect"}, {"text", "cannot connect to " + where + ": " + ec.message()}}, {}});
       return 1;
@@ -115,24 +108,6 @@ public:
 
 private:
   bool websocket() const { return !ws_target_.empty(); }
-
-  // asio::connect reopens the socket for each endpoint, which would lose a bind: try them one by one.
-  void connect_from(boost::asio::ip::tcp::socket& tcp, const boost::asio::ip::tcp::resolver::results_type& endpoints,
-                    boost::system::error_code& ec) {
-    namespace asio = boost::asio;
-    auto local = asio::ip::make_address(bind_address_, ec);
-    if (ec) return;
-    ec = asio::error::address_family_not_supported;  // when no endpoint has the local address's family
-    for (const auto& entry : endpoints) {
-      boost::system::error_code ignored;
-      tcp.close(ignored);
-      if (entry.endpoint().protocol() != (local.is_v4() ? asio::ip::tcp::v4() : asio::ip::tcp::v6())) continue;
-      tcp.open(entry.endpoint().protocol(), ec);
-      if (!ec) tcp.bind({local, 0}, ec);
-      if (!ec) tcp.connect(entry.endpoint(), ec);
-      if (!ec) return;
-    }
-  }
 
   // The connection is up (and trusted): the agent may speak first, then input flows both ways.
   void started() {

@@ -1,6 +1,7 @@
 // Plain TCP: a unit is whatever one read returned; framing is the hub's business. Reads wait for the
 // socket to be readable and then read into the host's shared buffer, so an idle connection holds no read
 // buffer; a batch is written as one contiguous send.
+#include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 
 #include <sys/socket.h>
@@ -110,6 +111,33 @@ private:
 };
 
 }  // namespace
+
+tcp::socket connect_socket(asio::io_context& io, const std::string& host, unsigned short port, const std::string& local,
+                           boost::system::error_code& ec) {
+  tcp::socket socket(io);
+  tcp::resolver resolver(io);
+  auto endpoints = resolver.resolve(host, std::to_string(port), ec);
+  if (ec) return socket;
+  if (local.empty()) {
+    asio::connect(socket, endpoints, ec);
+  } else {
+    // asio::connect reopens the socket for each endpoint, which would lose a bind: one by one instead.
+    auto from = asio::ip::make_address(local, ec);
+    if (ec) return socket;
+    ec = asio::error::address_family_not_supported;
+    for (const auto& entry : endpoints) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      if (entry.endpoint().protocol() != (from.is_v4() ? tcp::v4() : tcp::v6())) continue;
+      socket.open(entry.endpoint().protocol(), ec);
+      if (!ec) socket.bind({from, 0}, ec);
+      if (!ec) socket.connect(entry.endpoint(), ec);
+      if (!ec) break;
+    }
+  }
+  if (!ec) socket.set_option(tcp::no_delay(true), ec);
+  return socket;
+}
 
 void open_tcp_channel(tcp::socket socket, std::shared_ptr<read_buffer> buffer, std::shared_ptr<std::string> scratch,
                       ready_handler ready) {
