@@ -16,9 +16,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include <vector>
-
 #include "impl/net/channel.hpp"
+#include "impl/net/detail/batching_socket.hpp"
 
 namespace parley::net {
 namespace asio = boost::asio;
@@ -48,10 +47,10 @@ public:
   // `server_name` empty: the server side; else the client side, with it as SNI.
   tls_channel(tcp::socket socket, std::shared_ptr<ssl::context> context, std::shared_ptr<read_buffer> buffer,
               const std::string& server_name)
-      : socket_(std::move(socket)), context_(std::move(context)), buffer_(std::move(buffer)),
-        ssl_(SSL_new(context_->native_handle())), timer_(socket_.get_executor()) {
+      : link_(std::move(socket)), context_(std::move(context)), buffer_(std::move(buffer)),
+        ssl_(SSL_new(context_->native_handle())), timer_(link_.get_executor()) {
     boost::system::error_code ignored;
-    socket_.non_blocking(true, ignored);
+    link_.next_layer().non_blocking(true, ignored);  // read_some below returns would_block instead of waiting
     if (!ssl_) return;
     in_ = BIO_new(BIO_s_mem());
     out_ = BIO_new(BIO_s_mem());
@@ -82,7 +81,7 @@ public:
     }
     // A record already received is decrypted from a posted handler, never inline.
     if (records_waiting()) {
-      asio::post(socket_.get_executor(), [self = shared_from_this(), handler = std::move(handler)]() mutable {
+      asio::post(link_.get_executor(), [self = shared_from_this(), handler = std::move(handler)]() mutable {
         self->deliver(std::move(handler));
       });
       return;
@@ -100,7 +99,7 @@ public:
       // at most 16 KiB each for a longer one.
       if (!unit.str().empty() && SSL_write(ssl_.get(), unit.data(), static_cast<int>(unit.size())) <= 0) {
         auto why = openssl_reason("TLS write failed");
-        return asio::post(socket_.get_executor(), [handler = std::move(handler), why] { handler(why); });
+        return asio::post(link_.get_executor(), [handler = std::move(handler), why] { handler(why); });
       }
     }
     send_sealed();
@@ -123,7 +122,7 @@ public:
     after_flush([self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return self->drop();
       boost::system::error_code ignored;
-      self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      self->socket().shutdown(tcp::socket::shutdown_send, ignored);
       self->drain_until_end();
     });
   }
@@ -131,12 +130,12 @@ public:
   void drop() override {
     boost::system::error_code ignored;
     timer_.cancel();
-    socket_.close(ignored);
+    socket().close(ignored);
   }
 
   void abort() override {
     boost::system::error_code ignored;
-    socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+    socket().set_option(asio::socket_base::linger(true, 0), ignored);
     drop();
   }
 
@@ -196,11 +195,11 @@ private:
 
   // Waits for the socket, and moves what it holds into the TLS input; `done` with "" or why it ended.
   void receive(std::function<void(std::string)> done) {
-    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this(), done = std::move(done)](
-                                                   boost::system::error_code ec) mutable {
+    socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), done = std::move(done)](
+                                                    boost::system::error_code ec) mutable {
       if (ec) return done(ec.message());
       auto& buffer = *self->buffer_;
-      std::size_t n = self->socket_.read_some(asio::buffer(buffer), ec);
+      std::size_t n = self->socket().read_some(asio::buffer(buffer), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) return self->receive(std::move(done));
       if (ec) return done(ec == asio::error::eof ? "peer closed" : ec.message());
       BIO_write(self->in_, buffer.data(), static_cast<int>(n));
@@ -230,7 +229,7 @@ private:
     char* data = nullptr;
     long size = BIO_get_mem_data(out_, &data);
     if (size <= 0) return;
-    outgoing_.insert(outgoing_.end(), data, data + size);
+    link_.append(data, static_cast<std::size_t>(size));
     if (size > 64 * 1024) {
       // A burst's buffer is not kept for an idle connection: a fresh BIO replaces (and frees) the grown one.
       out_ = BIO_new(BIO_s_mem());
@@ -238,56 +237,29 @@ private:
     } else {
       (void)BIO_reset(out_);
     }
-    flush();
   }
 
-  // `then` runs once everything sealed so far is with the kernel (or failed); always from a handler, never
-  // inside the call.
+  // `then` runs once everything sealed so far is with the kernel (or failed); always from a posted
+  // handler, never inside the call (the batching socket calls back at once when nothing is pending).
   void after_flush(std::function<void(boost::system::error_code)> then) {
-    if (!flushing_ && (outgoing_.empty() || error_)) {
-      asio::post(socket_.get_executor(), [then = std::move(then), ec = error_] { then(ec); });
-      return;
-    }
-    waiting_.push_back(std::move(then));
-    flush();
-  }
-
-  void flush() {
-    if (flushing_) return;  // the running write takes the rest when it is done
-    if (outgoing_.empty() || error_) {
-      for (auto& then : std::exchange(waiting_, {})) then(error_);
-      return;
-    }
-    flushing_ = true;
-    in_flight_.swap(outgoing_);
-    auto done = std::exchange(waiting_, {});
-    asio::async_write(socket_, asio::buffer(in_flight_), [self = shared_from_this(), done = std::move(done)](
-                                                           boost::system::error_code ec, std::size_t) mutable {
-      self->flushing_ = false;
-      self->in_flight_.clear();
-      // A burst's buffer is not kept for an idle connection.
-      if (self->in_flight_.capacity() > 64 * 1024) std::vector<char>().swap(self->in_flight_);
-      if (ec) self->error_ = ec;
-      for (auto& then : done) then(ec);
-      self->flush();
+    link_.after_flush([executor = link_.get_executor(), then = std::move(then)](boost::system::error_code ec) {
+      asio::post(executor, [then, ec] { then(ec); });
     });
   }
+
+  tcp::socket& socket() { return link_.next_layer(); }
 
   struct ssl_free {
     void operator()(SSL* s) const noexcept { SSL_free(s); }
   };
 
-  tcp::socket socket_;
+  detail::batching_socket link_;  // the TCP connection, and the sealed records not yet sent
   std::shared_ptr<ssl::context> context_;
   std::shared_ptr<read_buffer> buffer_;
   std::unique_ptr<SSL, ssl_free> ssl_;
   BIO* in_ = nullptr;   // owned by ssl_: the records received, not yet decrypted
   BIO* out_ = nullptr;  // owned by ssl_: the records sealed, not yet sent
   asio::steady_timer timer_;
-  std::vector<char> outgoing_, in_flight_;
-  std::vector<std::function<void(boost::system::error_code)>> waiting_;  // for everything sealed until then
-  boost::system::error_code error_;  // a failed write fails every later one
-  bool flushing_ = false;
   bool closing_ = false;
   bool delivering_ = false;  // inside a read handler called by deliver
   read_handler next_;        // the read the host asked for from inside that handler
