@@ -28,6 +28,15 @@ def load(tmp_path, *args, timeout=120, protocol="itp"):
     return proc, json.loads(report.read_text())
 
 
+def assert_clean_relay(tmp_path, protocol, launch, mode, clients, messages, expected):
+    """A run against the reference server: every user logged in, every delivery counted once, in order."""
+    proc, report = load(tmp_path, "--launch", launch, "--mode", mode, "--clients", str(clients),
+                        "--messages", str(messages), "--window", "16", protocol=protocol)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["delivered"] == expected and report["errors"] == 0 and report["failure"] is None, report
+    assert report["logged_in"] == clients and report["target_cpu_seconds"] is not None, report
+
+
 @pytest.mark.parametrize("mode,clients,messages,expected", [
     ("fanout", 20, 2000, 19 * 2000),
     ("all-to-all", 8, 300, 8 * 7 * 300),
@@ -83,11 +92,7 @@ def test_a_dead_target_is_one_clear_failure(tmp_path):
 def test_sslmessager_over_tls_every_delivery_arrives_once_in_order(tmp_path, mode, clients, messages, expected):
     """A message to everyone is one MSG per other user, each relayed as RELAY; rtt times MSG to a user who
     is not online against its CNT."""
-    proc, report = load(tmp_path, "--launch", SSLMESSAGER, "--mode", mode, "--clients", str(clients),
-                        "--messages", str(messages), "--window", "16", protocol="sslmessager")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert report["delivered"] == expected and report["errors"] == 0 and report["failure"] is None, report
-    assert report["logged_in"] == clients and report["target_cpu_seconds"] is not None, report
+    assert_clean_relay(tmp_path, "sslmessager", SSLMESSAGER, mode, clients, messages, expected)
 
 
 def test_sslmessager_users_the_target_does_not_know_are_a_clear_failure(tmp_path):
@@ -111,11 +116,7 @@ def test_sslmessager_users_the_target_does_not_know_are_a_clear_failure(tmp_path
 def test_securechat_over_websocket_every_delivery_arrives_once_in_order(tmp_path, mode, clients, messages, expected):
     """Joins are signed; with 12 users the WelcomeMessage passes 4 KiB and comes in WebSocket fragments; rtt
     times a PrivateMessage to a user who is not joined against the ErrorMessage that carries its id."""
-    proc, report = load(tmp_path, "--launch", SECURECHAT, "--mode", mode, "--clients", str(clients),
-                        "--messages", str(messages), "--window", "16", protocol="securechat")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert report["delivered"] == expected and report["errors"] == 0 and report["failure"] is None, report
-    assert report["logged_in"] == clients, report
+    assert_clean_relay(tmp_path, "securechat", SECURECHAT, mode, clients, messages, expected)
 
 
 def test_securechat_a_key_the_target_does_not_hold_is_a_clear_failure(tmp_path):
@@ -187,11 +188,7 @@ MULTIPARTY = f"'{SERVER}' multiparty --port {{port}} --keys {{keys}} --users {{u
 def test_multiparty_every_delivery_arrives_once_in_order(tmp_path, mode, clients, messages, expected):
     """Real logins with keys made for the run; 17 receivers take two sessions (16 invitees each at most), and
     every forwarded msg_req is answered with a msg_res; rtt times the server's status_res."""
-    proc, report = load(tmp_path, "--launch", MULTIPARTY, "--mode", mode, "--clients", str(clients),
-                        "--messages", str(messages), "--window", "16", protocol="multiparty")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert report["delivered"] == expected and report["errors"] == 0 and report["failure"] is None, report
-    assert report["logged_in"] == clients, report
+    assert_clean_relay(tmp_path, "multiparty", MULTIPARTY, mode, clients, messages, expected)
 
 
 def test_multiparty_a_relay_that_changes_parts_is_reported(tmp_path):
