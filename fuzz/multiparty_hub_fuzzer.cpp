@@ -20,6 +20,7 @@
 // Speed: the hub's two RSA steps per login (opening the login_req, checking its signature) go through
 // hub_options hooks memoized by their input bytes (fuzz/memo.hpp), prefilled with the prepared logins;
 // the GCM seal and open and the HKDF of every login stay real.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -28,9 +29,10 @@
 #include "fuzz/check.hpp"
 #include "fuzz/hub_records.hpp"
 #include "fuzz/memo.hpp"
+#include "fuzz/test_keys.hpp"
 #include "impl/core/crypto/digest.hpp"
+#include "impl/core/crypto/pkey.hpp"
 #include "impl/core/encoding.hpp"
-#include "impl/core/key_store.hpp"
 #include "impl/proto/multiparty/payload.hpp"
 #include "impl/server/multiparty/hub.hpp"
 
@@ -62,13 +64,15 @@ struct test_keys {
 const test_keys& keys() {
   static const test_keys k = [] {
     test_keys t;
-    auto server = core::key_store(PARLEY_FUZZ_KEYS_DIR "/multiparty").load_private("server");
+    auto server = core::pkey::from_private_pem(fuzz::multiparty_server_key());
     PARLEY_FUZZ_CHECK(server.has_value(), "cannot load fuzz/keys/multiparty/server.pem");
     t.server = *server;
     t.server_public = *core::pkey::from_public_pem(server->public_pem());
-    core::key_store store(PARLEY_FUZZ_KEYS_DIR);
+    const auto known = fuzz::user_keys();
     for (const char* name : users) {
-      auto key = store.load_private(name);
+      auto found = std::find_if(known.begin(), known.end(), [&](const auto& entry) { return entry.name == name; });
+      PARLEY_FUZZ_CHECK(found != known.end(), "fuzz/keys has no key for a user");
+      auto key = core::pkey::from_private_pem(found->private_pem);
       PARLEY_FUZZ_CHECK(key.has_value(), "cannot load the fuzz keys");
       auto pub = *core::pkey::from_public_pem(key->public_pem());
       t.privates.push_back(*key);

@@ -18,14 +18,14 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <set>
 
 #include "fuzz/check.hpp"
 #include "fuzz/hub_records.hpp"
 #include "fuzz/memo.hpp"
-#include "impl/core/key_store.hpp"
+#include "fuzz/test_keys.hpp"
+#include "impl/core/crypto/pkey.hpp"
 #include "impl/proto/securechat/crypto.hpp"
 #include "impl/server/securechat/hub.hpp"
 
@@ -47,12 +47,11 @@ struct test_keys {
 const test_keys& keys() {
   static const test_keys k = [] {
     test_keys t;
-    core::key_store store(PARLEY_FUZZ_KEYS_DIR);
-    for (const auto& name : store.names()) {
-      auto key = store.load_private(name);
+    for (const auto& [name, pem] : fuzz::user_keys()) {
+      auto key = core::pkey::from_private_pem(pem);
       PARLEY_FUZZ_CHECK(key.has_value(), "cannot load the fuzz keys");
-      t.privates[name] = *key;
-      t.publics[name] = {*core::pkey::from_public_pem(key->public_pem()), key->public_pem()};
+      t.privates[std::string(name)] = *key;
+      t.publics[std::string(name)] = {*core::pkey::from_public_pem(key->public_pem()), key->public_pem()};
     }
     PARLEY_FUZZ_CHECK(t.privates.size() >= 2, "fuzz/keys holds fewer than two users");
     for (const char* user : users) {
