@@ -20,8 +20,10 @@ namespace parley::fuzz {
 template <class Fault>
 std::optional<Fault> planted_fault(const std::uint8_t* data, std::size_t size,
                                    std::span<const core::fault_info<Fault>> faults) {
-  // Faults only parley-fuzz is meant to find are left out, and they come last in every table, so the
-  // committed seeds keep choosing the faults they were recorded with.
+  // The choice is among the faults before the first one only parley-fuzz is meant to find: those come
+  // after every fault a case catches in each table (and only faults outside the hub, such as
+  // sslmessager's TLS ones, after them), so the committed seeds keep choosing the faults they were
+  // recorded with.
   std::size_t count = 0;
   while (count < faults.size() && faults[count].kind != core::fault_kind::fuzz) ++count;
   std::size_t choice = size > 0 ? data[0] % (count + 1) : 0;

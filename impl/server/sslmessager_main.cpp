@@ -7,6 +7,8 @@
 #include <optional>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "impl/cli/secret.hpp"
 #include "impl/core/crypto/pkey.hpp"
 #include "impl/core/crypto/x509.hpp"
@@ -45,6 +47,24 @@ void check_key(const std::string& key_pem, const std::string& certificate_pin, c
   if (key->fingerprint() != certificate_pin)
     throw cli::usage_error("the private key in " + key_flag.value_or(cert_file) +
                            " does not belong to the certificate in " + cert_file);
+}
+
+// The faults that live in the TLS layer, as changes to the server's context; nothing for the others.
+std::function<void(SSL_CTX*)> tls_fault(sslmessager::fault planted) {
+  if (planted == sslmessager::fault::accept_legacy_tls)
+    return [](SSL_CTX* context) {
+      SSL_CTX_set_min_proto_version(context, TLS1_VERSION);
+      SSL_CTX_clear_options(context, SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
+      // TLS 1.0 and 1.1 need SHA-1 and CBC suites, which the default security level refuses.
+      SSL_CTX_set_security_level(context, 0);
+      SSL_CTX_set_cipher_list(context, "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES:@SECLEVEL=0");
+    };
+  if (planted == sslmessager::fault::ask_client_certificate)
+    return [](SSL_CTX* context) {
+      // A request, not a demand: no FAIL_IF_NO_PEER_CERT, and whatever comes is accepted.
+      SSL_CTX_set_verify(context, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+    };
+  return {};
 }
 
 int add_user(const cli::args& args) {
@@ -129,6 +149,7 @@ int run_sslmessager(const cli::args& args) {
     if (!f) throw cli::usage_error("unknown fault '" + *name + "' (see --list-faults)");
     options.planted = *f;
   }
+  auto planted = options.planted;
   // Clients pin this (SSLM-TLS-08). On stderr: stdout's first line stays the "listening on" line.
   std::cerr << "parley-server sslmessager: " << options.users.size() << " users; pin sha256:" << *pin << std::endl;
   sslmessager::hub hub(std::move(options));
@@ -141,6 +162,7 @@ int run_sslmessager(const cli::args& args) {
                                                                                   std::string_view chunk) {
     return (*redact)(conn, chunk);
   };
+  transport.tls_fault = tls_fault(planted);
   return serve(hub, "sslmessager", args, sslmessager::default_port, transport);
 }
 

@@ -291,9 +291,10 @@ private:
     };
     auto old = probe(true);
     ctx.note("probe", '*', old.handshake_ok ? "TLS 1.0/1.1 handshake completed" : "TLS 1.0/1.1 refused: " + old.error);
-    if (old.handshake_ok) return "the server completed a handshake with a client that offers only TLS 1.0 and 1.1";
+    if (old.handshake_ok)
+      return ctx.blame("SSLM-TLS-02", "the server completed a handshake with a client that offers only TLS 1.0 and 1.1");
     auto modern = probe(false);
-    if (!modern.handshake_ok) return "a TLS 1.2/1.3 handshake failed: " + modern.error;
+    if (!modern.handshake_ok) return ctx.blame("SSLM-TLS-03", "a TLS 1.2/1.3 handshake failed: " + modern.error);
     if (modern.certificate_requested) return ctx.blame("SSLM-TLS-04", "the server asked for a client certificate");
     return {};
   }

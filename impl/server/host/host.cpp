@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
@@ -39,6 +40,7 @@ public:
         log("cannot serve TLS: " + problem);
         return std::make_error_code(std::errc::invalid_argument);
       }
+      if (options_.tls_fault) options_.tls_fault(tls_->native_handle());
     }
     return net::detail::open_acceptor(acceptor_, options_.bind, options_.port);
   }

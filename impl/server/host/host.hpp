@@ -11,6 +11,8 @@
 #include "impl/core/hub.hpp"
 #include "impl/core/result.hpp"
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
 namespace parley::host {
 
 // What one unit handed to the hub is: a TCP chunk (the hub frames the byte stream itself), one whole
@@ -39,6 +41,9 @@ struct host_options {
   std::chrono::milliseconds write_timeout{0};
   std::function<void(std::string_view)> log;  // one line, no newline; default: stderr
   std::string tls_certificate_pem, tls_key_pem;  // tls: the server's certificate chain and private key
+  // A planted fault that lives in the TLS layer (sslmessager's accept-legacy-tls, ask-client-certificate),
+  // applied to the server's TLS context once it is made. Never set but for a fault.
+  std::function<void(ssl_ctx_st*)> tls_fault;
   // With log_wire: how a received chunk is logged (printable, secrets masked); default core::printable.
   std::function<std::string(core::conn_id, std::string_view)> redact_input;
   // A hub's crash_action that ends the whole process (a planted fault): by default the host logs the

@@ -7,7 +7,7 @@ namespace {
 
 // The fourth field: the rules the fault breaks (spec/sslmessager/rules.json), which the fault matrix checks
 // are exactly the rules a conformance run against it FAILs.
-constexpr std::array<fault_info, 15> table{{
+constexpr std::array<fault_info, 17> table{{
     {fault::spoofable_sender, "spoofable-sender", "relays MSG with whatever sender name the client wrote",
      "SSLM-MSG-02"},
     {fault::unknown_user_kills_all, "unknown-user-kills-all",
@@ -38,6 +38,10 @@ constexpr std::array<fault_info, 15> table{{
     {fault::crash_on_13_digit_user, "crash-on-13-digit-user",
      "the process exits (status 1) on an AUTH whose user name is 13 bytes holding a digit, known or not",
      "SSLM-CONN-03", core::fault_kind::fuzz},
+    {fault::accept_legacy_tls, "accept-legacy-tls", "completes a handshake with a client that offers only TLS 1.0 and 1.1",
+     "SSLM-TLS-02"},
+    {fault::ask_client_certificate, "ask-client-certificate",
+     "asks every client for a certificate during the handshake, and goes on without one", "SSLM-TLS-04"},
 }};
 
 }  // namespace

@@ -30,6 +30,10 @@ enum class fault {
   // Only fuzzing reaches these (no case sends their trigger); always appended last (the hub fuzzer's seeds
   // pick faults by their place in the table).
   crash_on_13_digit_user,  // the process exits on an AUTH whose name is 13 bytes holding a digit  SSLM-CONN-03
+  // In the TLS layer, not the hub: parley-server applies them to the TLS context (host_options::tls_fault).
+  // After the fuzz-only ones, so that the places the hub fuzzer's seeds pick stay as they are.
+  accept_legacy_tls,       // completes a handshake with a client that offers only TLS 1.0 and 1.1
+  ask_client_certificate,  // asks every client for a certificate (and goes on without one)
 };
 
 using fault_info = core::fault_info<fault>;
