@@ -67,7 +67,10 @@ void case_context::absorb(connection& c, const std::string& name, net::read_resu
   for (auto& f : c.framer->take_findings()) finding(f.rule, f.message + " (on " + name + ")");
   if (!error.empty() && c.framing_error.empty()) {
     c.framing_error = error;
-    note(name, '*', "framing error: " + error);
+    // The bytes say whose they were: the target's own, cut wrong, or another program's on this port.
+    std::string_view start(got.data.data(), std::min<std::size_t>(got.data.size(), 48));
+    note(name, '*', "framing error: " + error + " (the read that broke it: " + std::to_string(got.data.size()) +
+                        " bytes, beginning " + core::printable(start) + ")");
   }
 }
 
