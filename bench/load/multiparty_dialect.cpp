@@ -9,7 +9,6 @@
 // A part is the message body in base64, not an RSA-wrapped AES-GCM part (§8): the server only checks a
 // part's base64 form and never opens it (MP-MSG-08), so its work depends on the part's length alone, and
 // --size sets that (a real part of a short text under a 2048-bit key is about 400 characters).
-#include <chrono>
 #include <stdexcept>
 
 #include "bench/load/dialect.hpp"
@@ -23,12 +22,6 @@ namespace parley::load {
 namespace {
 
 using namespace parley::multiparty;
-
-std::uint64_t unix_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
 
 // Frames a connection may carry each way besides those the run plans: the server's keep-alive status_reqs
 // (one per silent 30 s) and their answers.
@@ -58,7 +51,7 @@ public:
 
   std::string login(std::size_t index, const std::string& name) override {
     auto& p = parties_[index];
-    auto frame = make_login_req(keys_[index], name, server_, unix_ms(), p.login);
+    auto frame = make_login_req(keys_[index], name, server_, unix_time_ms(), p.login);
     if (!frame) throw std::runtime_error("cannot make the login_req of " + name + ": " + frame.error().message());
     p.sent.next_to_send();  // the login_req is sqn 1
     return std::string(as_chars(*frame));

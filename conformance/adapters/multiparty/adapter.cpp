@@ -3,7 +3,6 @@
 // log in, build frames honest or corrupt, and make or open end-to-end parts; and the engine's manners
 // toward a target: a login as the preflight, a plain close to end a session, the server's status_req
 // passed over (spec/multiparty/spec.md).
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -42,11 +41,6 @@ constexpr std::string_view server_status_req = "status_req sid=0000000000000000 
 struct user_keys {
   core::pkey private_key, public_key;
 };
-
-std::uint64_t unix_now_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
 
 bool has(const step& s, const char* key) { return s.args.IsMap() && s.args[key]; }
 
@@ -350,7 +344,7 @@ private:
     std::string name = arg(s, ctx, "name", user);
     const user_keys& signer = keys_of(arg(s, ctx, "signer", user));
     login_secrets secrets{.tk = core::random_bytes(32), .client_random = core::random_bytes(32), .request = {}};
-    auto timestamp = static_cast<std::uint64_t>(static_cast<long long>(unix_now_ms()) + number_arg(s, ctx, "timestamp_offset", 0));
+    auto timestamp = static_cast<std::uint64_t>(static_cast<long long>(multiparty::unix_time_ms()) + number_arg(s, ctx, "timestamp_offset", 0));
     std::string random_hex = core::to_hex(secrets.client_random);
     // signed_tk: other — the signature covers a tk other than the one sent.
     bytes signed_tk = arg(s, ctx, "signed_tk", "same") == "other" ? core::random_bytes(32) : secrets.tk;
@@ -435,7 +429,7 @@ private:
     if (request.name != user) return "the login_req names '" + request.name + "', not " + user;
     if (request.h.uid != uid_of(keys.public_key)) return "the login_req's uid is not the uid of " + user + "'s key";
     if (!verify_login(keys.public_key, request)) return "the login_req's signature does not verify with " + user + "'s key";
-    auto now = unix_now_ms();
+    auto now = multiparty::unix_time_ms();
     auto skew = now > request.timestamp_ms ? now - request.timestamp_ms : request.timestamp_ms - now;
     if (skew > 10'000) return "the login_req's timestamp is " + std::to_string(skew) + " ms from the engine's clock";
     std::string corrupt = arg(s, ctx, "corrupt", "none");

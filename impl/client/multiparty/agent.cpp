@@ -1,7 +1,6 @@
 #include "impl/client/multiparty/agent.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 
 #include "impl/core/crypto/digest.hpp"
@@ -43,12 +42,7 @@ std::pair<std::string_view, std::string_view> split_word(std::string_view line) 
 }  // namespace
 
 agent::agent(agent_options options) : options_(std::move(options)), own_uid_(uid_of(options_.key)) {
-  if (!options_.unix_ms)
-    options_.unix_ms = [] {
-      return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            std::chrono::system_clock::now().time_since_epoch())
-                                            .count());
-    };
+  if (!options_.unix_ms) options_.unix_ms = unix_time_ms;
 }
 
 void agent::on_open(agent_output& out) {

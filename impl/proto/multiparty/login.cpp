@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 #include "impl/core/crypto/digest.hpp"
 #include "impl/core/crypto/rsa_cipher.hpp"
@@ -37,6 +38,11 @@ std::optional<std::uint64_t> decimal(std::string_view s) {
 }
 
 }  // namespace
+
+std::uint64_t unix_time_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
 
 user_id uid_of(const core::pkey& key) {
   auto digest = core::sha256(key.public_der());

@@ -14,6 +14,9 @@
 namespace parley::multiparty {
 
 inline constexpr std::uint64_t login_window_ms = 120'000;  // accepted clock difference for the timestamp
+// The clock a login_req's timestamp is read from (§6.3) and judged by (MP-LOGIN-09): milliseconds since the
+// Unix epoch, now.
+std::uint64_t unix_time_ms();
 
 // First 8 bytes of SHA-256 over the key's SubjectPublicKeyInfo DER (MP-DIR).
 user_id uid_of(const core::pkey& key);

@@ -1,7 +1,6 @@
 #include "impl/server/multiparty/hub.hpp"
 
 #include <algorithm>
-#include <chrono>
 
 #include "impl/core/crypto/digest.hpp"
 #include "impl/server/multiparty/unauthenticated.hpp"
@@ -27,12 +26,7 @@ bool client_may_send(std::uint16_t type) {
 }  // namespace
 
 hub::hub(hub_options options) : options_(std::move(options)), directory_lines_(directory_lines(options_.users)) {
-  if (!options_.unix_ms)
-    options_.unix_ms = [] {
-      return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            std::chrono::system_clock::now().time_since_epoch())
-                                            .count());
-    };
+  if (!options_.unix_ms) options_.unix_ms = unix_time_ms;
   if (!options_.random) options_.random = core::random_bytes;
   if (!options_.open_login)
     options_.open_login = [key = options_.server_key](byte_view frame) { return open_login_req(key, frame); };
