@@ -1,6 +1,6 @@
 # Writes a man page for one program from its --help (cmake -DPROGRAM=path -DNAME=parley-x -DSUMMARY=...
 # -DOUT=file.1 -P man_page.cmake). The --help text is the documentation users already read, so the page
-# cannot drift from it: NAME and SYNOPSIS come from it, the rest is the text as it is, unfilled.
+# cannot drift from it: NAME is the program and its summary, DESCRIPTION the text as it is, unfilled.
 execute_process(COMMAND "${PROGRAM}" --help OUTPUT_VARIABLE help ERROR_VARIABLE help_err RESULT_VARIABLE status)
 if(NOT status EQUAL 0 OR help STREQUAL "")
   message(FATAL_ERROR "${PROGRAM} --help failed (${status}): ${help_err}")

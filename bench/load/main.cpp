@@ -1,6 +1,6 @@
-// parley-load: drives a chat server (itp, securechat, multiparty, sslmessager, peerchat, or IRC) with N logged-in connections and
-// reports deliveries/s, latency, errors (every delivery is checked for sender and sequence) and the
-// target's CPU and memory.
+// parley-load: drives a chat server (itp, securechat, multiparty, sslmessager, peerchat, or IRC) with N
+// logged-in connections and reports deliveries/s, latency, errors (every delivery is checked for sender,
+// sequence and text) and the target's CPU and memory.
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -97,8 +97,6 @@ std::string securechat_key(const cli::args& a) {
   return key->private_pem();
 }
 
-bool quiet_of(const cli::args& a) { return a.has("--quiet"); }
-
 // multiparty's keys: the users' private keys and the server's key from --keys, or for --launch fresh ones.
 void multiparty_keys(const cli::args& a, load::dialect_settings& said, bool quiet) {
   if (auto dir = a.get("--keys")) {
@@ -135,7 +133,7 @@ int run_main(int argc, char** argv) {
     return 0;
   }
   if (a.positional().size() != 1) throw cli::usage_error("name one PROTOCOL");
-  bool quiet = quiet_of(a);
+  bool quiet = a.has("--quiet");
   load::run_options o;
   o.mode = mode_named(a.get_or("--mode", "fanout"));
   o.clients = static_cast<std::size_t>(a.number("--clients", 50, 1, 200000));
@@ -157,7 +155,7 @@ int run_main(int argc, char** argv) {
   if (protocol == "securechat") said.key_pem = securechat_key(a);
   said.senders = o.mode == load::mode::fanout ? 1 : o.mode == load::mode::all_to_all ? o.clients : 0;
   if (a.get("--keys") && protocol != "multiparty") throw cli::usage_error("--keys is for multiparty (securechat takes --key)");
-  if (protocol == "multiparty") multiparty_keys(a, said, quiet_of(a));
+  if (protocol == "multiparty") multiparty_keys(a, said, quiet);
   auto speech = load::make_dialect(protocol, said);
   if (!speech)
     throw cli::usage_error("unknown protocol " + protocol + " (itp, securechat, multiparty, sslmessager, peerchat or irc)");

@@ -1,5 +1,6 @@
 #include "bench/load/run.hpp"
 
+#include "impl/core/encoding.hpp"
 #include "impl/net/tls_client_fd.hpp"
 
 #include <arpa/inet.h>
@@ -14,7 +15,6 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -342,14 +342,14 @@ private:
     for (auto& part : parts) {
       auto [next, ec] = std::from_chars(at, end, part);
       if (ec != std::errc{} || next == end || *next != '.')
-        return error("a delivery that parley-load did not send: '" + printable(body.substr(0, 80)) + "'");
+        return error("a delivery that parley-load did not send: '" + core::printable(body.substr(0, 80)) + "'");
       at = next + 1;
     }
     // The padding too: a relay that changed the text still delivered that message, so it counts as one
     // (the sender's window moves on) and as an error.
     std::size_t prefix = static_cast<std::size_t>(at - body.data());
     if (body.size() != std::max(o_.size, prefix) || std::any_of(at, end, [](char ch) { return ch != 'x'; }))
-      error("a delivery whose text was changed: '" + printable(body.substr(0, 80)) + "'");
+      error("a delivery whose text was changed: '" + core::printable(body.substr(0, 80)) + "'");
     auto sender = static_cast<std::size_t>(parts[0]);
     std::uint64_t sequence = parts[1];
     if (sender >= senders_ || sender == receiver)
@@ -369,21 +369,6 @@ private:
     auto receivers = static_cast<std::uint32_t>(o_.clients - 1);
     if (++s.slots[sequence % o_.window] < receivers) return;
     while (s.frontier < s.sent && s.slots[s.frontier % o_.window] >= receivers) s.slots[s.frontier++ % o_.window] = 0;
-  }
-
-  // Bytes as they can be shown in a report: anything outside printable ASCII as \xNN.
-  static std::string printable(std::string_view bytes) {
-    std::string out;
-    for (unsigned char ch : bytes) {
-      if (ch >= ' ' && ch < 0x7f) {
-        out += static_cast<char>(ch);
-        continue;
-      }
-      char escaped[5];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", ch);
-      out += escaped;
-    }
-    return out;
   }
 
   void error(std::string what) {

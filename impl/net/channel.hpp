@@ -49,8 +49,8 @@ using channel_ptr = std::shared_ptr<channel>;
 // `why` says why the handshake failed, and the channel is then of no further use.
 using ready_handler = std::function<void(channel_ptr ready, std::string why)>;
 
-// A TCP connection to host:port made on `io` (blocking: a client connects before its loop runs), with
-// TCP_NODELAY; from `local` (an address, port any) when given, so one machine can act as several hosts.
+// A TCP connection to host:port made on `io` (blocking: a client connects before its loop runs; the
+// channel it is opened as sets TCP_NODELAY); from `local` (an address, port any) when given, so one machine can act as several hosts.
 // The error is the last endpoint's, or address_family_not_supported when none has the local address's
 // family.
 boost::asio::ip::tcp::socket connect_socket(boost::asio::io_context& io, const std::string& host, unsigned short port,

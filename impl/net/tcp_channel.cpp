@@ -135,7 +135,6 @@ tcp::socket connect_socket(asio::io_context& io, const std::string& host, unsign
       if (!ec) break;
     }
   }
-  if (!ec) socket.set_option(tcp::no_delay(true), ec);
   return socket;
 }
 

@@ -1,7 +1,6 @@
 // TLS over TCP (sslmessager, peerchat with TLS), either side: OpenSSL on memory BIOs, driven by the channel
-// itself. A unit is whatever one
-// SSL_read returned (at most one record, at most 8 KiB); framing is the hub's business. A batch of units is
-// one record each (the original's one-read-one-message parser needs that, SSLM-FRAME-02), sealed straight
+// itself. A unit is whatever one SSL_read returned (at most one record, at most 8 KiB); framing is the
+// owner's business. A batch of units is one record each (the original's one-read-one-message parser needs that, SSLM-FRAME-02), sealed straight
 // into one buffer and sent in one write: no composed operation, no copy through a BIO pair, per record.
 // The handshake is bounded, so a peer that never finishes it holds nothing for long (SSLM-TLS-07); the
 // close sends close_notify, then reads until the peer's end, bounded too, so that unread input does not turn

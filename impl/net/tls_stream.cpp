@@ -55,6 +55,23 @@ std::error_code run_op(asio::io_context& io, tcp::socket& socket, time_point dea
   return result;
 }
 
+// Resolves host:port and connects the TLS stream's TCP socket within the deadline; the tap then starts
+// recording it (this end opened it).
+std::error_code connect_tapped(asio::io_context& io, ssl::stream<tapped_socket>& s, const std::string& host,
+                               unsigned short port, time_point deadline, traffic_tap* tap) {
+  boost::system::error_code ec;
+  tcp::resolver resolver(io);
+  auto endpoints = resolver.resolve(host, std::to_string(port), ec);
+  if (ec) return ec;
+  tcp::socket& socket = s.next_layer().socket();
+  if (auto e = run_op(io, socket, deadline, [&](auto handler) {
+        asio::async_connect(socket, endpoints, [handler](boost::system::error_code c, const tcp::endpoint&) { handler(c); });
+      }))
+    return e;
+  s.next_layer().open_tap(tap, true);
+  return {};
+}
+
 class tls_listener final : public listener {
 public:
   tls_listener(std::unique_ptr<asio::io_context> io, tcp::acceptor acceptor, std::shared_ptr<ssl::context> ctx,
@@ -105,15 +122,8 @@ result<std::unique_ptr<stream>> connect_tls(const std::string& host, unsigned sh
   auto io = std::make_unique<asio::io_context>();
   auto s = std::make_unique<ssl::stream<tapped_socket>>(*io, ctx);
   SSL_set_tlsext_host_name(s->native_handle(), name.c_str());
-  tcp::resolver resolver(*io);
-  auto endpoints = resolver.resolve(host, std::to_string(port), ec);
-  if (ec) return std::error_code(ec);
+  if (auto e = connect_tapped(*io, *s, host, port, deadline, tap)) return e;
   tcp::socket& socket = s->next_layer().socket();
-  if (auto e = run_op(*io, socket, deadline, [&](auto handler) {
-        asio::async_connect(socket, endpoints, [handler](boost::system::error_code c, const tcp::endpoint&) { handler(c); });
-      }))
-    return e;
-  s->next_layer().open_tap(tap, true);
   if (auto e = run_op(*io, socket, deadline,
                       [&](auto handler) { s->async_handshake(ssl::stream_base::client, handler); }))
     return e;
@@ -143,22 +153,13 @@ tls_probe probe_tls(const std::string& host, unsigned short port, bool legacy_ve
   asio::io_context io;
   ssl::stream<tapped_socket> s(io, ctx);
   SSL_set_ex_data(s.native_handle(), slot, &r.certificate_requested);
-  boost::system::error_code ec;
-  tcp::resolver resolver(io);
-  auto endpoints = resolver.resolve(host, std::to_string(port), ec);
-  tcp::socket& socket = s.next_layer().socket();
-  std::error_code failed = ec;
-  if (!failed)
-    failed = run_op(io, socket, deadline, [&](auto handler) {
-      asio::async_connect(socket, endpoints, [handler](boost::system::error_code c, const tcp::endpoint&) { handler(c); });
-    });
-  if (failed) {
+  if (auto failed = connect_tapped(io, s, host, port, deadline, tap)) {
     r.error = failed.message();
     return r;
   }
   r.connected = true;
-  s.next_layer().open_tap(tap, true);
-  failed = run_op(io, socket, deadline, [&](auto handler) { s.async_handshake(ssl::stream_base::client, handler); });
+  tcp::socket& socket = s.next_layer().socket();
+  auto failed = run_op(io, socket, deadline, [&](auto handler) { s.async_handshake(ssl::stream_base::client, handler); });
   r.handshake_ok = !failed;
   if (failed) r.error = failed.message();
   // A TLS 1.3 server may ask after the handshake's own flight: what is already on its way is read.

@@ -1,9 +1,9 @@
-// WebSocket (Beast), either side: a unit is one whole message. Kept in its own file, Beast is slow to compile. Beast does
-// the handshake, the reads (unmasking, fragments, pings) and the close; a batch is framed here (ws_frames),
-// one unfragmented text frame per message appended straight to the batching socket under Beast and sent in
-// one write. (Beast's own write path costs a composed operation and a posted completion per message, which made
-// a WebSocket relay several times dearer per delivery than plain TCP.) Beast's own frames (a pong, the close)
-// are whole writes to the same socket, so no frame is ever cut by another.
+// WebSocket (Beast), either side: a unit is one whole message. Kept in its own file, Beast is slow to
+// compile. Beast does the handshake, the reads (unmasking, fragments, pings) and the close; a batch is framed
+// here (ws_frames), one unfragmented text frame per message appended straight to the batching socket under
+// Beast and sent in one write. (Beast's own write path costs a composed operation and a posted completion
+// per message, which made a WebSocket relay several times dearer per delivery than plain TCP.) Beast's own
+// frames (a pong, the close) are whole writes to the same socket, so no frame is ever cut by another.
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -11,8 +11,8 @@
 
 #include "impl/core/crypto/digest.hpp"
 #include "impl/net/detail/batching_socket.hpp"
-#include "impl/net/ws_frames.hpp"
 #include "impl/net/channel.hpp"
+#include "impl/net/ws_frames.hpp"
 
 namespace parley::net::detail {
 // Beast ends a WebSocket by tearing down its next layer (websocket/teardown.hpp): here the bare socket's
